@@ -1,0 +1,32 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Synapse",
+    products: [
+        .library(name: "Synapse", targets: ["Synapse"]),
+        .executable(name: "synapse", targets: ["SynapseCLI"]),
+        .executable(name: "synapse-bench", targets: ["SynapseBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Layer 1: CPU kernels over raw Float32 buffers. No tensors, no autodiff.
+        .target(name: "SynapseKernels"),
+        // Layer 2: N-d tensors, broadcasting and reverse-mode autodiff.
+        .target(name: "SynapseCore", dependencies: ["SynapseKernels"]),
+        // The public umbrella users import; nn / optim / data / train / io modules join it.
+        .target(name: "Synapse", dependencies: ["SynapseCore"]),
+        // Worked examples shared by the CLI and the tests.
+        .target(name: "SynapseExamples", dependencies: ["Synapse"]),
+        .executableTarget(
+            name: "SynapseCLI",
+            dependencies: ["Synapse", "SynapseExamples",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "SynapseBench", dependencies: ["Synapse", "SynapseKernels"]),
+        .testTarget(name: "SynapseCoreTests", dependencies: ["SynapseCore", "SynapseKernels"]),
+        .testTarget(name: "SynapseExamplesTests", dependencies: ["SynapseExamples"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,11 @@
+// The `synapse` command-line tool.
+
+import ArgumentParser
+
+@main
+struct SynapseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "synapse",
+        abstract: "Define, train and run neural networks in Swift.",
+        subcommands: [XORCommand.self])
+}

@@ -1,0 +1,177 @@
+// Reverse-mode automatic differentiation over a dynamic graph.
+//
+// Every op that has an input requiring gradients records a `GradientNode` holding a
+// closure that maps the output's gradient to its inputs' gradients. `backward()` walks
+// the nodes in reverse topological order, accumulates gradients, and then frees the graph
+// so a training loop does not hold on to memory from earlier steps.
+
+import Foundation
+
+/// A vertex of the autodiff graph. Leaves are user tensors with `requiresGrad`; interior
+/// nodes are op results.
+final class GradientNode {
+    /// The op that produced this value, for error messages.
+    let op: String
+    let shape: [Int]
+    /// Leaves keep their accumulated gradient across `backward()` calls until zeroed.
+    let isLeaf: Bool
+    var grad: Tensor?
+    var inputs: [GradientNode?]
+    /// Maps the output gradient to one gradient per input (nil where an input needs none).
+    var backward: ((Tensor) -> [Tensor?])?
+
+    init(leafOfShape shape: [Int]) {
+        op = "leaf"
+        self.shape = shape
+        isLeaf = true
+        inputs = []
+    }
+
+    init(op: String, shape: [Int], inputs: [GradientNode?], backward: @escaping (Tensor) -> [Tensor?]) {
+        self.op = op
+        self.shape = shape
+        isLeaf = false
+        self.inputs = inputs
+        self.backward = backward
+    }
+
+    func accumulate(_ gradient: Tensor) {
+        precondition(gradient.shape == shape,
+                     "backward: \(op) produced a gradient of shape \(Shape.describe(gradient.shape)) for a value of shape \(Shape.describe(shape))")
+        grad = grad.map { $0 + gradient } ?? gradient.detached()
+    }
+}
+
+/// Whether ops record the autodiff graph on this thread.
+public enum GradientMode {
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// True unless inside `withoutGradients`.
+    public static var isEnabled: Bool {
+        pthread_getspecific(key) == nil
+    }
+
+    static func setEnabled(_ enabled: Bool) {
+        pthread_setspecific(key, enabled ? nil : UnsafeRawPointer(bitPattern: 1))
+    }
+}
+
+/// Runs `body` without recording the autodiff graph, as `torch.no_grad()` does: results
+/// do not require gradients and no backward closures are kept. Use it for inference and
+/// for parameter updates.
+public func withoutGradients<R>(_ body: () throws -> R) rethrows -> R {
+    let wasEnabled = GradientMode.isEnabled
+    GradientMode.setEnabled(false)
+    defer { GradientMode.setEnabled(wasEnabled) }
+    return try body()
+}
+
+extension Tensor {
+    /// Whether gradients flow to this tensor. Setting it on a tensor marks it as a leaf
+    /// whose `grad` is filled by `backward()`.
+    public var requiresGrad: Bool {
+        get { node != nil }
+        set {
+            if newValue {
+                if node == nil { node = GradientNode(leafOfShape: shape) }
+            } else {
+                node = nil
+            }
+        }
+    }
+
+    /// This tensor as a new leaf that requires gradients.
+    public func requiringGrad() -> Tensor {
+        Tensor(shape: shape, storage: storage, node: GradientNode(leafOfShape: shape))
+    }
+
+    /// Whether this tensor was created by the user rather than by an op on tensors requiring gradients.
+    public var isLeaf: Bool { node?.isLeaf ?? true }
+
+    /// The gradient accumulated by `backward()`, for leaves that require gradients.
+    public var grad: Tensor? { node?.grad }
+
+    /// Clears the accumulated gradient.
+    public func zeroGrad() {
+        node?.grad = nil
+    }
+
+    /// The same values, cut off from the autodiff graph.
+    public func detached() -> Tensor {
+        Tensor(shape: shape, storage: storage)
+    }
+
+    /// Back-propagates from this tensor, adding d(self)/d(leaf) into every leaf's `grad`.
+    ///
+    /// Without `gradient`, the tensor must hold a single element and the seed is 1. The
+    /// graph is freed afterwards; calling `backward()` through it again is an error.
+    public func backward(_ gradient: Tensor? = nil) {
+        guard let root = node else {
+            preconditionFailure("backward: tensor of shape \(Shape.describe(shape)) does not require gradients; no input of the computation had requiresGrad set")
+        }
+        let seed: Tensor
+        if let gradient {
+            precondition(gradient.shape == shape,
+                         "backward: gradient of shape \(Shape.describe(gradient.shape)) does not match tensor of shape \(Shape.describe(shape))")
+            seed = gradient.detached()
+        } else {
+            precondition(count == 1,
+                         "backward: tensor of shape \(Shape.describe(shape)) is not a scalar; pass a gradient of the same shape, as in backward(Tensor.ones(like: y))")
+            seed = Tensor.ones(shape)
+        }
+        withoutGradients {
+            let order = topologicalOrder(from: root)
+            root.accumulate(seed)
+            for node in order.reversed() where !node.isLeaf {
+                guard let gradient = node.grad else { continue }
+                guard let backward = node.backward else {
+                    preconditionFailure("backward: the graph through \(node.op) was already freed by an earlier backward()")
+                }
+                let inputGradients = backward(gradient)
+                for (input, inputGradient) in zip(node.inputs, inputGradients) {
+                    if let input, let inputGradient { input.accumulate(inputGradient) }
+                }
+                node.grad = nil
+                node.backward = nil
+                node.inputs = []
+            }
+        }
+    }
+}
+
+/// Nodes reachable from `root`, each after all of its inputs. Iterative, so deep graphs
+/// (long unrolled sequences) cannot overflow the stack.
+private func topologicalOrder(from root: GradientNode) -> [GradientNode] {
+    var order: [GradientNode] = []
+    var visited = Set<ObjectIdentifier>()
+    var stack: [(GradientNode, Int)] = [(root, 0)]
+    visited.insert(ObjectIdentifier(root))
+    while let (node, next) = stack.popLast() {
+        if next < node.inputs.count {
+            stack.append((node, next + 1))
+            if let input = node.inputs[next], visited.insert(ObjectIdentifier(input)).inserted {
+                stack.append((input, 0))
+            }
+        } else {
+            order.append(node)
+        }
+    }
+    return order
+}
+
+/// Records an op result in the graph when gradients are enabled and an input requires them.
+/// `backward` receives the output gradient and returns one gradient per input, in order;
+/// it may return nil for inputs whose `needsGradient` entry is false.
+func record(_ op: String, _ result: Tensor, inputs: [Tensor],
+            backward: @escaping (_ gradient: Tensor, _ needsGradient: [Bool]) -> [Tensor?]) -> Tensor {
+    guard GradientMode.isEnabled, inputs.contains(where: { $0.node != nil }) else { return result }
+    let nodes = inputs.map(\.node)
+    let needs = nodes.map { $0 != nil }
+    var output = result
+    output.node = GradientNode(op: op, shape: result.shape, inputs: nodes) { backward($0, needs) }
+    return output
+}

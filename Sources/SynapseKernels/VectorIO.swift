@@ -1,0 +1,32 @@
+// Unaligned vector loads and stores, including partial vectors for loop tails.
+
+@inlinable @inline(__always)
+func loadVector(_ p: UnsafePointer<Float>) -> FloatVector {
+    UnsafeRawPointer(p).loadUnaligned(as: FloatVector.self)
+}
+
+@inlinable @inline(__always)
+func storeVector(_ v: FloatVector, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: FloatVector.self)
+}
+
+/// Loads `count` (< 8) floats, padding the remaining lanes with `padding`.
+@inlinable @inline(__always)
+func loadPartial(_ p: UnsafePointer<Float>, count: Int, padding: Float = 0) -> FloatVector {
+    var v = FloatVector(repeating: padding)
+    for lane in 0..<count { v[lane] = p[lane] }
+    return v
+}
+
+/// Loads 8 floats spaced `stride` apart (stride may be 0 for a broadcast operand).
+@inlinable @inline(__always)
+func loadStrided(_ p: UnsafePointer<Float>, stride: Int, count: Int = FloatVector.scalarCount) -> FloatVector {
+    var v = FloatVector(repeating: 0)
+    for lane in 0..<count { v[lane] = p[lane * stride] }
+    return v
+}
+
+@inlinable @inline(__always)
+func storePartial(_ v: FloatVector, _ p: UnsafeMutablePointer<Float>, count: Int) {
+    for lane in 0..<count { p[lane] = v[lane] }
+}
