@@ -36,7 +36,7 @@ final class GradientNode {
     }
 
     func accumulate(_ gradient: Tensor) {
-        precondition(gradient.shape == shape,
+        require(gradient.shape == shape,
                      "backward: \(op) produced a gradient of shape \(Shape.describe(gradient.shape)) for a value of shape \(Shape.describe(shape))")
         grad = grad.map { $0 + gradient } ?? gradient.detached()
     }
@@ -111,15 +111,15 @@ extension Tensor {
     /// graph is freed afterwards; calling `backward()` through it again is an error.
     public func backward(_ gradient: Tensor? = nil) {
         guard let root = node else {
-            preconditionFailure("backward: tensor of shape \(Shape.describe(shape)) does not require gradients; no input of the computation had requiresGrad set")
+            fatalError("backward: tensor of shape \(Shape.describe(shape)) does not require gradients; no input of the computation had requiresGrad set")
         }
         let seed: Tensor
         if let gradient {
-            precondition(gradient.shape == shape,
+            require(gradient.shape == shape,
                          "backward: gradient of shape \(Shape.describe(gradient.shape)) does not match tensor of shape \(Shape.describe(shape))")
             seed = gradient.detached()
         } else {
-            precondition(count == 1,
+            require(count == 1,
                          "backward: tensor of shape \(Shape.describe(shape)) is not a scalar; pass a gradient of the same shape, as in backward(Tensor.ones(like: y))")
             seed = Tensor.ones(shape)
         }
@@ -129,7 +129,7 @@ extension Tensor {
             for node in order.reversed() where !node.isLeaf {
                 guard let gradient = node.grad else { continue }
                 guard let backward = node.backward else {
-                    preconditionFailure("backward: the graph through \(node.op) was already freed by an earlier backward()")
+                    fatalError("backward: the graph through \(node.op) was already freed by an earlier backward()")
                 }
                 let inputGradients = backward(gradient)
                 for (input, inputGradient) in zip(node.inputs, inputGradients) {

@@ -23,7 +23,7 @@ extension Tensor {
 
     /// Values `start, start + step, …` below `end`, as `torch.arange`.
     public static func arange(_ start: Float = 0, _ end: Float, step: Float = 1) -> Tensor {
-        precondition(step != 0, "arange: step must not be zero")
+        require(step != 0, "arange: step must not be zero")
         let count = Swift.max(0, Int(((end - start) / step).rounded(.up)))
         var values = [Float](repeating: 0, count: count)
         for i in 0..<count { values[i] = start + Float(i) * step }
@@ -59,7 +59,7 @@ extension Tensor {
     /// Samples uniform in [low, high) from `generator`.
     public static func uniform(_ shape: [Int], low: Float = 0, high: Float = 1, generator: inout RandomGenerator) -> Tensor {
         Shape.validate(shape, op: "uniform")
-        precondition(low <= high, "uniform: low \(low) is above high \(high)")
+        require(low <= high, "uniform: low \(low) is above high \(high)")
         let result = Tensor(uninitializedShape: shape)
         for i in 0..<result.count { result.pointer[i] = low + (high - low) * generator.nextUniform() }
         return result

@@ -10,7 +10,7 @@ public struct IndexTensor: Equatable, Sendable, CustomStringConvertible {
 
     public init(_ scalars: [Int], shape: [Int]) {
         Shape.validate(shape, op: "IndexTensor.init")
-        precondition(scalars.count == shape.reduce(1, *),
+        require(scalars.count == shape.reduce(1, *),
                      "IndexTensor.init: \(scalars.count) scalars cannot fill shape \(Shape.describe(shape))")
         self.shape = shape
         self.scalars = scalars
@@ -24,7 +24,7 @@ public struct IndexTensor: Equatable, Sendable, CustomStringConvertible {
     /// A 2-D index tensor from rows of equal length.
     public init(_ rows: [[Int]]) {
         let columns = rows.first?.count ?? 0
-        precondition(rows.allSatisfy { $0.count == columns }, "IndexTensor.init: rows have different lengths")
+        require(rows.allSatisfy { $0.count == columns }, "IndexTensor.init: rows have different lengths")
         self.init(rows.flatMap { $0 }, shape: [rows.count, columns])
     }
 

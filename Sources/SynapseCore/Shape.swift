@@ -8,15 +8,23 @@ public struct ShapeError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Misuse of a tensor op is a programming error, like an out-of-range array index: it stops
-/// the program with a precondition failure carrying the `ShapeError` message. Validation
-/// itself is written as throwing functions so tests can check each message.
+/// the program with `fatalError`, whose message (unlike `precondition`'s) is printed in
+/// release builds too. Validation that tests check message by message is written as
+/// throwing functions and run through `check`.
 @inline(__always)
 func check<T>(_ validation: () throws(ShapeError) -> T) -> T {
     do {
         return try validation()
     } catch {
-        preconditionFailure(error.description)
+        fatalError(error.description)
     }
+}
+
+/// Stops with `message` when `condition` is false; see `check`.
+@inline(__always)
+public func require(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
+                    file: StaticString = #file, line: UInt = #line) {
+    if !condition() { fatalError(message(), file: file, line: line) }
 }
 
 enum Shape {
@@ -25,7 +33,7 @@ enum Shape {
     }
 
     static func validate(_ shape: [Int], op: String) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "\(op): shape \(describe(shape)) has a negative dimension")
+        require(shape.allSatisfy { $0 >= 0 }, "\(op): shape \(describe(shape)) has a negative dimension")
     }
 
     /// Row-major element strides of a contiguous tensor.
@@ -86,12 +94,12 @@ enum Shape {
 
     /// The flat offset of a full index, with negative indices counting from the end.
     static func offset(of indices: [Int], in shape: [Int], op: String) -> Int {
-        precondition(indices.count == shape.count,
+        require(indices.count == shape.count,
                      "\(op): \(indices.count) indices given for a tensor of rank \(shape.count)")
         var offset = 0
         for (axis, (index, size)) in zip(indices, shape).enumerated() {
             let resolved = index < 0 ? index + size : index
-            precondition(resolved >= 0 && resolved < size,
+            require(resolved >= 0 && resolved < size,
                          "\(op): index \(index) is out of range for dimension \(axis) of size \(size)")
             offset = offset * size + resolved
         }

@@ -36,7 +36,7 @@ public struct Tensor: @unchecked Sendable {
     public init(_ scalars: [Float], shape: [Int]) {
         Shape.validate(shape, op: "Tensor.init")
         let count = shape.reduce(1, *)
-        precondition(scalars.count == count,
+        require(scalars.count == count,
                      "Tensor.init: \(scalars.count) scalars cannot fill shape \(Shape.describe(shape)) (\(count) elements)")
         self.init(shape: shape, storage: TensorStorage(copying: scalars))
     }
@@ -50,7 +50,7 @@ public struct Tensor: @unchecked Sendable {
     public init(_ rows: [[Float]]) {
         let columns = rows.first?.count ?? 0
         for (i, row) in rows.enumerated() {
-            precondition(row.count == columns, "Tensor.init: row \(i) has \(row.count) elements, expected \(columns)")
+            require(row.count == columns, "Tensor.init: row \(i) has \(row.count) elements, expected \(columns)")
         }
         self.init(rows.flatMap { $0 }, shape: [rows.count, columns])
     }
@@ -60,7 +60,7 @@ public struct Tensor: @unchecked Sendable {
         let inner = matrices.map { Tensor($0) }
         let rowShape = inner.first?.shape ?? [0, 0]
         for (i, matrix) in inner.enumerated() {
-            precondition(matrix.shape == rowShape,
+            require(matrix.shape == rowShape,
                          "Tensor.init: matrix \(i) has shape \(Shape.describe(matrix.shape)), expected \(Shape.describe(rowShape))")
         }
         self.init(matrices.flatMap { $0.flatMap { $0 } }, shape: [matrices.count] + rowShape)
@@ -84,7 +84,7 @@ public struct Tensor: @unchecked Sendable {
 
     /// The value of a one-element tensor.
     public var item: Float {
-        precondition(count == 1, "item: tensor of shape \(Shape.describe(shape)) has \(count) elements, not 1")
+        require(count == 1, "item: tensor of shape \(Shape.describe(shape)) has \(count) elements, not 1")
         return storage.pointer.pointee
     }
 
@@ -105,5 +105,7 @@ public struct Tensor: @unchecked Sendable {
         return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
     }
 
+    /// The buffer for kernels. It stays valid only while this tensor value is alive, so pass
+    /// parameters or tensors used afterwards, or wrap the call in `withExtendedLifetime`.
     var pointer: UnsafeMutablePointer<Float> { storage.pointer }
 }

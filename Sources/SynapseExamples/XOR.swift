@@ -98,7 +98,7 @@ public enum XORExample {
     /// every epoch. `log` receives a line every `logEvery` epochs.
     public static func train(epochs: Int = 5000, learningRate: Float = 0.5, seed: UInt64 = 0,
                              logEvery: Int = 500, log: (String) -> Void = { _ in }) -> XORReport {
-        precondition(epochs > 0, "xor: epochs must be positive, got \(epochs)")
+        require(epochs > 0, "xor: epochs must be positive, got \(epochs)")
         var manual = initialParameters(seed: seed)
         var automatic = manual
         var maxDifference: Float = 0

@@ -5,13 +5,13 @@ public enum ReductionOperation: Sendable {
     case sum, max, min
 }
 
-/// Sums `count` contiguous floats. Eight-lane partial sums over blocks of 4096, with the
+/// Sums `count` contiguous floats. Eight-lane partial sums over blocks of 256, with the
 /// blocks added in Double, keep the error small on long rows; the order is fixed, so the
 /// result is the same on every run.
 @inline(__always)
 func sumContiguous(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
     let width = FloatVector.scalarCount
-    let block = 4096
+    let block = 256
     var total = 0.0
     var start = 0
     while start < count {
@@ -121,7 +121,7 @@ extension Kernels {
 /// target[i] (already holding row 0) += rows 1..<size, accumulating blocks of rows in
 /// Float and the block totals in Double so long columns keep their precision.
 private func sumRows(_ slab: UnsafePointer<Float>, size: Int, inner: Int, into target: UnsafeMutablePointer<Float>) {
-    if size <= 256 {
+    if size <= 32 {
         for k in 1..<max(size, 1) { binaryRun(Add(), target, 1, slab + k * inner, 1, target, inner) }
         return
     }
@@ -130,7 +130,7 @@ private func sumRows(_ slab: UnsafePointer<Float>, size: Int, inner: Int, into t
     totals.initialize(repeating: 0, count: inner)
     var k = 1
     while true {
-        let end = min(k + 255, size)
+        let end = min(k + 31, size)
         while k < end {
             binaryRun(Add(), target, 1, slab + k * inner, 1, target, inner)
             k += 1

@@ -18,7 +18,7 @@ extension Tensor {
     public func sum(toShape target: [Int]) -> Tensor {
         if shape == target { return self }
         let extra = rank - target.count
-        precondition(extra >= 0, "sum(toShape:): cannot reduce \(Shape.describe(shape)) to larger rank \(Shape.describe(target))")
+        require(extra >= 0, "sum(toShape:): cannot reduce \(Shape.describe(shape)) to larger rank \(Shape.describe(target))")
         var axes = Array(0..<extra)
         for (i, size) in target.enumerated() where size == 1 && shape[extra + i] != 1 {
             axes.append(extra + i)

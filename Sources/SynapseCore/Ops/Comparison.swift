@@ -25,9 +25,11 @@ extension Tensor {
             try Shape.broadcast(try Shape.broadcast(condition.shape, a.shape, op: "where"), b.shape, op: "where")
         }
         let c = condition.detached().expandedContiguous(to: shape)
+        let left = a.detached().expandedContiguous(to: shape), right = b.detached().expandedContiguous(to: shape)
         let result = Tensor(uninitializedShape: shape)
-        Kernels.select(c.pointer, a.detached().expandedContiguous(to: shape).pointer,
-                       b.detached().expandedContiguous(to: shape).pointer, result.pointer, count: result.count)
+        withExtendedLifetime((left, right)) {
+            Kernels.select(c.pointer, left.pointer, right.pointer, result.pointer, count: result.count)
+        }
         return record("where", result, inputs: [a, b]) { g, needs in
             let zero = Tensor.zeros(like: g)
             return [needs[0] ? Tensor.where(c, g, zero).sum(toShape: a.shape) : nil,

@@ -5,7 +5,7 @@ import SynapseKernels
 extension Tensor {
     /// Joins tensors along an existing axis; all other dimensions must match.
     public static func concatenate(_ tensors: [Tensor], axis: Int = 0) -> Tensor {
-        precondition(!tensors.isEmpty, "concatenate: needs at least one tensor")
+        require(!tensors.isEmpty, "concatenate: needs at least one tensor")
         let first = tensors[0]
         let resolved = check { () throws(ShapeError) in
             try Shape.validateConcatenation(tensors.map(\.shape), axis: axis)
@@ -33,9 +33,9 @@ extension Tensor {
 
     /// Joins same-shaped tensors along a new axis.
     public static func stack(_ tensors: [Tensor], axis: Int = 0) -> Tensor {
-        precondition(!tensors.isEmpty, "stack: needs at least one tensor")
+        require(!tensors.isEmpty, "stack: needs at least one tensor")
         for (i, tensor) in tensors.enumerated() {
-            precondition(tensor.shape == tensors[0].shape,
+            require(tensor.shape == tensors[0].shape,
                          "stack: tensor \(i) has shape \(Shape.describe(tensor.shape)), expected \(Shape.describe(tensors[0].shape))")
         }
         return concatenate(tensors.map { $0.unsqueezed(axis: axis) }, axis: axis)
@@ -44,7 +44,7 @@ extension Tensor {
     /// Splits into pieces of the given sizes along `axis`; the sizes must add up to its length.
     public func split(sizes: [Int], axis: Int = 0) -> [Tensor] {
         let resolved = check { () throws(ShapeError) in try Shape.normalize(axis: axis, rank: rank, op: "split") }
-        precondition(sizes.allSatisfy { $0 >= 0 } && sizes.reduce(0, +) == shape[resolved],
+        require(sizes.allSatisfy { $0 >= 0 } && sizes.reduce(0, +) == shape[resolved],
                      "split: sizes \(sizes) do not add up to dimension \(axis) of size \(shape[resolved]) in shape \(Shape.describe(shape))")
         var start = 0
         return sizes.map { size in
@@ -56,7 +56,7 @@ extension Tensor {
     /// Splits into `parts` equal pieces along `axis`.
     public func split(parts: Int, axis: Int = 0) -> [Tensor] {
         let resolved = check { () throws(ShapeError) in try Shape.normalize(axis: axis, rank: rank, op: "split") }
-        precondition(parts > 0 && shape[resolved] % parts == 0,
+        require(parts > 0 && shape[resolved] % parts == 0,
                      "split: dimension \(axis) of size \(shape[resolved]) cannot be split into \(parts) equal parts")
         return split(sizes: [Int](repeating: shape[resolved] / parts, count: parts), axis: resolved)
     }

@@ -39,7 +39,7 @@ extension Tensor {
             expected[resolved] = 0
             given[resolved] = 0
         }
-        precondition(given == expected,
+        require(given == expected,
                      "gather: indices of shape \(Shape.describe(indices.shape)) do not match tensor of shape \(Shape.describe(shape)) outside axis \(axis)")
         let (outer, size, inner) = Shape.split(shape, at: resolved)
         let positions = check { () throws(ShapeError) in try indices.resolved(against: size, op: "gather") }

@@ -8,7 +8,7 @@ extension Tensor {
     /// batch dimensions broadcast.
     public func matmul(_ other: Tensor) -> Tensor {
         let a = self, b = other
-        precondition(a.rank >= 1 && b.rank >= 1,
+        require(a.rank >= 1 && b.rank >= 1,
                      "matmul: shapes \(Shape.describe(a.shape)) and \(Shape.describe(b.shape)) include a scalar; both operands need at least 1 dimension")
         let left = a.rank == 1 ? a.reshaped([1, a.shape[0]]) : a
         let right = b.rank == 1 ? b.reshaped([b.shape[0], 1]) : b
@@ -21,7 +21,7 @@ extension Tensor {
     private static func batchedMatmul(_ a: Tensor, _ b: Tensor, shapes: ([Int], [Int])) -> Tensor {
         let k = a.shape[a.rank - 1]
         guard b.shape[b.rank - 2] == k else {
-            preconditionFailure("matmul: shapes \(Shape.describe(shapes.0)) and \(Shape.describe(shapes.1)) are incompatible (\(k) ≠ \(b.shape[b.rank - 2]))")
+            fatalError("matmul: shapes \(Shape.describe(shapes.0)) and \(Shape.describe(shapes.1)) are incompatible (\(k) ≠ \(b.shape[b.rank - 2]))")
         }
         let result = product(a, transposeA: false, b, transposeB: false)
         return record("matmul", result, inputs: [a, b]) { g, needs in

@@ -35,7 +35,7 @@ extension Tensor {
 
     /// The matrix transpose of a 2-D tensor (the last two axes of a batch).
     public var T: Tensor {
-        precondition(rank >= 2, "T: tensor of shape \(Shape.describe(shape)) has fewer than 2 dimensions")
+        require(rank >= 2, "T: tensor of shape \(Shape.describe(shape)) has fewer than 2 dimensions")
         return transposed(-2, -1)
     }
 
@@ -51,7 +51,7 @@ extension Tensor {
     func expandedContiguous(to target: [Int]) -> Tensor {
         if target == shape { return self }
         let resolved = check { () throws(ShapeError) in try Shape.broadcast(shape, target, op: "expand") }
-        precondition(resolved == target, "expand: shape \(Shape.describe(shape)) cannot be expanded to \(Shape.describe(target))")
+        require(resolved == target, "expand: shape \(Shape.describe(shape)) cannot be expanded to \(Shape.describe(target))")
         let result = Tensor(uninitializedShape: target)
         Kernels.stridedCopy(shape: target, from: pointer, strides: Shape.broadcastStrides(shape, to: target),
                             to: result.pointer, strides: Shape.strides(target))

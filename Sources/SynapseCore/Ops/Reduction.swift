@@ -26,7 +26,9 @@ extension Tensor {
                 continue
             }
             let next = Tensor(uninitializedShape: newShape)
-            Kernels.reduce(operation, current.pointer, next.pointer, outer: outer, size: size, inner: inner)
+            withExtendedLifetime(current) {
+                Kernels.reduce(operation, current.pointer, next.pointer, outer: outer, size: size, inner: inner)
+            }
             current = next
         }
         return current
@@ -58,7 +60,7 @@ extension Tensor {
     public func mean(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         let axes = resolvedAxes(axes, op: "mean")
         let n = axes.reduce(1) { $0 * shape[$1] }
-        precondition(n > 0, "mean: cannot average over an empty dimension of shape \(Shape.describe(shape))")
+        require(n > 0, "mean: cannot average over an empty dimension of shape \(Shape.describe(shape))")
         return sum(axes: axes, keepDims: keepDims) / Float(n)
     }
 
@@ -69,7 +71,7 @@ extension Tensor {
     public func variance(axes: [Int]? = nil, correction: Int = 1, keepDims: Bool = false) -> Tensor {
         let axes = resolvedAxes(axes, op: "variance")
         let n = axes.reduce(1) { $0 * shape[$1] }
-        precondition(n - correction > 0,
+        require(n - correction > 0,
                      "variance: \(n) elements are too few for correction \(correction) in shape \(Shape.describe(shape))")
         let centered = self - mean(axes: axes, keepDims: true)
         return centered.square().sum(axes: axes, keepDims: keepDims) / Float(n - correction)
@@ -96,7 +98,7 @@ extension Tensor {
     private func extremum(_ operation: ReductionOperation, axes: [Int]?, keepDims: Bool, op: String) -> Tensor {
         let axes = resolvedAxes(axes, op: op)
         for axis in axes {
-            precondition(shape[axis] > 0, "\(op): cannot reduce over empty dimension \(axis) of shape \(Shape.describe(shape))")
+            require(shape[axis] > 0, "\(op): cannot reduce over empty dimension \(axis) of shape \(Shape.describe(shape))")
         }
         let kept = reduceKeepingDims(operation, axes: axes)
         let result = keepDims ? kept : kept.reshaped(removingDims(axes, from: kept.shape))
@@ -120,13 +122,13 @@ extension Tensor {
 
     private func argExtremum(isMax: Bool, axis: Int?, keepDims: Bool, op: String) -> IndexTensor {
         guard let axis else {
-            precondition(count > 0, "\(op): tensor of shape \(Shape.describe(shape)) is empty")
+            require(count > 0, "\(op): tensor of shape \(Shape.describe(shape)) is empty")
             var index = 0
             Kernels.argReduce(isMax: isMax, pointer, &index, outer: 1, size: count, inner: 1)
             return IndexTensor([index], shape: keepDims ? [Int](repeating: 1, count: rank) : [])
         }
         let resolved = check { () throws(ShapeError) in try Shape.normalize(axis: axis, rank: rank, op: op) }
-        precondition(shape[resolved] > 0, "\(op): dimension \(axis) of shape \(Shape.describe(shape)) is empty")
+        require(shape[resolved] > 0, "\(op): dimension \(axis) of shape \(Shape.describe(shape)) is empty")
         let (outer, size, inner) = Shape.split(shape, at: resolved)
         var indices = [Int](repeating: 0, count: outer * inner)
         indices.withUnsafeMutableBufferPointer { buffer in

@@ -18,7 +18,7 @@ extension Tensor {
             (try Shape.normalize(axis: startAxis, rank: rank, op: "flatten"),
              try Shape.normalize(axis: endAxis, rank: rank, op: "flatten"))
         }
-        precondition(start <= end, "flatten: startAxis \(startAxis) comes after endAxis \(endAxis) for rank \(rank)")
+        require(start <= end, "flatten: startAxis \(startAxis) comes after endAxis \(endAxis) for rank \(rank)")
         let merged = shape[start...end].reduce(1, *)
         return reshaped(Array(shape[..<start]) + [merged] + Array(shape[(end + 1)...]))
     }
@@ -27,7 +27,7 @@ extension Tensor {
     public func squeezed(axis: Int? = nil) -> Tensor {
         guard let axis else { return reshaped(shape.filter { $0 != 1 }) }
         let resolved = check { () throws(ShapeError) in try Shape.normalize(axis: axis, rank: rank, op: "squeeze") }
-        precondition(shape[resolved] == 1,
+        require(shape[resolved] == 1,
                      "squeeze: dimension \(axis) of shape \(Shape.describe(shape)) has size \(shape[resolved]), not 1")
         var newShape = shape
         newShape.remove(at: resolved)

@@ -7,7 +7,7 @@ extension Tensor {
     /// the end; bounds past the ends are clamped, as in Python slicing.
     public func slice(axis: Int, start: Int = 0, end: Int? = nil, step: Int = 1) -> Tensor {
         let resolvedAxis = check { () throws(ShapeError) in try Shape.normalize(axis: axis, rank: rank, op: "slice") }
-        precondition(step > 0, "slice: step must be positive, got \(step)")
+        require(step > 0, "slice: step must be positive, got \(step)")
         let size = shape[resolvedAxis]
         func clamp(_ bound: Int) -> Swift.Int { Swift.min(Swift.max(bound < 0 ? bound + size : bound, 0), size) }
         let lower = clamp(start), upper = Swift.max(lower, clamp(end ?? size))
@@ -33,9 +33,9 @@ extension Tensor {
 
     /// The sub-tensor at `index` along the first axis, with that axis removed.
     public subscript(_ index: Int) -> Tensor {
-        precondition(rank > 0, "subscript: a scalar tensor cannot be indexed")
+        require(rank > 0, "subscript: a scalar tensor cannot be indexed")
         let resolved = index < 0 ? index + shape[0] : index
-        precondition(resolved >= 0 && resolved < shape[0],
+        require(resolved >= 0 && resolved < shape[0],
                      "subscript: index \(index) is out of range for dimension 0 of size \(shape[0])")
         return slice(axis: 0, start: resolved, end: resolved + 1).squeezed(axis: 0)
     }
@@ -50,7 +50,7 @@ extension Tensor {
         let resolvedAxis = check { () throws(ShapeError) in try Shape.normalize(axis: axis, rank: rank, op: "subscript") }
         let size = shape[resolvedAxis]
         let bounds = range.relative(to: 0..<size)
-        precondition(bounds.lowerBound >= 0 && bounds.upperBound <= size,
+        require(bounds.lowerBound >= 0 && bounds.upperBound <= size,
                      "subscript: range \(bounds) is out of bounds for dimension \(axis) of size \(size)")
         return slice(axis: resolvedAxis, start: bounds.lowerBound, end: bounds.upperBound)
     }

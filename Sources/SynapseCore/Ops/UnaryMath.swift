@@ -38,7 +38,7 @@ extension Tensor {
 
     /// Limits every element to [min, max]; the gradient passes only where the input was inside.
     public func clamped(min lower: Float = -.infinity, max upper: Float = .infinity) -> Tensor {
-        precondition(lower <= upper, "clamp: min \(lower) is above max \(upper)")
+        require(lower <= upper, "clamp: min \(lower) is above max \(upper)")
         return unary(.clamp(lower: lower, upper: upper), op: "clamp") { g, x, _ in
             Tensor.fusedGradient(.clampBackward(lower: lower, upper: upper), g, x)
         }

@@ -1,0 +1,114 @@
+import XCTest
+import Foundation
+@testable import SynapseCore
+
+final class AutogradTests: XCTestCase {
+    func testChainRuleByHand() {
+        // y = sum(w · x + b)² with w = 2, x = 3, b = 1 → dy/dw = 2(wx+b)x = 42, dy/db = 14.
+        let w = Tensor(2).requiringGrad(), b = Tensor(1).requiringGrad()
+        let y = (w * 3 + b).square()
+        y.backward()
+        XCTAssertEqual(w.grad?.item, 42)
+        XCTAssertEqual(b.grad?.item, 14)
+        XCTAssertTrue(w.isLeaf)
+        XCTAssertFalse(y.isLeaf)
+    }
+
+    func testGradientsAccumulateAcrossUsesAndCalls() {
+        let x = Tensor([1, 2]).requiringGrad()
+        (x * x + x).sum().backward()
+        assertClose(x.grad!, [3, 5])
+        (x * 2).sum().backward()
+        assertClose(x.grad!, [5, 7])
+        x.zeroGrad()
+        XCTAssertNil(x.grad)
+    }
+
+    func testBackwardWithSeedGradient() {
+        let x = Tensor([1, 2, 3]).requiringGrad()
+        let y = x * x
+        y.backward(Tensor([1, 0, 2]))
+        assertClose(x.grad!, [2, 0, 12])
+    }
+
+    func testDetachAndNoGradScopes() {
+        let x = Tensor([1, 2]).requiringGrad()
+        XCTAssertFalse(x.detached().requiresGrad)
+        let y = withoutGradients { x * 3 }
+        XCTAssertFalse(y.requiresGrad)
+        XCTAssertTrue(GradientMode.isEnabled)
+        let z = (x.detached() * x).sum()
+        z.backward()
+        assertClose(x.grad!, [1, 2])
+        let constant = Tensor([1, 2]) * 3
+        XCTAssertFalse(constant.requiresGrad)
+    }
+
+    func testNoGradScopeIsPerThread() {
+        final class Flag: @unchecked Sendable { var value = false }
+        let x = Tensor([1]).requiringGrad()
+        let recordedElsewhere = Flag()
+        withoutGradients {
+            let done = DispatchSemaphore(value: 0)
+            let thread = Thread {
+                recordedElsewhere.value = (x * 2).requiresGrad
+                done.signal()
+            }
+            thread.start()
+            done.wait()
+            XCTAssertFalse((x * 2).requiresGrad)
+        }
+        XCTAssertTrue(recordedElsewhere.value, "another thread keeps recording while this one is in withoutGradients")
+    }
+
+    func testGraphIsReleasedAfterBackward() {
+        weak var savedStorage: TensorStorage?
+        let w = Tensor.randn([4, 4], seed: 1).requiringGrad()
+        var loss: Tensor
+        do {
+            let hidden = w.matmul(w).tanh()
+            savedStorage = hidden.storage
+            loss = hidden.sum()
+        }
+        XCTAssertNotNil(savedStorage, "the graph keeps intermediate values until backward")
+        loss.backward()
+        XCTAssertNil(savedStorage, "backward frees the intermediate values it saved")
+        XCTAssertNotNil(w.grad)
+        _ = loss
+    }
+
+    func testTrainingLoopDoesNotGrowTheGraph() {
+        // Each step's graph must be freed: after many steps only the leaves' storage survives.
+        var w = Tensor.randn([8, 1], seed: 2).requiringGrad()
+        let x = Tensor.randn([16, 8], seed: 3), t = Tensor.randn([16, 1], seed: 4)
+        weak var firstStepOutput: TensorStorage?
+        for step in 0..<50 {
+            let prediction = x.matmul(w)
+            if step == 0 { firstStepOutput = prediction.storage }
+            let loss = (prediction - t).square().mean()
+            loss.backward()
+            let gradient = w.grad!
+            w = withoutGradients { w - 0.05 * gradient }.requiringGrad()
+        }
+        XCTAssertNil(firstStepOutput)
+    }
+
+    func testDeepGraphDoesNotOverflowTheStack() {
+        let x = Tensor([1]).requiringGrad()
+        var y = x
+        for _ in 0..<20_000 { y = y + 1 }
+        y.sum().backward()
+        assertClose(x.grad!, [1])
+    }
+
+    func testParameterUpdateInPlace() {
+        var w = Tensor([1, 2]).requiringGrad()
+        (w * w).sum().backward()
+        let gradient = w.grad!
+        w.withUnsafeMutableBufferPointer { buffer in
+            for i in buffer.indices { buffer[i] -= 0.5 * gradient.scalars[i] }
+        }
+        XCTAssertEqual(w.scalars, [0, 0])
+        XCTAssertTrue(w.requiresGrad)
+    }
+}
