@@ -25,7 +25,8 @@ let package = Package(
             dependencies: ["Synapse", "SynapseExamples",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "SynapseBench", dependencies: ["Synapse", "SynapseKernels"]),
-        .testTarget(name: "SynapseCoreTests", dependencies: ["SynapseCore", "SynapseKernels"]),
+        .testTarget(name: "SynapseKernelsTests", dependencies: ["SynapseKernels"]),
+        .testTarget(name: "SynapseCoreTests", dependencies: ["SynapseCore"]),
         .testTarget(name: "SynapseExamplesTests", dependencies: ["SynapseExamples"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,0 +1,47 @@
+import XCTest
+@testable import SynapseKernels
+
+final class LayoutTests: XCTestCase {
+    func testStridedCopyPermutesAndBroadcasts() {
+        // A [2,3] → its transpose [3,2], then a broadcast of a row to [2,3].
+        let source: [Float] = [0, 1, 2, 3, 4, 5]
+        var out = [Float](repeating: -1, count: 6)
+        Kernels.stridedCopy(shape: [3, 2], from: source, strides: [1, 3], to: &out, strides: [2, 1])
+        XCTAssertEqual(out, [0, 3, 1, 4, 2, 5])
+        Kernels.stridedCopy(shape: [2, 3], from: source, strides: [0, 1], to: &out, strides: [3, 1])
+        XCTAssertEqual(out, [0, 1, 2, 0, 1, 2])
+        var big = [Float](repeating: 0, count: 40 * 70)
+        let matrix = (0..<(70 * 40)).map(Float.init)
+        Kernels.stridedCopy(shape: [40, 70], from: matrix, strides: [1, 40], to: &big, strides: [70, 1])
+        XCTAssertEqual(big[3 * 70 + 5], matrix[5 * 40 + 3])
+    }
+
+    func testReduceMatchesNaiveSums() {
+        let (outer, size, inner) = (3, 1000, 5)
+        let x = (0..<(outer * size * inner)).map { Float(($0 * 37) % 101) / 10 }
+        var out = [Float](repeating: 0, count: outer * inner)
+        Kernels.reduce(.sum, x, &out, outer: outer, size: size, inner: inner)
+        var maxima = [Float](repeating: 0, count: outer * inner)
+        Kernels.reduce(.max, x, &maxima, outer: outer, size: size, inner: inner)
+        for o in 0..<outer {
+            for i in 0..<inner {
+                var total = 0.0
+                var best = -Float.infinity
+                for k in 0..<size {
+                    let v = x[(o * size + k) * inner + i]
+                    total += Double(v)
+                    best = max(best, v)
+                }
+                XCTAssertEqual(Double(out[o * inner + i]), total, accuracy: total * 1e-6)
+                XCTAssertEqual(maxima[o * inner + i], best)
+            }
+        }
+    }
+
+    func testBroadcastLayoutMergesDimensions() {
+        let layout = BroadcastLayout(shape: [2, 3, 4], stridesA: [12, 4, 1], stridesB: [0, 0, 1])
+        XCTAssertEqual(layout.shape, [6, 4])
+        XCTAssertEqual(layout.stridesA, [4, 1])
+        XCTAssertEqual(layout.stridesB, [0, 1])
+    }
+}
