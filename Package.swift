@@ -12,8 +12,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
+        // Compile-target queries and atomics that Swift cannot express directly.
+        .target(name: "CSynapse"),
         // Layer 1: CPU kernels over raw Float32 buffers. No tensors, no autodiff.
-        .target(name: "SynapseKernels"),
+        .target(name: "SynapseKernels", dependencies: ["CSynapse"]),
         // Layer 2: N-d tensors, broadcasting and reverse-mode autodiff.
         .target(name: "SynapseCore", dependencies: ["SynapseKernels"]),
         // The public umbrella users import; nn / optim / data / train / io modules join it.

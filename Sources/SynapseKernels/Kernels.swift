@@ -5,13 +5,48 @@
 
 /// CPU kernels over raw Float32 buffers.
 public enum Kernels {
-    /// Runs `body(start, length)` over consecutive chunks that together cover `0..<count`.
-    ///
-    /// This is the single place where elementwise work is split; it runs the whole range
-    /// on the calling thread until the shared thread pool lands, and each element's result
-    /// never depends on how the range was chunked.
+    /// Runs `body(start, length)` over consecutive chunks that together cover `0..<count`,
+    /// in parallel when the work is large enough to pay for waking the pool. Chunks start at
+    /// multiples of 64 elements and each element's result never depends on the chunking.
     @inline(__always)
     static func parallelChunks(count: Int, costPerElement: Int, _ body: (Int, Int) -> Void) {
-        if count > 0 { body(0, count) }
+        guard count > 0 else { return }
+        let minimumWorkPerTask = 1 << 16
+        let threads = threadCount
+        let tasks = min(threads, count * costPerElement / minimumWorkPerTask)
+        if tasks <= 1 {
+            body(0, count)
+            return
+        }
+        let chunk = (count / tasks + 63) & ~63
+        parallelFor(tasks) { task in
+            let start = task * chunk
+            if start < count { body(start, min(chunk, count - start)) }
+        }
+    }
+}
+
+import CSynapse
+import Foundation
+
+extension Kernels {
+    /// Whether this binary was built for a CPU with fused multiply-add (for example with
+    /// `-Xcc -march=native`). Without it, SIMD code runs on baseline x86-64 vectors.
+    public static var isNativeBuild: Bool {
+        synapse_target_has_fma() != 0 || synapse_target_is_x86() == 0
+    }
+
+    private static let baselineNotice: Void = {
+        guard !isNativeBuild else { return }
+        FileHandle.standardError.write(Data("""
+            synapse: this build targets baseline x86-64 (no AVX2/FMA), so kernels run several times \
+            slower than they can. For the fast build add -Xcc -march=native, e.g. \
+            swift run -c release -Xcc -march=native synapse ...\n
+            """.utf8))
+    }()
+
+    /// Prints, once per process and only in a baseline build, how to get the fast build.
+    public static func noteBuildTargetOnce() {
+        _ = baselineNotice
     }
 }

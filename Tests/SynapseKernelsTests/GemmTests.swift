@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import SynapseKernels
 
@@ -7,8 +8,14 @@ final class GemmTests: XCTestCase {
         (0..<count).map { Float(($0 * 7919 + seed * 104_729) % 2001) / 1000 - 1 }
     }
 
-    func testAllTransposesAtOddSizes() {
-        let sizes = [(1, 1, 1), (1, 17, 5), (13, 1, 7), (7, 9, 1), (33, 29, 131), (8, 16, 8), (65, 3, 300)]
+    override func tearDown() {
+        Kernels.threadCount = ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    func testAllTransposesAtOddSizesAndThreadCounts() {
+        let sizes = [(1, 1, 1), (1, 17, 5), (13, 1, 7), (7, 9, 1), (33, 29, 131), (8, 16, 8), (65, 3, 300), (9, 1030, 270)]
+        for threads in [1, 2, 3] {
+        Kernels.threadCount = threads
         for (m, n, k) in sizes {
             for transposeA in [false, true] {
                 for transposeB in [false, true] {
@@ -18,6 +25,22 @@ final class GemmTests: XCTestCase {
                 }
             }
         }
+        }
+    }
+
+    func testResultsAreBitwiseIdenticalAcrossThreadCounts() {
+        let (m, n, k) = (97, 300, 517)
+        let a = values(m * k, seed: 4), b = values(k * n, seed: 5)
+        var results: [[Float]] = []
+        for threads in [1, 2, 3] {
+            Kernels.threadCount = threads
+            var c = [Float](repeating: 0, count: m * n)
+            Kernels.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k,
+                         c: &c, ldc: n, accumulate: false)
+            results.append(c)
+        }
+        XCTAssertEqual(results[0], results[1])
+        XCTAssertEqual(results[0], results[2])
     }
 
     private func check(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool) {

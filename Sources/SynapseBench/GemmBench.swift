@@ -1,0 +1,59 @@
+// GEMM GFLOP/s against OpenBLAS on the same machine.
+
+import Foundation
+import SynapseKernels
+
+func gemmBenchmark(options: Options) {
+    let blas = OpenBLAS()
+    let defaultThreads = Kernels.threadCount
+    print("GEMM, GFLOP/s (best of \(options.repeats)); OpenBLAS \(blas == nil ? "not found (apt-get install libopenblas0-pthread)" : "loaded at run time")")
+    print("shape (m×k×n)        threads   synapse   openblas   synapse/openblas")
+    var rows: [(String, Bool, Bool, Int, Int, Int, Int)] = []
+    for threads in [1, 2] where threads <= defaultThreads {
+        for size in [256, 512, 1024, 2048] {
+            rows.append(("\(size)³ AB", false, false, size, size, size, threads))
+        }
+    }
+    rows += [
+        ("64×784×128 AB", false, false, 64, 784, 128, defaultThreads),
+        ("64×128×10 AB", false, false, 64, 128, 10, defaultThreads),
+        ("784×64×128 AᵀB", true, false, 784, 64, 128, defaultThreads),
+        ("64×128×784 ABᵀ", false, true, 64, 128, 784, defaultThreads),
+        ("128×64×10 AᵀB", true, false, 128, 64, 10, defaultThreads),
+    ]
+    for (name, transposeA, transposeB, m, k, n, threads) in rows {
+        let a = randomBuffer(m * k, seed: 1), b = randomBuffer(k * n, seed: 2)
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        let lda = transposeA ? m : k, ldb = transposeB ? k : n
+        let flops = 2.0 * Double(m) * Double(n) * Double(k)
+        let repeats = max(options.repeats, Int(2e9 / flops))
+        Kernels.threadCount = threads
+        let ours = bestTime(repeats: repeats) {
+            Kernels.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                         a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: n, accumulate: false)
+        }
+        var line = name.padding(toLength: 21, withPad: " ", startingAt: 0)
+        line += String(format: "%7d %9.1f", threads, flops / ours / 1e9)
+        if let blas {
+            blas.setThreads(threads)
+            let theirs = bestTime(repeats: repeats) {
+                blas.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                           a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: n)
+            }
+            line += String(format: " %10.1f   %.2fx", flops / theirs / 1e9, theirs / ours)
+        }
+        print(line)
+    }
+    Kernels.threadCount = defaultThreads
+}
+
+func randomBuffer(_ count: Int, seed: UInt64) -> UnsafeMutablePointer<Float> {
+    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+    var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+    for i in 0..<count {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        buffer[i] = Float(Int(state >> 40) % 2001 - 1000) / 1000
+    }
+    return buffer
+}
