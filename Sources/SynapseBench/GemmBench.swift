@@ -6,7 +6,7 @@ import SynapseKernels
 func gemmBenchmark(options: Options) {
     let blas = OpenBLAS()
     let defaultThreads = Kernels.threadCount
-    print("GEMM, GFLOP/s (best of \(options.repeats)); OpenBLAS \(blas == nil ? "not found (apt-get install libopenblas0-pthread)" : "loaded at run time")")
+    print("GEMM, GFLOP/s, best of \(options.rounds) interleaved rounds; OpenBLAS \(blas == nil ? "not found (apt-get install libopenblas0-pthread)" : "loaded at run time")")
     print("shape (m×k×n)        threads   synapse   openblas   synapse/openblas")
     var rows: [(String, Bool, Bool, Int, Int, Int, Int)] = []
     for threads in [1, 2] where threads <= defaultThreads {
@@ -27,21 +27,22 @@ func gemmBenchmark(options: Options) {
         defer { a.deallocate(); b.deallocate(); c.deallocate() }
         let lda = transposeA ? m : k, ldb = transposeB ? k : n
         let flops = 2.0 * Double(m) * Double(n) * Double(k)
-        let repeats = max(options.repeats, Int(2e9 / flops))
+        let repeats = max(1, Int(4e8 / flops))
         Kernels.threadCount = threads
-        let ours = bestTime(repeats: repeats) {
+        blas?.setThreads(threads)
+        let ours = {
             Kernels.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                          a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: n, accumulate: false)
         }
+        let theirs = blas.map { blas in {
+            blas.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                       a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: n)
+        } }
+        let (mine, reference) = interleavedBestTimes(rounds: options.rounds, repeats: repeats, ours, theirs)
         var line = name.padding(toLength: 21, withPad: " ", startingAt: 0)
-        line += String(format: "%7d %9.1f", threads, flops / ours / 1e9)
-        if let blas {
-            blas.setThreads(threads)
-            let theirs = bestTime(repeats: repeats) {
-                blas.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                           a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: n)
-            }
-            line += String(format: " %10.1f   %.2fx", flops / theirs / 1e9, theirs / ours)
+        line += String(format: "%7d %9.1f", threads, flops / mine / 1e9)
+        if let reference {
+            line += String(format: " %10.1f   %.2fx", flops / reference / 1e9, reference / mine)
         }
         print(line)
     }

@@ -1,7 +1,7 @@
 // synapse-bench: Synapse kernels side by side with references on the same machine.
 //
 // Usage: swift run -c release -Xcc -march=native synapse-bench [elementwise|gemm|all]
-//        [--count N] [--repeats R] [--python PATH]
+//        [--count N] [--repeats R] [--rounds R] [--python PATH]
 // The numpy column comes from Benchmarks/numpy_elementwise.py run through the given Python
 // (default python3); the OpenBLAS column from libopenblas.so.0 loaded at run time. A column
 // is left blank when its reference is missing.
@@ -12,6 +12,7 @@ import SynapseKernels
 struct Options {
     var count = 16 * 1024 * 1024
     var repeats = 10
+    var rounds = 15
     var python = "python3"
 
     var sections: [String] = []
@@ -27,8 +28,9 @@ struct Options {
             switch flag {
             case "--count": count = Int(value) ?? count
             case "--repeats": repeats = Int(value) ?? repeats
+            case "--rounds": rounds = Int(value) ?? rounds
             case "--python": python = value
-            default: fatalError("synapse-bench: unknown option \(flag); use --count, --repeats or --python")
+            default: fatalError("synapse-bench: unknown option \(flag); use --count, --repeats, --rounds or --python")
             }
         }
     }

@@ -38,10 +38,16 @@ extension Kernels {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
-        let threads = m * n * k >= 32 * 32 * 64 ? threadCount : 1
+        if n < microColumns / 2 && m > 2 * n {
+            // A narrow C wastes most of each 32-wide panel; Cᵀ = op(B)ᵀ · op(A)ᵀ fills them.
+            gemmTransposedOutput(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                                 a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+            return
+        }
+        // Below about a million flops, waking a second thread costs more than it saves.
+        let threads = m * n * k >= 1 << 19 ? threadCount : 1
         let rowStride = transposeA ? 1 : lda, columnStride = transposeA ? lda : 1
-        let packed = UnsafeMutablePointer<Float>.allocate(capacity: k * min(n, nBlock).roundedUp(to: microColumns))
-        defer { packed.deallocate() }
+        let packed = scratch(.packedB, count: k * min(n, nBlock).roundedUp(to: microColumns))
         var column0 = 0
         while column0 < n {
             let width = min(nBlock, n - column0)
@@ -61,8 +67,7 @@ extension Kernels {
                 let rowGroup = task / panelGroups, panelGroup = task % panelGroups
                 let firstBlock = rowBlocks * rowGroup / rowGroups, endBlock = rowBlocks * (rowGroup + 1) / rowGroups
                 let firstPanel = panels * panelGroup / panelGroups, endPanel = panels * (panelGroup + 1) / panelGroups
-                let packedA = UnsafeMutablePointer<Float>.allocate(capacity: microRows * kBlock)
-                defer { packedA.deallocate() }
+                let packedA = scratch(.packedA, count: microRows * kBlock)
                 var depth0 = 0
                 while depth0 < k {
                     let depth = min(kBlock, k - depth0)
@@ -87,6 +92,21 @@ extension Kernels {
     }
 }
 
+extension Kernels {
+    /// C (+)= op(A) · op(B) computed as Cᵀ = op(B)ᵀ · op(A)ᵀ into scratch, then transposed into C.
+    private static func gemmTransposedOutput(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+                                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                                             c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        let product = scratch(.transposedOutput, count: n * m)
+        gemm(transposeA: !transposeB, transposeB: !transposeA, m: n, n: m, k: k,
+             a: b, lda: ldb, b: a, ldb: lda, c: product, ldc: m, accumulate: false)
+        for i in 0..<m {
+            let row = c + i * ldc
+            for j in 0..<n { row[j] = accumulate ? row[j] + product[j * m + i] : product[j * m + i] }
+        }
+    }
+}
+
 extension Int {
     fileprivate func roundedUp(to multiple: Int) -> Int { (self + multiple - 1) / multiple * multiple }
 }
@@ -105,10 +125,9 @@ private func packPanel(_ b: UnsafePointer<Float>, ldb: Int, transposed: Bool, k:
     }
     if width < microColumns { panel.update(repeating: 0, count: k * microColumns) }
     if transposed {
-        for j in 0..<width {
-            let source = b + (column + j) * ldb
-            for p in 0..<k { panel[p * microColumns + j] = source[p] }
-        }
+        // Column j of op(B) is row j of b.
+        Kernels.transpose(b + column * ldb, sourceStride: ldb, rows: width, columns: k,
+                          into: panel, destinationStride: microColumns)
     } else {
         for p in 0..<k {
             (panel + p * microColumns).update(from: b + p * ldb + column, count: width)
@@ -125,10 +144,7 @@ private func packRows(_ a: UnsafePointer<Float>, rowStride: Int, columnStride: I
         for p in 0..<depth { (packed + p * microRows).update(from: a + p * columnStride, count: rows) }
         return
     }
-    for r in 0..<rows {
-        let source = a + r * rowStride
-        for p in 0..<depth { packed[p * microRows + r] = source[p * columnStride] }
-    }
+    Kernels.transpose(a, sourceStride: rowStride, rows: rows, columns: depth, into: packed, destinationStride: microRows)
 }
 
 /// C[0..<rows, 0..<columns] (+)= packed A (depth × 12) · packed B panel (depth × 32).

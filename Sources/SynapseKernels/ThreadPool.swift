@@ -134,16 +134,19 @@ final class ThreadPool: @unchecked Sendable {
 extension Kernels {
     private static let poolLock = NSLock()
     nonisolated(unsafe) private static var currentPool = ThreadPool(threadCount: defaultThreadCount())
+    /// A copy of the pool's size that kernels read on every call without taking the lock.
+    nonisolated(unsafe) private static var currentThreadCount = currentPool.threadCount
 
     /// Threads the kernels use, the calling thread included. Defaults to `SYNAPSE_NUM_THREADS`
     /// if set, else the number of online cores. Set it only while no kernel is running.
     public static var threadCount: Int {
-        get { poolLock.withLock { currentPool.threadCount } }
+        get { currentThreadCount }
         set {
             poolLock.withLock {
                 guard newValue != currentPool.threadCount else { return }
                 currentPool.shutDown()
                 currentPool = ThreadPool(threadCount: max(1, newValue))
+                currentThreadCount = currentPool.threadCount
             }
         }
     }

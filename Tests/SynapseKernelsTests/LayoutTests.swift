@@ -16,6 +16,22 @@ final class LayoutTests: XCTestCase {
         XCTAssertEqual(big[3 * 70 + 5], matrix[5 * 40 + 3])
     }
 
+    func testTransposeAtOddSizesWithStrides() {
+        for (rows, columns) in [(1, 1), (8, 8), (13, 21), (16, 3), (3, 17), (40, 33)] {
+            let sourceStride = columns + 2, destinationStride = rows + 3
+            let source = (0..<(rows * sourceStride)).map(Float.init)
+            var destination = [Float](repeating: -1, count: columns * destinationStride)
+            Kernels.transpose(source, sourceStride: sourceStride, rows: rows, columns: columns,
+                              into: &destination, destinationStride: destinationStride)
+            for r in 0..<rows {
+                for c in 0..<columns {
+                    XCTAssertEqual(destination[c * destinationStride + r], source[r * sourceStride + c], "\(rows)×\(columns) at \(r),\(c)")
+                }
+            }
+            XCTAssertEqual(destination[rows], -1, "padding between destination rows is left alone")
+        }
+    }
+
     func testReduceMatchesNaiveSums() {
         let (outer, size, inner) = (3, 1000, 5)
         let x = (0..<(outer * size * inner)).map { Float(($0 * 37) % 101) / 10 }
