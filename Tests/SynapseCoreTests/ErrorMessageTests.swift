@@ -37,6 +37,19 @@ final class ErrorMessageTests: XCTestCase {
         }
     }
 
+    func testConvolutionShapes() {
+        assertShapeError("conv2d: weight [8,2,3,3] expects 2 input channels, input [1,3,8,8] has 3") {
+            () throws(ShapeError) in
+            try Shape.convolution(input: [1, 3, 8, 8], weight: [8, 2, 3, 3], bias: nil, stride: (1, 1),
+                                  padding: (0, 0), dilation: (1, 1), groups: 1)
+        }
+        assertShapeError("conv2d: kernel 5×5 (dilation 1×1) does not fit input 3×3 with padding 0×0") {
+            () throws(ShapeError) in
+            try Shape.convolution(input: [1, 1, 3, 3], weight: [1, 1, 5, 5], bias: nil, stride: (1, 1),
+                                  padding: (0, 0), dilation: (1, 1), groups: 1)
+        }
+    }
+
     func testIndexOutOfRange() {
         assertShapeError("indexSelect: index 5 is out of range for a dimension of size 3") {
             () throws(ShapeError) in try IndexTensor([0, 5]).resolved(against: 3, op: "indexSelect")

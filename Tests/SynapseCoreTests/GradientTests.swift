@@ -116,6 +116,22 @@ final class GradientTests: XCTestCase {
         assertGradients({ let parts = $0[0].split(parts: 2); return parts[0] * parts[1] }, at: [a])
     }
 
+    func testConvolution() {
+        let x = Tensor.randn([2, 4, 6, 5], seed: 40)
+        let w = Tensor.randn([6, 2, 3, 2], seed: 41), b = Tensor.randn([6], seed: 42)
+        assertGradients({ $0[0].conv2d(weight: $0[1], bias: $0[2], stride: (2, 1), padding: (1, 1), dilation: (1, 2), groups: 2) },
+                        at: [x, w, b])
+        assertGradients({ $0[0].conv2d(weight: $0[1], padding: (1, 1)) },
+                        at: [Tensor.randn([1, 1, 5, 5], seed: 43), Tensor.randn([3, 1, 3, 3], seed: 44)])
+    }
+
+    func testPooling() {
+        let x = distinctValues([2, 3, 6, 5], seed: 45)
+        assertGradients({ $0[0].maxPool2d(kernelSize: (2, 2)) }, at: [x])
+        assertGradients({ $0[0].maxPool2d(kernelSize: (3, 3), stride: (2, 1), padding: (1, 1)) }, at: [x])
+        assertGradients({ $0[0].avgPool2d(kernelSize: (2, 3), stride: (1, 2), padding: (1, 1)) }, at: [Tensor.randn([2, 2, 5, 6], seed: 46)])
+    }
+
     func testGradientCheckDetectsWrongGradients() {
         // A function whose recorded backward is deliberately wrong must fail the check.
         func wrongSquare(_ inputs: [Tensor]) -> Tensor {

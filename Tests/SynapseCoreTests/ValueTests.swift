@@ -144,6 +144,17 @@ final class ValueTests: XCTestCase {
         assertClose(table.indexSelect(axis: 0, indices: IndexTensor([-1])), [20, 21])
     }
 
+    func testConvolutionAndPoolingValues() {
+        // A 3×3 input with a 2×2 kernel of ones sums each window; bias shifts it.
+        let x = Tensor.arange(1, 10).reshaped([1, 1, 3, 3])
+        let y = x.conv2d(weight: Tensor.ones([1, 1, 2, 2]), bias: Tensor([0.5]))
+        assertClose(y, [12.5, 16.5, 24.5, 28.5], shape: [1, 1, 2, 2])
+        let padded = x.conv2d(weight: Tensor.ones([1, 1, 3, 3]), padding: (1, 1))
+        assertClose(padded, [12, 21, 16, 27, 45, 33, 24, 39, 28], shape: [1, 1, 3, 3])
+        assertClose(x.maxPool2d(kernelSize: (2, 2), stride: (1, 1)), [5, 6, 8, 9], shape: [1, 1, 2, 2])
+        assertClose(x.avgPool2d(kernelSize: (2, 2), stride: (1, 1)), [3, 4, 6, 7])
+    }
+
     func testLargeTensorsAreElided() {
         let small = Tensor([[1, 2], [3, 4.5]])
         XCTAssertEqual(small.description, "tensor([[1.0000, 2.0000],\n        [3.0000, 4.5000]], shape: [2,2])")

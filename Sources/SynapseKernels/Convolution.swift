@@ -1,0 +1,226 @@
+// 2-D convolution over NCHW buffers: im2col + GEMM, forward and both backward passes.
+
+/// The sizes of a 2-D convolution. Weights are laid out [outChannels, inChannels / groups, kernelHeight, kernelWidth].
+public struct ConvolutionGeometry: Sendable, Equatable {
+    public var batch: Int, inChannels: Int, outChannels: Int
+    public var height: Int, width: Int
+    public var kernelHeight: Int, kernelWidth: Int
+    public var strideY: Int, strideX: Int
+    public var paddingY: Int, paddingX: Int
+    public var dilationY: Int, dilationX: Int
+    public var groups: Int
+
+    public init(batch: Int, inChannels: Int, outChannels: Int, height: Int, width: Int,
+                kernelHeight: Int, kernelWidth: Int, strideY: Int = 1, strideX: Int = 1,
+                paddingY: Int = 0, paddingX: Int = 0, dilationY: Int = 1, dilationX: Int = 1, groups: Int = 1) {
+        self.batch = batch
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.height = height
+        self.width = width
+        self.kernelHeight = kernelHeight
+        self.kernelWidth = kernelWidth
+        self.strideY = strideY
+        self.strideX = strideX
+        self.paddingY = paddingY
+        self.paddingX = paddingX
+        self.dilationY = dilationY
+        self.dilationX = dilationX
+        self.groups = groups
+    }
+
+    public var outputHeight: Int { (height + 2 * paddingY - dilationY * (kernelHeight - 1) - 1) / strideY + 1 }
+    public var outputWidth: Int { (width + 2 * paddingX - dilationX * (kernelWidth - 1) - 1) / strideX + 1 }
+    var groupInChannels: Int { inChannels / groups }
+    var groupOutChannels: Int { outChannels / groups }
+    /// Rows of the im2col matrix of one group: one per (input channel, kernel row, kernel column).
+    var patchSize: Int { groupInChannels * kernelHeight * kernelWidth }
+    var outputPlane: Int { outputHeight * outputWidth }
+    var inputPlane: Int { height * width }
+}
+
+/// Images per weight-gradient chunk. The chunk partial sums are added in a fixed order, so the
+/// result does not depend on the thread count; the size is a constant for the same reason.
+private let weightGradientChunk = 8
+
+extension Kernels {
+    /// output[n, o] = Σ weight[o] ⋆ input[n] (+ bias[o]) for every image n and output channel o.
+    public static func convolutionForward(_ g: ConvolutionGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                          bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+        let imageTasks = g.batch >= threadCount ? g.batch : 1
+        parallelFor(imageTasks) { task in
+            let images = imageTasks == 1 ? 0..<g.batch : task..<(task + 1)
+            let columns = scratch(.convolution, count: g.patchSize * g.outputPlane)
+            for n in images {
+                for group in 0..<g.groups {
+                    let x = input + (n * g.inChannels + group * g.groupInChannels) * g.inputPlane
+                    let y = output + (n * g.outChannels + group * g.groupOutChannels) * g.outputPlane
+                    let w = weight + group * g.groupOutChannels * g.patchSize
+                    if g.isPointwise {
+                        gemm(transposeA: false, transposeB: false, m: g.groupOutChannels, n: g.outputPlane, k: g.patchSize,
+                             a: w, lda: g.patchSize, b: x, ldb: g.outputPlane, c: y, ldc: g.outputPlane, accumulate: false)
+                    } else {
+                        im2col(g, x, columns)
+                        gemm(transposeA: false, transposeB: false, m: g.groupOutChannels, n: g.outputPlane, k: g.patchSize,
+                             a: w, lda: g.patchSize, b: columns, ldb: g.outputPlane, c: y, ldc: g.outputPlane, accumulate: false)
+                    }
+                }
+                if let bias {
+                    for o in 0..<g.outChannels {
+                        let plane = output + (n * g.outChannels + o) * g.outputPlane
+                        binaryRun(Add(), plane, 1, bias + o, 0, plane, g.outputPlane)
+                    }
+                }
+            }
+        }
+    }
+
+    /// gradInput = the gradient of the convolution with respect to its input (overwritten).
+    public static func convolutionBackwardData(_ g: ConvolutionGeometry, gradOutput: UnsafePointer<Float>,
+                                               weight: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>) {
+        let imageTasks = g.batch >= threadCount ? g.batch : 1
+        parallelFor(imageTasks) { task in
+            let images = imageTasks == 1 ? 0..<g.batch : task..<(task + 1)
+            let columns = scratch(.convolution, count: g.patchSize * g.outputPlane)
+            for n in images {
+                for group in 0..<g.groups {
+                    let dx = gradInput + (n * g.inChannels + group * g.groupInChannels) * g.inputPlane
+                    let dy = gradOutput + (n * g.outChannels + group * g.groupOutChannels) * g.outputPlane
+                    let w = weight + group * g.groupOutChannels * g.patchSize
+                    if g.isPointwise {
+                        gemm(transposeA: true, transposeB: false, m: g.patchSize, n: g.outputPlane, k: g.groupOutChannels,
+                             a: w, lda: g.patchSize, b: dy, ldb: g.outputPlane, c: dx, ldc: g.outputPlane, accumulate: false)
+                    } else {
+                        gemm(transposeA: true, transposeB: false, m: g.patchSize, n: g.outputPlane, k: g.groupOutChannels,
+                             a: w, lda: g.patchSize, b: dy, ldb: g.outputPlane, c: columns, ldc: g.outputPlane, accumulate: false)
+                        col2im(g, columns, dx)
+                    }
+                }
+            }
+        }
+    }
+
+    /// gradWeight (and gradBias, if given) of the convolution, overwritten. Chunks of images
+    /// are reduced in parallel and their partial sums added in a fixed order.
+    public static func convolutionBackwardWeight(_ g: ConvolutionGeometry, input: UnsafePointer<Float>,
+                                                 gradOutput: UnsafePointer<Float>, gradWeight: UnsafeMutablePointer<Float>,
+                                                 gradBias: UnsafeMutablePointer<Float>?) {
+        let weightCount = g.outChannels * g.patchSize
+        let chunks = (g.batch + weightGradientChunk - 1) / weightGradientChunk
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: chunks * weightCount)
+        defer { partials.deallocate() }
+        let span = weightGradientChunk * g.outputPlane
+        parallelFor(chunks) { chunk in
+            let first = chunk * weightGradientChunk, count = min(weightGradientChunk, g.batch - first)
+            let columns = scratch(.convolution, count: g.patchSize * span + g.groupOutChannels * span)
+            let gradients = columns + g.patchSize * span
+            for group in 0..<g.groups {
+                // Lay the chunk's patches and output gradients side by side so one GEMM sums over them.
+                for i in 0..<count {
+                    let n = first + i
+                    let x = input + (n * g.inChannels + group * g.groupInChannels) * g.inputPlane
+                    if g.isPointwise {
+                        copyBlocks(x, sourceStride: g.outputPlane, columns + i * g.outputPlane, destinationStride: span,
+                                   blocks: g.patchSize, blockLength: g.outputPlane)
+                    } else {
+                        im2col(g, x, columns + i * g.outputPlane, rowStride: span)
+                    }
+                    copyBlocks(gradOutput + (n * g.outChannels + group * g.groupOutChannels) * g.outputPlane,
+                               sourceStride: g.outputPlane, gradients + i * g.outputPlane, destinationStride: span,
+                               blocks: g.groupOutChannels, blockLength: g.outputPlane)
+                }
+                gemm(transposeA: false, transposeB: true, m: g.groupOutChannels, n: g.patchSize, k: count * g.outputPlane,
+                     a: gradients, lda: span, b: columns, ldb: span,
+                     c: partials + chunk * weightCount + group * g.groupOutChannels * g.patchSize, ldc: g.patchSize,
+                     accumulate: false)
+            }
+        }
+        gradWeight.update(from: partials, count: weightCount)
+        for chunk in 1..<max(chunks, 1) {
+            binaryRun(Add(), gradWeight, 1, partials + chunk * weightCount, 1, gradWeight, weightCount)
+        }
+        if let gradBias {
+            let perChannel = UnsafeMutablePointer<Float>.allocate(capacity: g.batch * g.outChannels)
+            defer { perChannel.deallocate() }
+            reduce(.sum, gradOutput, perChannel, outer: g.batch * g.outChannels, size: g.outputPlane, inner: 1)
+            reduce(.sum, perChannel, gradBias, outer: 1, size: g.batch, inner: g.outChannels)
+        }
+    }
+}
+
+extension ConvolutionGeometry {
+    /// A 1×1, stride-1, unpadded convolution needs no im2col: the input planes are the patches.
+    var isPointwise: Bool {
+        kernelHeight == 1 && kernelWidth == 1 && strideY == 1 && strideX == 1 && paddingY == 0 && paddingX == 0
+    }
+
+    /// For kernel column j, the output columns whose input column lies inside the image.
+    func validColumns(kernelColumn j: Int) -> Range<Int> {
+        let offset = j * dilationX - paddingX
+        let lower = offset >= 0 ? 0 : (-offset + strideX - 1) / strideX
+        let upper = width - offset <= 0 ? 0 : min(outputWidth, (width - offset - 1) / strideX + 1)
+        return lower..<max(lower, upper)
+    }
+}
+
+/// columns[(c, i, j), (y, x)] = input[c, y·sy − py + i·dy, x·sx − px + j·dx], zero outside the image.
+/// Row r of the patch matrix starts at columns + r · rowStride.
+private func im2col(_ g: ConvolutionGeometry, _ input: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>,
+                    rowStride: Int? = nil) {
+    let rowStride = rowStride ?? g.outputPlane
+    let ow = g.outputWidth
+    for c in 0..<g.groupInChannels {
+        for i in 0..<g.kernelHeight {
+            for j in 0..<g.kernelWidth {
+                let row = columns + ((c * g.kernelHeight + i) * g.kernelWidth + j) * rowStride
+                let valid = g.validColumns(kernelColumn: j)
+                let columnOffset = j * g.dilationX - g.paddingX
+                for y in 0..<g.outputHeight {
+                    let target = row + y * ow
+                    let sourceRow = y * g.strideY - g.paddingY + i * g.dilationY
+                    guard sourceRow >= 0 && sourceRow < g.height, !valid.isEmpty else {
+                        target.update(repeating: 0, count: ow)
+                        continue
+                    }
+                    let source = input + (c * g.height + sourceRow) * g.width + columnOffset
+                    target.update(repeating: 0, count: valid.lowerBound)
+                    if g.strideX == 1 {
+                        (target + valid.lowerBound).update(from: source + valid.lowerBound, count: valid.count)
+                    } else {
+                        for x in valid { target[x] = source[x * g.strideX] }
+                    }
+                    (target + valid.upperBound).update(repeating: 0, count: ow - valid.upperBound)
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of im2col: input[c, y·sy − py + i·dy, x·sx − px + j·dx] += columns[(c, i, j), (y, x)].
+/// Overwrites `input` (zeroing it first).
+private func col2im(_ g: ConvolutionGeometry, _ columns: UnsafePointer<Float>, _ input: UnsafeMutablePointer<Float>) {
+    input.update(repeating: 0, count: g.groupInChannels * g.inputPlane)
+    let ow = g.outputWidth
+    for c in 0..<g.groupInChannels {
+        for i in 0..<g.kernelHeight {
+            for j in 0..<g.kernelWidth {
+                let row = columns + ((c * g.kernelHeight + i) * g.kernelWidth + j) * g.outputPlane
+                let valid = g.validColumns(kernelColumn: j)
+                if valid.isEmpty { continue }
+                let columnOffset = j * g.dilationX - g.paddingX
+                for y in 0..<g.outputHeight {
+                    let sourceRow = y * g.strideY - g.paddingY + i * g.dilationY
+                    guard sourceRow >= 0 && sourceRow < g.height else { continue }
+                    let target = input + (c * g.height + sourceRow) * g.width + columnOffset
+                    let gradient = row + y * ow
+                    if g.strideX == 1 {
+                        binaryRun(Add(), target + valid.lowerBound, 1, gradient + valid.lowerBound, 1,
+                                  target + valid.lowerBound, valid.count)
+                    } else {
+                        for x in valid { target[x * g.strideX] += gradient[x] }
+                    }
+                }
+            }
+        }
+    }
+}

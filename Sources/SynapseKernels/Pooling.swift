@@ -1,0 +1,137 @@
+// Max and average pooling over NCHW planes, forward and backward.
+
+/// The sizes of a 2-D pooling window over `planes` = batch × channels planes of height × width.
+public struct PoolingGeometry: Sendable, Equatable {
+    public var planes: Int, height: Int, width: Int
+    public var kernelHeight: Int, kernelWidth: Int
+    public var strideY: Int, strideX: Int
+    public var paddingY: Int, paddingX: Int
+
+    public init(planes: Int, height: Int, width: Int, kernelHeight: Int, kernelWidth: Int,
+                strideY: Int, strideX: Int, paddingY: Int = 0, paddingX: Int = 0) {
+        self.planes = planes
+        self.height = height
+        self.width = width
+        self.kernelHeight = kernelHeight
+        self.kernelWidth = kernelWidth
+        self.strideY = strideY
+        self.strideX = strideX
+        self.paddingY = paddingY
+        self.paddingX = paddingX
+    }
+
+    public var outputHeight: Int { (height + 2 * paddingY - kernelHeight) / strideY + 1 }
+    public var outputWidth: Int { (width + 2 * paddingX - kernelWidth) / strideX + 1 }
+
+    /// The window of output (y, x) clipped to the image: input rows and columns.
+    @inline(__always)
+    func window(_ y: Int, _ x: Int) -> (rows: Range<Int>, columns: Range<Int>) {
+        let top = y * strideY - paddingY, left = x * strideX - paddingX
+        return (max(top, 0)..<min(top + kernelHeight, height), max(left, 0)..<min(left + kernelWidth, width))
+    }
+}
+
+extension Kernels {
+    /// Max pooling; `indices` receives, per output, the flat in-plane index of the maximum
+    /// (the first one on ties; padding never wins) for the backward pass.
+    public static func maxPoolForward(_ g: PoolingGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                                      indices: UnsafeMutablePointer<Int32>) {
+        let outputPlane = g.outputHeight * g.outputWidth
+        forEachPlane(g) { plane in
+            let x = input + plane * g.height * g.width
+            let out = output + plane * outputPlane, index = indices + plane * outputPlane
+            if g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideY == 2 && g.strideX == 2 && g.paddingY == 0 && g.paddingX == 0 {
+                maxPool2x2(x, width: g.width, outputHeight: g.outputHeight, outputWidth: g.outputWidth, out, index)
+                return
+            }
+            for oy in 0..<g.outputHeight {
+                for ox in 0..<g.outputWidth {
+                    let (rows, columns) = g.window(oy, ox)
+                    var best = -Float.infinity, bestIndex = rows.lowerBound * g.width + columns.lowerBound
+                    for r in rows {
+                        for c in columns where x[r * g.width + c] > best || x[r * g.width + c].isNaN {
+                            best = x[r * g.width + c]
+                            bestIndex = r * g.width + c
+                            if best.isNaN { break }
+                        }
+                    }
+                    out[oy * g.outputWidth + ox] = best
+                    index[oy * g.outputWidth + ox] = Int32(bestIndex)
+                }
+            }
+        }
+    }
+
+    /// gradInput (overwritten) receives each output gradient at its recorded maximum.
+    public static func maxPoolBackward(_ g: PoolingGeometry, gradOutput: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
+                                       gradInput: UnsafeMutablePointer<Float>) {
+        let outputPlane = g.outputHeight * g.outputWidth, inputPlane = g.height * g.width
+        forEachPlane(g) { plane in
+            let dx = gradInput + plane * inputPlane
+            dx.update(repeating: 0, count: inputPlane)
+            let dy = gradOutput + plane * outputPlane, index = indices + plane * outputPlane
+            for o in 0..<outputPlane { dx[Int(index[o])] += dy[o] }
+        }
+    }
+
+    /// Average pooling. Padding counts toward the divisor (PyTorch's count_include_pad = true).
+    public static func averagePoolForward(_ g: PoolingGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        let outputPlane = g.outputHeight * g.outputWidth
+        let scale = 1 / Float(g.kernelHeight * g.kernelWidth)
+        forEachPlane(g) { plane in
+            let x = input + plane * g.height * g.width, out = output + plane * outputPlane
+            for oy in 0..<g.outputHeight {
+                for ox in 0..<g.outputWidth {
+                    let (rows, columns) = g.window(oy, ox)
+                    var total: Float = 0
+                    for r in rows { for c in columns { total += x[r * g.width + c] } }
+                    out[oy * g.outputWidth + ox] = total * scale
+                }
+            }
+        }
+    }
+
+    /// gradInput (overwritten) of average pooling.
+    public static func averagePoolBackward(_ g: PoolingGeometry, gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>) {
+        let outputPlane = g.outputHeight * g.outputWidth, inputPlane = g.height * g.width
+        let scale = 1 / Float(g.kernelHeight * g.kernelWidth)
+        forEachPlane(g) { plane in
+            let dx = gradInput + plane * inputPlane, dy = gradOutput + plane * outputPlane
+            dx.update(repeating: 0, count: inputPlane)
+            for oy in 0..<g.outputHeight {
+                for ox in 0..<g.outputWidth {
+                    let share = dy[oy * g.outputWidth + ox] * scale
+                    let (rows, columns) = g.window(oy, ox)
+                    for r in rows { for c in columns { dx[r * g.width + c] += share } }
+                }
+            }
+        }
+    }
+
+    /// Runs `body(plane)` for every plane, in parallel when there is enough work.
+    private static func forEachPlane(_ g: PoolingGeometry, _ body: (Int) -> Void) {
+        let work = g.planes * g.height * g.width
+        let tasks = work >= 1 << 15 ? min(g.planes, threadCount * 4) : 1
+        parallelFor(tasks) { task in
+            for plane in (g.planes * task / tasks)..<(g.planes * (task + 1) / tasks) { body(plane) }
+        }
+    }
+}
+
+/// The common 2×2, stride-2 max pool, one output row at a time.
+@inline(__always)
+private func maxPool2x2(_ x: UnsafePointer<Float>, width: Int, outputHeight: Int, outputWidth: Int,
+                        _ out: UnsafeMutablePointer<Float>, _ index: UnsafeMutablePointer<Int32>) {
+    for oy in 0..<outputHeight {
+        let top = x + 2 * oy * width, bottom = top + width
+        for ox in 0..<outputWidth {
+            let c = 2 * ox
+            var best = top[c], bestIndex = 2 * oy * width + c
+            if top[c + 1] > best || top[c + 1].isNaN && !best.isNaN { best = top[c + 1]; bestIndex += 1 }
+            if bottom[c] > best || bottom[c].isNaN && !best.isNaN { best = bottom[c]; bestIndex = (2 * oy + 1) * width + c }
+            if bottom[c + 1] > best || bottom[c + 1].isNaN && !best.isNaN { best = bottom[c + 1]; bestIndex = (2 * oy + 1) * width + c + 1 }
+            out[oy * outputWidth + ox] = best
+            index[oy * outputWidth + ox] = Int32(bestIndex)
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import XCTest
+@testable import SynapseKernels
+
+/// Convolution and pooling kernels against direct loops, in float64.
+final class ConvolutionTests: XCTestCase {
+    override func tearDown() {
+        Kernels.threadCount = ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    private func values(_ count: Int, seed: Int) -> [Float] {
+        (0..<count).map { Float(($0 * 7919 + seed * 104_729) % 1999) / 1000 - 1 }
+    }
+
+    private let geometries: [ConvolutionGeometry] = [
+        ConvolutionGeometry(batch: 2, inChannels: 1, outChannels: 3, height: 6, width: 7, kernelHeight: 3, kernelWidth: 3,
+                            paddingY: 1, paddingX: 1),
+        ConvolutionGeometry(batch: 3, inChannels: 4, outChannels: 6, height: 9, width: 8, kernelHeight: 3, kernelWidth: 2,
+                            strideY: 2, strideX: 3, paddingY: 2, paddingX: 1, dilationY: 2, dilationX: 1, groups: 2),
+        ConvolutionGeometry(batch: 9, inChannels: 4, outChannels: 4, height: 5, width: 5, kernelHeight: 1, kernelWidth: 1,
+                            groups: 4),
+        ConvolutionGeometry(batch: 1, inChannels: 2, outChannels: 5, height: 4, width: 6, kernelHeight: 2, kernelWidth: 3,
+                            strideY: 1, strideX: 2, dilationY: 3, dilationX: 1),
+    ]
+
+    /// Calls body(n, o, oy, ox, c, i, j, inputIndex, weightIndex) for every in-image tap of the convolution.
+    private func forEachTap(_ g: ConvolutionGeometry, _ body: (Int, Int, Int, Int, Int, Int) -> Void) {
+        let cg = g.inChannels / g.groups, og = g.outChannels / g.groups
+        for n in 0..<g.batch {
+            for o in 0..<g.outChannels {
+                let group = o / og
+                for oy in 0..<g.outputHeight {
+                    for ox in 0..<g.outputWidth {
+                        let out = ((n * g.outChannels + o) * g.outputHeight + oy) * g.outputWidth + ox
+                        for c in 0..<cg {
+                            for i in 0..<g.kernelHeight {
+                                for j in 0..<g.kernelWidth {
+                                    let y = oy * g.strideY - g.paddingY + i * g.dilationY
+                                    let x = ox * g.strideX - g.paddingX + j * g.dilationX
+                                    guard y >= 0, y < g.height, x >= 0, x < g.width else { continue }
+                                    let input = ((n * g.inChannels + group * cg + c) * g.height + y) * g.width + x
+                                    let weight = ((o * cg + c) * g.kernelHeight + i) * g.kernelWidth + j
+                                    body(out, input, weight, o, 0, 0)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func testForwardAndBackwardMatchDirectLoops() {
+        for threads in [1, 2, 3] {
+            Kernels.threadCount = threads
+            for g in geometries {
+                let inputCount = g.batch * g.inChannels * g.height * g.width
+                let weightCount = g.outChannels * (g.inChannels / g.groups) * g.kernelHeight * g.kernelWidth
+                let outputCount = g.batch * g.outChannels * g.outputHeight * g.outputWidth
+                let x = values(inputCount, seed: 1), w = values(weightCount, seed: 2), bias = values(g.outChannels, seed: 3)
+                let dy = values(outputCount, seed: 4)
+                var expectedY = [Double](repeating: 0, count: outputCount)
+                var expectedDx = [Double](repeating: 0, count: inputCount)
+                var expectedDw = [Double](repeating: 0, count: weightCount)
+                forEachTap(g) { out, input, weight, _, _, _ in
+                    expectedY[out] += Double(x[input]) * Double(w[weight])
+                    expectedDx[input] += Double(dy[out]) * Double(w[weight])
+                    expectedDw[weight] += Double(dy[out]) * Double(x[input])
+                }
+                let plane = g.outputHeight * g.outputWidth
+                var expectedDb = [Double](repeating: 0, count: g.outChannels)
+                for i in 0..<outputCount {
+                    let o = (i / plane) % g.outChannels
+                    expectedY[i] += Double(bias[o])
+                    expectedDb[o] += Double(dy[i])
+                }
+                var y = [Float](repeating: .nan, count: outputCount)
+                var dx = [Float](repeating: .nan, count: inputCount)
+                var dw = [Float](repeating: .nan, count: weightCount)
+                var db = [Float](repeating: .nan, count: g.outChannels)
+                Kernels.convolutionForward(g, input: x, weight: w, bias: bias, output: &y)
+                Kernels.convolutionBackwardData(g, gradOutput: dy, weight: w, gradInput: &dx)
+                Kernels.convolutionBackwardWeight(g, input: x, gradOutput: dy, gradWeight: &dw, gradBias: &db)
+                assertClose(y, expectedY, "forward \(g)")
+                assertClose(dx, expectedDx, "backward data \(g)")
+                assertClose(dw, expectedDw, "backward weight \(g)")
+                assertClose(db, expectedDb, "backward bias \(g)")
+            }
+        }
+    }
+
+    func testWeightGradientIsBitwiseIdenticalAcrossThreadCounts() {
+        let g = ConvolutionGeometry(batch: 20, inChannels: 3, outChannels: 8, height: 12, width: 12,
+                                    kernelHeight: 3, kernelWidth: 3, paddingY: 1, paddingX: 1)
+        let x = values(20 * 3 * 144, seed: 5), dy = values(20 * 8 * 144, seed: 6)
+        var results: [[Float]] = []
+        for threads in [1, 2, 3] {
+            Kernels.threadCount = threads
+            var dw = [Float](repeating: 0, count: 8 * 27)
+            Kernels.convolutionBackwardWeight(g, input: x, gradOutput: dy, gradWeight: &dw, gradBias: nil)
+            results.append(dw)
+        }
+        XCTAssertEqual(results[0], results[1])
+        XCTAssertEqual(results[0], results[2])
+    }
+
+    func testPoolingMatchesDirectLoops() {
+        let cases = [
+            PoolingGeometry(planes: 3, height: 6, width: 8, kernelHeight: 2, kernelWidth: 2, strideY: 2, strideX: 2),
+            PoolingGeometry(planes: 2, height: 7, width: 5, kernelHeight: 3, kernelWidth: 3, strideY: 2, strideX: 1,
+                            paddingY: 1, paddingX: 1),
+        ]
+        for g in cases {
+            let x = values(g.planes * g.height * g.width, seed: 7)
+            let outputCount = g.planes * g.outputHeight * g.outputWidth
+            var maxima = [Float](repeating: 0, count: outputCount), averages = maxima
+            var indices = [Int32](repeating: 0, count: outputCount)
+            Kernels.maxPoolForward(g, input: x, output: &maxima, indices: &indices)
+            Kernels.averagePoolForward(g, input: x, output: &averages)
+            let dy = values(outputCount, seed: 8)
+            var dxMax = [Float](repeating: .nan, count: x.count), dxAverage = dxMax
+            Kernels.maxPoolBackward(g, gradOutput: dy, indices: indices, gradInput: &dxMax)
+            Kernels.averagePoolBackward(g, gradOutput: dy, gradInput: &dxAverage)
+            var expectedDxMax = [Double](repeating: 0, count: x.count), expectedDxAverage = expectedDxMax
+            for p in 0..<g.planes {
+                for oy in 0..<g.outputHeight {
+                    for ox in 0..<g.outputWidth {
+                        var best = -Float.infinity, bestIndex = -1, total = 0.0
+                        for i in 0..<g.kernelHeight {
+                            for j in 0..<g.kernelWidth {
+                                let y = oy * g.strideY - g.paddingY + i, xx = ox * g.strideX - g.paddingX + j
+                                guard y >= 0, y < g.height, xx >= 0, xx < g.width else { continue }
+                                let index = (p * g.height + y) * g.width + xx
+                                total += Double(x[index])
+                                if x[index] > best { best = x[index]; bestIndex = index }
+                            }
+                        }
+                        let out = (p * g.outputHeight + oy) * g.outputWidth + ox
+                        XCTAssertEqual(maxima[out], best)
+                        XCTAssertEqual(averages[out], Float(total / Double(g.kernelHeight * g.kernelWidth)), accuracy: 1e-6)
+                        expectedDxMax[bestIndex] += Double(dy[out])
+                        for i in 0..<g.kernelHeight {
+                            for j in 0..<g.kernelWidth {
+                                let y = oy * g.strideY - g.paddingY + i, xx = ox * g.strideX - g.paddingX + j
+                                guard y >= 0, y < g.height, xx >= 0, xx < g.width else { continue }
+                                expectedDxAverage[(p * g.height + y) * g.width + xx] += Double(dy[out]) / Double(g.kernelHeight * g.kernelWidth)
+                            }
+                        }
+                    }
+                }
+            }
+            assertClose(dxMax, expectedDxMax, "max pool backward \(g)")
+            assertClose(dxAverage, expectedDxAverage, "average pool backward \(g)")
+        }
+    }
+
+    private func assertClose(_ actual: [Float], _ expected: [Double], _ context: String,
+                             file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(actual.count, expected.count, context, file: file, line: line)
+        for (i, (a, e)) in zip(actual, expected).enumerated() where !(abs(Double(a) - e) <= 1e-4 * max(1, abs(e))) {
+            XCTFail("\(context): element \(i) is \(a), expected \(e)", file: file, line: line)
+            return
+        }
+    }
+}
