@@ -4,28 +4,6 @@ import Foundation
 import Synapse
 import SynapseKernels
 
-/// Runs the numpy script and returns its seconds per row, or [:] if Python or numpy is unavailable.
-func numpyTimes(options: Options) -> [String: Double] {
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../../Benchmarks/numpy_elementwise.py").standardized.path
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [options.python, script, String(options.count), String(options.repeats)]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    do { try process.run() } catch { return [:] }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { return [:] }
-    var times: [String: Double] = [:]
-    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-        let parts = line.split(separator: " ")
-        if parts.count == 2, let seconds = Double(parts[1]) { times[String(parts[0])] = seconds }
-    }
-    return times
-}
-
 func elementwiseBenchmark(options: Options) {
     let n = options.count
     let a = Tensor.randn([n], seed: 1), b = Tensor.randn([n], seed: 2)
@@ -55,7 +33,8 @@ func elementwiseBenchmark(options: Options) {
         ("sum", bytes, { _ = a.sum() }),
     ]
 
-    let reference = numpyTimes(options: options)
+    let reference = referenceTimes(python: options.python, script: "numpy_elementwise.py",
+                                   arguments: [String(options.count), String(options.repeats)]).mapValues { $0[0] }
     print("Synapse elementwise kernels, \(n) Float32 elements, best of \(options.repeats); numpy on the same machine")
     print("op        synapse ms   GB/s   numpy ms   GB/s   numpy/synapse time")
     for (name, moved, body) in rows {

@@ -32,3 +32,27 @@ func interleavedBestTimes(rounds: Int, repeats: Int, _ ours: () -> Void, _ their
     }
     return (best, theirs == nil ? nil : bestReference)
 }
+
+/// Runs `Benchmarks/<script>` through `python` and parses its "name value value …" lines,
+/// or returns [:] when Python or the script's imports are unavailable.
+func referenceTimes(python: String, script: String, arguments: [String]) -> [String: [Double]] {
+    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../Benchmarks/\(script)").standardized.path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [python, path] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    do { try process.run() } catch { return [:] }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { return [:] }
+    var times: [String: [Double]] = [:]
+    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+        let parts = line.split(separator: " ")
+        let values = parts.dropFirst().compactMap { Double($0) }
+        if parts.count >= 2, values.count == parts.count - 1 { times[String(parts[0])] = values }
+    }
+    return times
+}

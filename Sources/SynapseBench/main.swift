@@ -1,6 +1,6 @@
 // synapse-bench: Synapse kernels side by side with references on the same machine.
 //
-// Usage: swift run -c release -Xcc -march=native synapse-bench [elementwise|gemm|all]
+// Usage: swift run -c release -Xcc -march=native synapse-bench [elementwise|gemm|conv|all]
 //        [--count N] [--repeats R] [--rounds R] [--python PATH]
 // The numpy column comes from Benchmarks/numpy_elementwise.py run through the given Python
 // (default python3); the OpenBLAS column from libopenblas.so.0 loaded at run time. A column
@@ -38,13 +38,14 @@ struct Options {
 
 
 let options = Options(arguments: CommandLine.arguments)
-let sections = options.sections.isEmpty || options.sections == ["all"] ? ["elementwise", "gemm"] : options.sections
+let sections = options.sections.isEmpty || options.sections == ["all"] ? ["elementwise", "gemm", "conv"] : options.sections
 print("threads available: \(Kernels.threadCount); fast build: \(Kernels.isNativeBuild ? "yes" : "no")")
 for section in sections {
     switch section {
     case "elementwise": elementwiseBenchmark(options: options)
     case "gemm": gemmBenchmark(options: options)
-    default: fatalError("synapse-bench: unknown section \(section); use elementwise, gemm or all")
+    case "conv": convolutionBenchmark(options: options)
+    default: fatalError("synapse-bench: unknown section \(section); use elementwise, gemm, conv or all")
     }
     print("")
 }

@@ -14,8 +14,8 @@ typealias PanelVector = SIMD16<Float>
 
 private let microRows = 12
 private let microColumns = 32
-private let kBlock = 512
-private let nBlock = 1024
+private let kBlock = 256
+private let nBlock = 512
 
 /// acc + a · b, fused when the build targets a CPU with FMA. Without a CPU target Swift
 /// lowers `addingProduct` to one scalar `fmaf` call per lane, so the baseline build uses a

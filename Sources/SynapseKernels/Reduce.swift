@@ -5,35 +5,54 @@ public enum ReductionOperation: Sendable {
     case sum, max, min
 }
 
-/// Sums `count` contiguous floats. Eight-lane partial sums over blocks of 256, with the
-/// blocks added in Double, keep the error small on long rows; the order is fixed, so the
-/// result is the same on every run.
+/// Elements per block of a long sum. Each block is summed in Float with eight-lane partial
+/// sums and the block totals are added in Double, in block order: that keeps long sums
+/// accurate, and since the blocks are fixed, splitting them across threads cannot change
+/// the result.
+private let sumBlock = 256
+
+/// The Float sum of one block of at most `sumBlock` contiguous floats.
 @inline(__always)
-func sumContiguous(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
+private func blockSum(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
     let width = FloatVector.scalarCount
-    let block = 256
+    var acc0 = FloatVector(repeating: 0), acc1 = FloatVector(repeating: 0)
+    var i = 0
+    while i + 2 * width <= count {
+        acc0 += loadVector(x + i)
+        acc1 += loadVector(x + i + width)
+        i += 2 * width
+    }
+    if i + width <= count {
+        acc0 += loadVector(x + i)
+        i += width
+    }
+    var partial = (acc0 + acc1).sum()
+    while i < count {
+        partial += x[i]
+        i += 1
+    }
+    return partial
+}
+
+/// Sums `count` contiguous floats block by block (see `sumBlock`).
+func sumContiguous(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
+    let blocks = (count + sumBlock - 1) / sumBlock
+    if blocks >= 1024 && Kernels.threadCount > 1 {
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: blocks)
+        defer { partials.deallocate() }
+        let tasks = Kernels.threadCount * 4
+        Kernels.parallelFor(tasks) { task in
+            for block in (blocks * task / tasks)..<(blocks * (task + 1) / tasks) {
+                partials[block] = blockSum(x + block * sumBlock, min(sumBlock, count - block * sumBlock))
+            }
+        }
+        var total = 0.0
+        for block in 0..<blocks { total += Double(partials[block]) }
+        return Float(total)
+    }
     var total = 0.0
-    var start = 0
-    while start < count {
-        let end = min(start + block, count)
-        var acc0 = FloatVector(repeating: 0), acc1 = FloatVector(repeating: 0)
-        var i = start
-        while i + 2 * width <= end {
-            acc0 += loadVector(x + i)
-            acc1 += loadVector(x + i + width)
-            i += 2 * width
-        }
-        if i + width <= end {
-            acc0 += loadVector(x + i)
-            i += width
-        }
-        var partial = (acc0 + acc1).sum()
-        while i < end {
-            partial += x[i]
-            i += 1
-        }
-        total += Double(partial)
-        start = end
+    for block in 0..<blocks {
+        total += Double(blockSum(x + block * sumBlock, min(sumBlock, count - block * sumBlock)))
     }
     return Float(total)
 }
@@ -63,35 +82,32 @@ func extremumContiguous(_ x: UnsafePointer<Float>, _ count: Int, isMax: Bool) ->
 extension Kernels {
     /// out[o, i] = reduce over k of x[o, k, i], for the [outer, size, inner] view of `x`.
     /// `size` must be at least 1. NaN propagates through max and min, as in PyTorch.
+    /// Large reductions are split over outputs (never over the reduced axis), so every
+    /// output is summed in the same order whatever the thread count.
     public static func reduce(_ operation: ReductionOperation, _ x: UnsafePointer<Float>,
                               _ out: UnsafeMutablePointer<Float>, outer: Int, size: Int, inner: Int) {
+        let work = outer * size * inner
         if inner == 1 {
-            for o in 0..<outer {
-                let row = x + o * size
-                switch operation {
-                case .sum: out[o] = sumContiguous(row, size)
-                case .max: out[o] = extremumContiguous(row, size, isMax: true)
-                case .min: out[o] = extremumContiguous(row, size, isMax: false)
+            let tasks = outer > 1 && work >= 1 << 16 ? min(outer, threadCount * 4) : 1
+            parallelFor(tasks) { task in
+                for o in (outer * task / tasks)..<(outer * (task + 1) / tasks) {
+                    let row = x + o * size
+                    switch operation {
+                    case .sum: out[o] = sumContiguous(row, size)
+                    case .max: out[o] = extremumContiguous(row, size, isMax: true)
+                    case .min: out[o] = extremumContiguous(row, size, isMax: false)
+                    }
                 }
             }
             return
         }
-        // Reduce whole rows at a time so the inner loop stays contiguous and vectorized.
-        for o in 0..<outer {
-            let slab = x + o * size * inner
-            let target = out + o * inner
-            target.update(from: slab, count: inner)
-            switch operation {
-            case .sum: sumRows(slab, size: size, inner: inner, into: target)
-            case .max: for k in 1..<max(size, 1) { binaryRun(Maximum(), target, 1, slab + k * inner, 1, target, inner) }
-            case .min: for k in 1..<max(size, 1) { binaryRun(Minimum(), target, 1, slab + k * inner, 1, target, inner) }
-            }
-            if operation != .sum {
-                // pointwiseMax drops NaN; restore PyTorch's NaN propagation.
-                for k in 0..<size {
-                    let row = slab + k * inner
-                    for i in 0..<inner where row[i].isNaN { target[i] = .nan }
-                }
+        // Each task owns a range of columns of every slab, so the inner loop stays contiguous.
+        let columnTasks = work >= 1 << 16 ? min(threadCount * 4, max(1, inner / 64)) : 1
+        parallelFor(columnTasks) { task in
+            let first = inner * task / columnTasks, end = inner * (task + 1) / columnTasks
+            for o in 0..<outer {
+                reduceColumns(operation, x + o * size * inner + first, size: size, stride: inner,
+                              columns: end - first, into: out + o * inner + first)
             }
         }
     }
@@ -118,27 +134,50 @@ extension Kernels {
     }
 }
 
-/// target[i] (already holding row 0) += rows 1..<size, accumulating blocks of rows in
+/// target[i] = reduce over k of slab[k · stride + i] for i < columns.
+private func reduceColumns(_ operation: ReductionOperation, _ slab: UnsafePointer<Float>, size: Int, stride: Int,
+                           columns: Int, into target: UnsafeMutablePointer<Float>) {
+    target.update(from: slab, count: columns)
+    switch operation {
+    case .sum:
+        sumRows(slab, size: size, stride: stride, columns: columns, into: target)
+    case .max, .min:
+        for k in 1..<max(size, 1) {
+            if operation == .max {
+                binaryRun(Maximum(), target, 1, slab + k * stride, 1, target, columns)
+            } else {
+                binaryRun(Minimum(), target, 1, slab + k * stride, 1, target, columns)
+            }
+        }
+        // pointwiseMax drops NaN; restore PyTorch's NaN propagation.
+        for k in 0..<size {
+            let row = slab + k * stride
+            for i in 0..<columns where row[i].isNaN { target[i] = .nan }
+        }
+    }
+}
+
+/// target[i] (already holding row 0) += rows 1..<size, accumulating blocks of 32 rows in
 /// Float and the block totals in Double so long columns keep their precision.
-private func sumRows(_ slab: UnsafePointer<Float>, size: Int, inner: Int, into target: UnsafeMutablePointer<Float>) {
+private func sumRows(_ slab: UnsafePointer<Float>, size: Int, stride: Int, columns: Int, into target: UnsafeMutablePointer<Float>) {
     if size <= 32 {
-        for k in 1..<max(size, 1) { binaryRun(Add(), target, 1, slab + k * inner, 1, target, inner) }
+        for k in 1..<max(size, 1) { binaryRun(Add(), target, 1, slab + k * stride, 1, target, columns) }
         return
     }
-    let totals = UnsafeMutablePointer<Double>.allocate(capacity: inner)
+    let totals = UnsafeMutablePointer<Double>.allocate(capacity: columns)
     defer { totals.deallocate() }
-    totals.initialize(repeating: 0, count: inner)
+    totals.initialize(repeating: 0, count: columns)
     var k = 1
     while true {
         let end = min(k + 31, size)
         while k < end {
-            binaryRun(Add(), target, 1, slab + k * inner, 1, target, inner)
+            binaryRun(Add(), target, 1, slab + k * stride, 1, target, columns)
             k += 1
         }
-        for i in 0..<inner { totals[i] += Double(target[i]) }
+        for i in 0..<columns { totals[i] += Double(target[i]) }
         if k >= size { break }
-        target.update(from: slab + k * inner, count: inner)
+        target.update(from: slab + k * stride, count: columns)
         k += 1
     }
-    for i in 0..<inner { target[i] = Float(totals[i]) }
+    for i in 0..<columns { target[i] = Float(totals[i]) }
 }

@@ -159,6 +159,7 @@ extension Kernels {
     }
 
     private static func defaultThreadCount() -> Int {
+        noteBuildTargetOnce()
         if let text = ProcessInfo.processInfo.environment["SYNAPSE_NUM_THREADS"] {
             guard let value = Int(text), value > 0 else {
                 fatalError("SYNAPSE_NUM_THREADS must be a positive integer, got \"\(text)\"")

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import SynapseKernels
 
@@ -52,6 +53,24 @@ final class LayoutTests: XCTestCase {
                 XCTAssertEqual(maxima[o * inner + i], best)
             }
         }
+    }
+
+    func testReductionsAndSoftmaxAreBitwiseIdenticalAcrossThreadCounts() {
+        defer { Kernels.threadCount = ProcessInfo.processInfo.activeProcessorCount }
+        let x = (0..<(1 << 20)).map { Float(($0 * 7919) % 10007) / 1000 - 5 }
+        var results: [[Float]] = []
+        for threads in [1, 2, 3] {
+            Kernels.threadCount = threads
+            var total: Float = 0, columns = [Float](repeating: 0, count: 1024), rows = [Float](repeating: 0, count: 1024)
+            var softmax = [Float](repeating: 0, count: x.count)
+            Kernels.reduce(.sum, x, &total, outer: 1, size: x.count, inner: 1)
+            Kernels.reduce(.sum, x, &columns, outer: 1, size: 1024, inner: 1024)
+            Kernels.reduce(.max, x, &rows, outer: 1024, size: 1024, inner: 1)
+            Kernels.softmax(x, &softmax, outer: 1024, size: 1024, inner: 1, log: false)
+            results.append([total] + columns + rows + softmax)
+        }
+        XCTAssertEqual(results[0], results[1])
+        XCTAssertEqual(results[0], results[2])
     }
 
     func testBroadcastLayoutMergesDimensions() {
