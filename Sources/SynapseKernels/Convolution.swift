@@ -47,6 +47,14 @@ extension Kernels {
     /// output[n, o] = Σ weight[o] ⋆ input[n] (+ bias[o]) for every image n and output channel o.
     public static func convolutionForward(_ g: ConvolutionGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                           bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+        // The GEMM wants A one column at a time; giving it Wᵀ once spares a transpose per image.
+        let transposedWeight = UnsafeMutablePointer<Float>.allocate(capacity: g.outChannels * g.patchSize)
+        defer { transposedWeight.deallocate() }
+        for group in 0..<g.groups {
+            let offset = group * g.groupOutChannels * g.patchSize
+            transpose(weight + offset, sourceStride: g.patchSize, rows: g.groupOutChannels, columns: g.patchSize,
+                      into: transposedWeight + offset, destinationStride: g.groupOutChannels)
+        }
         let imageTasks = g.batch >= threadCount ? g.batch : 1
         parallelFor(imageTasks) { task in
             let images = imageTasks == 1 ? 0..<g.batch : task..<(task + 1)
@@ -55,15 +63,11 @@ extension Kernels {
                 for group in 0..<g.groups {
                     let x = input + (n * g.inChannels + group * g.groupInChannels) * g.inputPlane
                     let y = output + (n * g.outChannels + group * g.groupOutChannels) * g.outputPlane
-                    let w = weight + group * g.groupOutChannels * g.patchSize
-                    if g.isPointwise {
-                        gemm(transposeA: false, transposeB: false, m: g.groupOutChannels, n: g.outputPlane, k: g.patchSize,
-                             a: w, lda: g.patchSize, b: x, ldb: g.outputPlane, c: y, ldc: g.outputPlane, accumulate: false)
-                    } else {
-                        im2col(g, x, columns)
-                        gemm(transposeA: false, transposeB: false, m: g.groupOutChannels, n: g.outputPlane, k: g.patchSize,
-                             a: w, lda: g.patchSize, b: columns, ldb: g.outputPlane, c: y, ldc: g.outputPlane, accumulate: false)
-                    }
+                    let w = transposedWeight + group * g.groupOutChannels * g.patchSize
+                    let patches = g.isPointwise ? x : UnsafePointer(columns)
+                    if !g.isPointwise { im2col(g, x, columns) }
+                    gemm(transposeA: true, transposeB: false, m: g.groupOutChannels, n: g.outputPlane, k: g.patchSize,
+                         a: w, lda: g.groupOutChannels, b: patches, ldb: g.outputPlane, c: y, ldc: g.outputPlane, accumulate: false)
                 }
                 if let bias {
                     for o in 0..<g.outChannels {
@@ -129,10 +133,10 @@ extension Kernels {
                                sourceStride: g.outputPlane, gradients + i * g.outputPlane, destinationStride: span,
                                blocks: g.groupOutChannels, blockLength: g.outputPlane)
                 }
-                gemm(transposeA: false, transposeB: true, m: g.groupOutChannels, n: g.patchSize, k: count * g.outputPlane,
-                     a: gradients, lda: span, b: columns, ldb: span,
-                     c: partials + chunk * weightCount + group * g.groupOutChannels * g.patchSize, ldc: g.patchSize,
-                     accumulate: false)
+                gemmDotProducts(m: g.groupOutChannels, n: g.patchSize, k: count * g.outputPlane,
+                                a: gradients, lda: span, b: columns, ldb: span,
+                                c: partials + chunk * weightCount + group * g.groupOutChannels * g.patchSize, ldc: g.patchSize,
+                                accumulate: false)
             }
         }
         gradWeight.update(from: partials, count: weightCount)
@@ -178,18 +182,19 @@ private func im2col(_ g: ConvolutionGeometry, _ input: UnsafePointer<Float>, _ c
                 for y in 0..<g.outputHeight {
                     let target = row + y * ow
                     let sourceRow = y * g.strideY - g.paddingY + i * g.dilationY
+                    // Rows are short (one output row), so plain loops beat memcpy/memset calls.
                     guard sourceRow >= 0 && sourceRow < g.height, !valid.isEmpty else {
-                        target.update(repeating: 0, count: ow)
+                        for x in 0..<ow { target[x] = 0 }
                         continue
                     }
                     let source = input + (c * g.height + sourceRow) * g.width + columnOffset
-                    target.update(repeating: 0, count: valid.lowerBound)
+                    for x in 0..<valid.lowerBound { target[x] = 0 }
                     if g.strideX == 1 {
-                        (target + valid.lowerBound).update(from: source + valid.lowerBound, count: valid.count)
+                        for x in valid { target[x] = source[x] }
                     } else {
-                        for x in valid { target[x] = source[x * g.strideX] }
+                        for x in valid { target[x] = source[x &* g.strideX] }
                     }
-                    (target + valid.upperBound).update(repeating: 0, count: ow - valid.upperBound)
+                    for x in valid.upperBound..<ow { target[x] = 0 }
                 }
             }
         }
@@ -214,10 +219,9 @@ private func col2im(_ g: ConvolutionGeometry, _ columns: UnsafePointer<Float>, _
                     let target = input + (c * g.height + sourceRow) * g.width + columnOffset
                     let gradient = row + y * ow
                     if g.strideX == 1 {
-                        binaryRun(Add(), target + valid.lowerBound, 1, gradient + valid.lowerBound, 1,
-                                  target + valid.lowerBound, valid.count)
+                        for x in valid { target[x] += gradient[x] }
                     } else {
-                        for x in valid { target[x * g.strideX] += gradient[x] }
+                        for x in valid { target[x &* g.strideX] += gradient[x] }
                     }
                 }
             }

@@ -14,7 +14,9 @@ typealias PanelVector = SIMD16<Float>
 
 private let microRows = 12
 private let microColumns = 32
-private let kBlock = 256
+/// The deepest k block; k is split into equal blocks no deeper than this, so a k of 288 runs
+/// as one block rather than 256 + 32.
+private let kBlock = 384
 private let nBlock = 512
 
 /// acc + a · b, fused when the build targets a CPU with FMA. Without a CPU target Swift
@@ -68,9 +70,10 @@ extension Kernels {
                 let firstBlock = rowBlocks * rowGroup / rowGroups, endBlock = rowBlocks * (rowGroup + 1) / rowGroups
                 let firstPanel = panels * panelGroup / panelGroups, endPanel = panels * (panelGroup + 1) / panelGroups
                 let packedA = scratch(.packedA, count: microRows * kBlock)
+                let depthBlocks = (k + kBlock - 1) / kBlock, blockDepth = (k + depthBlocks - 1) / depthBlocks
                 var depth0 = 0
                 while depth0 < k {
-                    let depth = min(kBlock, k - depth0)
+                    let depth = min(blockDepth, k - depth0)
                     for block in firstBlock..<endBlock {
                         let row = block * microRows
                         let rows = min(microRows, m - row)
@@ -140,8 +143,20 @@ private func packPanel(_ b: UnsafePointer<Float>, ldb: Int, transposed: Bool, k:
 private func packRows(_ a: UnsafePointer<Float>, rowStride: Int, columnStride: Int, rows: Int, depth: Int,
                       into packed: UnsafeMutablePointer<Float>) {
     if rows < microRows { packed.update(repeating: 0, count: depth * microRows) }
+    if rowStride == 1 && rows == microRows {
+        // Columns of a transposed A are already contiguous: two vector copies per k step.
+        for p in 0..<depth {
+            let source = UnsafeRawPointer(a + p * columnStride), target = UnsafeMutableRawPointer(packed + p * microRows)
+            target.storeBytes(of: source.loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+            target.storeBytes(of: source.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self), toByteOffset: 32, as: SIMD4<Float>.self)
+        }
+        return
+    }
     if rowStride == 1 {
-        for p in 0..<depth { (packed + p * microRows).update(from: a + p * columnStride, count: rows) }
+        for p in 0..<depth {
+            let source = a + p * columnStride, target = packed + p * microRows
+            for r in 0..<rows { target[r] = source[r] }
+        }
         return
     }
     Kernels.transpose(a, sourceStride: rowStride, rows: rows, columns: depth, into: packed, destinationStride: microRows)

@@ -28,6 +28,25 @@ final class GemmTests: XCTestCase {
         }
     }
 
+    func testDotProductGemmMatchesReference() {
+        for threads in [1, 2, 3] {
+            Kernels.threadCount = threads
+            for (m, n, k) in [(1, 1, 1), (5, 7, 33), (4, 4, 16), (9, 3, 2100), (64, 30, 700)] {
+                let a = values(m * k, seed: 6), b = values(n * k, seed: 7)
+                var c = values(m * n, seed: 8)
+                let initial = c
+                Kernels.gemmDotProducts(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, c: &c, ldc: n, accumulate: true)
+                for i in 0..<m {
+                    for j in 0..<n {
+                        var expected = Double(initial[i * n + j])
+                        for p in 0..<k { expected += Double(a[i * k + p]) * Double(b[j * k + p]) }
+                        XCTAssertEqual(Double(c[i * n + j]), expected, accuracy: 1e-4 * Double(k + 1), "\(m)×\(n)×\(k) at (\(i), \(j))")
+                    }
+                }
+            }
+        }
+    }
+
     func testResultsAreBitwiseIdenticalAcrossThreadCounts() {
         let (m, n, k) = (97, 300, 517)
         let a = values(m * k, seed: 4), b = values(k * n, seed: 5)
