@@ -73,6 +73,39 @@ final class LayoutTests: XCTestCase {
         XCTAssertEqual(results[0], results[2])
     }
 
+    func testMomentsMatchTwoPassDoubleReference() {
+        let (batch, channels, plane) = (3, 5, 70)
+        // A large offset makes a one-pass E[x²] − E[x]² formula lose most of its digits.
+        let x: [Float] = (0..<(batch * channels * plane)).map { index in
+            let wobble = Float((index * 37) % 101) / 10
+            return 1000 + wobble
+        }
+        var rowMean = [Float](repeating: 0, count: batch * channels), rowVariance = rowMean
+        Kernels.rowMoments(x, rows: batch * channels, size: plane, mean: &rowMean, variance: &rowVariance)
+        var channelMean = [Float](repeating: 0, count: channels), channelVariance = channelMean
+        Kernels.channelMoments(x, batch: batch, channels: channels, plane: plane, mean: &channelMean, variance: &channelVariance)
+        func moments(_ values: [Float]) -> (Double, Double) {
+            var total = 0.0
+            for value in values { total += Double(value) }
+            let mean = total / Double(values.count)
+            var squares = 0.0
+            for value in values { squares += (Double(value) - mean) * (Double(value) - mean) }
+            return (mean, squares / Double(values.count))
+        }
+        for r in 0..<(batch * channels) {
+            let (mean, variance) = moments(Array(x[(r * plane)..<((r + 1) * plane)]))
+            XCTAssertEqual(Double(rowMean[r]), mean, accuracy: 1e-3)
+            XCTAssertEqual(Double(rowVariance[r]), variance, accuracy: variance * 1e-3)
+        }
+        for c in 0..<channels {
+            var values: [Float] = []
+            for n in 0..<batch { values += x[((n * channels + c) * plane)..<((n * channels + c + 1) * plane)] }
+            let (mean, variance) = moments(values)
+            XCTAssertEqual(Double(channelMean[c]), mean, accuracy: 1e-3)
+            XCTAssertEqual(Double(channelVariance[c]), variance, accuracy: variance * 1e-3)
+        }
+    }
+
     func testBroadcastLayoutMergesDimensions() {
         let layout = BroadcastLayout(shape: [2, 3, 4], stridesA: [12, 4, 1], stridesB: [0, 0, 1])
         XCTAssertEqual(layout.shape, [6, 4])
