@@ -22,7 +22,7 @@ func convolutionBenchmark(options: Options) {
         let x = randomBuffer(inputCount, seed: 1), w = randomBuffer(weightCount, seed: 2), b = randomBuffer(g.outChannels, seed: 3)
         let dy = randomBuffer(outputCount, seed: 4), y = randomBuffer(outputCount, seed: 5)
         let dx = randomBuffer(inputCount, seed: 6), dw = randomBuffer(weightCount, seed: 7), db = randomBuffer(g.outChannels, seed: 8)
-        defer { [x, w, b, dy, y, dx, dw, db].forEach { $0.deallocate() } }
+        defer { [x, w, b, dy, y, dx, dw, db].forEach { free(UnsafeMutableRawPointer($0)) } }
         let forward = { Kernels.convolutionForward(g, input: x, weight: w, bias: b, output: y) }
         let train = {
             forward()

@@ -23,8 +23,8 @@ func gemmBenchmark(options: Options) {
     ]
     for (name, transposeA, transposeB, m, k, n, threads) in rows {
         let a = randomBuffer(m * k, seed: 1), b = randomBuffer(k * n, seed: 2)
-        let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
-        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        let c = randomBuffer(m * n, seed: 3)
+        defer { [a, b, c].forEach { free(UnsafeMutableRawPointer($0)) } }
         let lda = transposeA ? m : k, ldb = transposeB ? k : n
         let flops = 2.0 * Double(m) * Double(n) * Double(k)
         let repeats = max(1, Int(4e8 / flops))
@@ -49,8 +49,20 @@ func gemmBenchmark(options: Options) {
     Kernels.threadCount = defaultThreads
 }
 
+/// A buffer of deterministic values in [-1, 1], allocated the way Synapse allocates tensor
+/// storage (2 MiB aligned and huge-page advised when large), so both libraries in a row read
+/// the same kind of memory.
 func randomBuffer(_ count: Int, seed: UInt64) -> UnsafeMutablePointer<Float> {
-    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+    let bytes = max(count, 1) * MemoryLayout<Float>.stride
+    let large = bytes >= 4 << 20
+    var memory: UnsafeMutableRawPointer?
+    guard posix_memalign(&memory, large ? 2 << 20 : 64, bytes) == 0, let memory else {
+        fatalError("synapse-bench: cannot allocate \(bytes) bytes")
+    }
+    #if os(Linux)
+    if large { _ = madvise(memory, bytes, MADV_HUGEPAGE) }
+    #endif
+    let buffer = memory.bindMemory(to: Float.self, capacity: max(count, 1))
     var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
     for i in 0..<count {
         state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407

@@ -56,9 +56,16 @@ extension Kernels {
             let panels = (width + microColumns - 1) / microColumns
             let packTasks = threads > 1 && k * width >= 1 << 15 ? threads : 1
             parallelFor(packTasks) { task in
-                for panel in stride(from: task, to: panels, by: packTasks) {
-                    packPanel(b, ldb: ldb, transposed: transposeB, k: k, column: column0 + panel * microColumns,
-                              width: min(microColumns, width - panel * microColumns), into: packed + panel * k * microColumns)
+                if transposeB {
+                    for panel in stride(from: task, to: panels, by: packTasks) {
+                        packPanel(b, ldb: ldb, transposed: true, k: k, column: column0 + panel * microColumns,
+                                  width: min(microColumns, width - panel * microColumns), into: packed + panel * k * microColumns)
+                    }
+                } else {
+                    // Walk B row by row: reading a panel's strip of every row instead would touch
+                    // a new page per row and thrash the TLB on large matrices.
+                    packRowsOfB(b + column0, ldb: ldb, rows: (k * task / packTasks)..<(k * (task + 1) / packTasks), k: k,
+                                width: width, into: packed)
                 }
             }
             // Split C into a grid of row-block groups × panel groups, one cell per task.
@@ -112,6 +119,27 @@ extension Kernels {
 
 extension Int {
     fileprivate func roundedUp(to multiple: Int) -> Int { (self + multiple - 1) / multiple * multiple }
+}
+
+/// Packs rows `rows` of B (not transposed) for all panels of a `width`-column block: row p of
+/// panel j lands at packed[(j · k + p) · microColumns].
+private func packRowsOfB(_ b: UnsafePointer<Float>, ldb: Int, rows: Range<Int>, k: Int, width: Int,
+                         into packed: UnsafeMutablePointer<Float>) {
+    let fullPanels = width / microColumns, tail = width - fullPanels * microColumns
+    for p in rows {
+        let source = b + p * ldb
+        for panel in 0..<fullPanels {
+            let from = UnsafeRawPointer(source + panel * microColumns)
+            let to = UnsafeMutableRawPointer(packed + (panel * k + p) * microColumns)
+            to.storeBytes(of: from.loadUnaligned(as: PanelVector.self), as: PanelVector.self)
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: 64, as: PanelVector.self), toByteOffset: 64, as: PanelVector.self)
+        }
+        if tail > 0 {
+            let to = packed + (fullPanels * k + p) * microColumns
+            for j in 0..<tail { to[j] = source[fullPanels * microColumns + j] }
+            for j in tail..<microColumns { to[j] = 0 }
+        }
+    }
 }
 
 /// Packs columns `column..<column+width` of op(B) (all k rows) as k consecutive rows of
