@@ -50,13 +50,22 @@ extension Kernels {
         let threads = m * n * k >= 1 << 19 ? threadCount : 1
         let rowStride = transposeA ? 1 : lda, columnStride = transposeA ? lda : 1
         let packed = scratch(.packedB, count: k * min(n, nBlock).roundedUp(to: microColumns))
+        // A small row-major B already sits in cache with each panel's rows contiguous, so the
+        // micro-kernel reads it in place; only a ragged last panel is packed, for its padding.
+        let inPlace = !transposeB && k * n <= 1 << 17
         var column0 = 0
         while column0 < n {
             let width = min(nBlock, n - column0)
             let panels = (width + microColumns - 1) / microColumns
-            let packTasks = threads > 1 && k * width >= 1 << 15 ? threads : 1
+            let fullPanels = width / microColumns
+            let packTasks = threads > 1 && k * width >= 1 << 15 && !inPlace ? threads : 1
             parallelFor(packTasks) { task in
-                if transposeB {
+                if inPlace {
+                    if fullPanels < panels {
+                        packPanel(b, ldb: ldb, transposed: false, k: k, column: column0 + fullPanels * microColumns,
+                                  width: width - fullPanels * microColumns, into: packed + fullPanels * k * microColumns)
+                    }
+                } else if transposeB {
                     for panel in stride(from: task, to: panels, by: packTasks) {
                         packPanel(b, ldb: ldb, transposed: true, k: k, column: column0 + panel * microColumns,
                                   width: min(microColumns, width - panel * microColumns), into: packed + panel * k * microColumns)
@@ -88,8 +97,11 @@ extension Kernels {
                                  rows: rows, depth: depth, into: packedA)
                         for panel in firstPanel..<endPanel {
                             let column = panel * microColumns
+                            let direct = inPlace && panel < fullPanels
                             microKernel(depth: depth, a: packedA,
-                                        b: packed + panel * k * microColumns + depth0 * microColumns,
+                                        b: direct ? b + depth0 * ldb + column0 + column
+                                                  : UnsafePointer(packed + panel * k * microColumns + depth0 * microColumns),
+                                        bStride: direct ? ldb : microColumns,
                                         c: c + row * ldc + column0 + column, ldc: ldc, rows: rows,
                                         columns: min(microColumns, width - column), addToC: accumulate || depth0 > 0)
                         }
@@ -190,9 +202,9 @@ private func packRows(_ a: UnsafePointer<Float>, rowStride: Int, columnStride: I
     Kernels.transpose(a, sourceStride: rowStride, rows: rows, columns: depth, into: packed, destinationStride: microRows)
 }
 
-/// C[0..<rows, 0..<columns] (+)= packed A (depth × 12) · packed B panel (depth × 32).
+/// C[0..<rows, 0..<columns] (+)= packed A (depth × 12) · a B panel (depth rows of 32, `bStride` apart).
 @inline(__always)
-private func microKernel(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+private func microKernel(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, bStride: Int,
                          c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, addToC: Bool) {
     var c00 = PanelVector(), c01 = PanelVector()
     var c10 = PanelVector(), c11 = PanelVector()
@@ -208,7 +220,7 @@ private func microKernel(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<F
     var c110 = PanelVector(), c111 = PanelVector()
     var p = 0
     while p < depth {
-        let row = UnsafeRawPointer(b + p * microColumns)
+        let row = UnsafeRawPointer(b + p * bStride)
         let b0 = row.loadUnaligned(as: PanelVector.self), b1 = row.loadUnaligned(fromByteOffset: 64, as: PanelVector.self)
         let ap = a + p * microRows
         let x0 = PanelVector(repeating: ap[0])
