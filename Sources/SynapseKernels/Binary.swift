@@ -167,20 +167,31 @@ func binaryBroadcast<F: BinaryFunction>(_ f: F, _ a: UnsafePointer<Float>, _ b: 
         }
         return
     }
-    var index = [Int](repeating: 0, count: rank - 1)
-    var offsetA = 0, offsetB = 0
-    for row in 0..<rows {
-        binaryRun(f, a + offsetA, innerStrideA, b + offsetB, innerStrideB, out + row * inner, inner)
-        var axis = rank - 2
-        while axis >= 0 {
-            index[axis] += 1
-            offsetA += layout.stridesA[axis]
-            offsetB += layout.stridesB[axis]
-            if index[axis] < layout.shape[axis] { break }
-            offsetA -= layout.stridesA[axis] * layout.shape[axis]
-            offsetB -= layout.stridesB[axis] * layout.shape[axis]
-            index[axis] = 0
-            axis -= 1
+    // Rows are split across threads; each task finds its first row's operand offsets by division.
+    let tasks = rows * inner >= 1 << 16 ? min(Kernels.threadCount * 4, rows) : 1
+    Kernels.parallelFor(tasks) { task in
+        let firstRow = rows * task / tasks, endRow = rows * (task + 1) / tasks
+        var index = [Int](repeating: 0, count: rank - 1)
+        var offsetA = 0, offsetB = 0, remainder = firstRow
+        for axis in stride(from: rank - 2, through: 0, by: -1) {
+            index[axis] = remainder % layout.shape[axis]
+            remainder /= layout.shape[axis]
+            offsetA += index[axis] * layout.stridesA[axis]
+            offsetB += index[axis] * layout.stridesB[axis]
+        }
+        for row in firstRow..<endRow {
+            binaryRun(f, a + offsetA, innerStrideA, b + offsetB, innerStrideB, out + row * inner, inner)
+            var axis = rank - 2
+            while axis >= 0 {
+                index[axis] += 1
+                offsetA += layout.stridesA[axis]
+                offsetB += layout.stridesB[axis]
+                if index[axis] < layout.shape[axis] { break }
+                offsetA -= layout.stridesA[axis] * layout.shape[axis]
+                offsetB -= layout.stridesB[axis] * layout.shape[axis]
+                index[axis] = 0
+                axis -= 1
+            }
         }
     }
 }

@@ -106,6 +106,22 @@ final class LayoutTests: XCTestCase {
         }
     }
 
+    func testThreadedBroadcastMatchesSerial() {
+        defer { Kernels.threadCount = ProcessInfo.processInfo.activeProcessorCount }
+        // [37, 5, 900] + [5, 1]: many rows, split across tasks at arbitrary row boundaries.
+        let a = (0..<(37 * 5 * 900)).map { Float($0 % 1013) }, b: [Float] = [1, 2, 3, 4, 5]
+        let layout = BroadcastLayout(shape: [37, 5, 900], stridesA: [4500, 900, 1], stridesB: [0, 1, 0])
+        var results: [[Float]] = []
+        for threads in [1, 3] {
+            Kernels.threadCount = threads
+            var out = [Float](repeating: 0, count: a.count)
+            Kernels.binary(.multiply, a, b, &out, layout: layout)
+            results.append(out)
+        }
+        XCTAssertEqual(results[0], results[1])
+        XCTAssertEqual(results[0][(12 * 5 + 3) * 900 + 17], a[(12 * 5 + 3) * 900 + 17] * 4)
+    }
+
     func testBroadcastLayoutMergesDimensions() {
         let layout = BroadcastLayout(shape: [2, 3, 4], stridesA: [12, 4, 1], stridesB: [0, 0, 1])
         XCTAssertEqual(layout.shape, [6, 4])
