@@ -18,8 +18,12 @@ let package = Package(
         .target(name: "SynapseKernels", dependencies: ["CSynapse"]),
         // Layer 2: N-d tensors, broadcasting and reverse-mode autodiff.
         .target(name: "SynapseCore", dependencies: ["SynapseKernels"]),
-        // The public umbrella users import; nn / optim / data / train / io modules join it.
-        .target(name: "Synapse", dependencies: ["SynapseCore"]),
+        // Layer 3: modules, layers, initializers and losses.
+        .target(name: "SynapseNN", dependencies: ["SynapseCore"]),
+        // Layer 4: optimizers.
+        .target(name: "SynapseOptim", dependencies: ["SynapseNN"]),
+        // The public umbrella users import; data / train / io modules join it.
+        .target(name: "Synapse", dependencies: ["SynapseCore", "SynapseNN", "SynapseOptim"]),
         // Worked examples shared by the CLI and the tests.
         .target(name: "SynapseExamples", dependencies: ["Synapse"]),
         .executableTarget(
@@ -29,6 +33,7 @@ let package = Package(
         .executableTarget(name: "SynapseBench", dependencies: ["Synapse", "SynapseKernels"]),
         .testTarget(name: "SynapseKernelsTests", dependencies: ["SynapseKernels"]),
         .testTarget(name: "SynapseCoreTests", dependencies: ["SynapseCore"]),
+        .testTarget(name: "SynapseNNTests", dependencies: ["Synapse"]),
         .testTarget(name: "SynapseExamplesTests", dependencies: ["SynapseExamples"]),
     ],
     swiftLanguageModes: [.v5]

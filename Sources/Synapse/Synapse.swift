@@ -1,1 +1,3 @@
 @_exported import SynapseCore
+@_exported import SynapseNN
+@_exported import SynapseOptim

@@ -175,3 +175,15 @@ func record(_ op: String, _ result: Tensor, inputs: [Tensor],
     output.node = GradientNode(op: op, shape: result.shape, inputs: nodes) { backward($0, needs) }
     return output
 }
+
+extension Tensor {
+    /// Records `value` as the result of a custom op on `inputs` whose backward is `gradient`:
+    /// given the output gradient it returns one gradient per input, shaped like that input.
+    /// For ops with a cheaper or more stable hand-written derivative than their composition.
+    public static func custom(_ name: String, _ value: Tensor, inputs: [Tensor],
+                              gradient: @escaping (Tensor) -> [Tensor]) -> Tensor {
+        record(name, value.detached(), inputs: inputs) { g, needs in
+            zip(gradient(g), needs).map { $1 ? $0 : nil }
+        }
+    }
+}

@@ -54,7 +54,8 @@ public enum GlobalRandom {
         lock.withLock { generator = RandomGenerator(seed: seed) }
     }
 
-    static func withGenerator<R>(_ body: (inout RandomGenerator) -> R) -> R {
+    /// Runs `body` with exclusive access to the global generator.
+    public static func withGenerator<R>(_ body: (inout RandomGenerator) -> R) -> R {
         lock.withLock { body(&generator) }
     }
 }

@@ -78,6 +78,13 @@ final class GradientTests: XCTestCase {
         assertGradients({ $0[0].matmul($0[1].T) }, at: [Tensor.randn([3, 4], seed: 28), Tensor.randn([5, 4], seed: 29)])
     }
 
+    func testLinear() {
+        let x = Tensor.randn([2, 3, 4], seed: 50), w = Tensor.randn([5, 4], seed: 51), b = Tensor.randn([5], seed: 52)
+        assertGradients({ $0[0].linear(weight: $0[1], bias: $0[2]) }, at: [x, w, b])
+        assertGradients({ $0[0].linear(weight: $0[1]) }, at: [Tensor.randn([4], seed: 53), w])
+        assertClose(x.linear(weight: w, bias: b), x.matmul(w.T).scalars.enumerated().map { $0.element + b.scalars[$0.offset % 5] })
+    }
+
     func testSoftmax() {
         let x = Tensor.randn([3, 4, 2], seed: 30)
         assertGradients({ $0[0].softmax() }, at: [x])

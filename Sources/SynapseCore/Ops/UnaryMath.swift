@@ -24,6 +24,8 @@ extension Tensor {
     public func abs() -> Tensor { unary(.abs, op: "abs") { g, x, _ in Tensor.fusedGradient(.absBackward, g, x) } }
     public func tanh() -> Tensor { unary(.tanh, op: "tanh") { g, _, y in Tensor.fusedGradient(.tanhBackward, g, y) } }
     public func sigmoid() -> Tensor { unary(.sigmoid, op: "sigmoid") { g, _, y in Tensor.fusedGradient(.sigmoidBackward, g, y) } }
+    /// −1, 0 or 1 by the sign of each element; its gradient is zero.
+    public func sign() -> Tensor { unary(.sign, op: "sign") { g, _, _ in Tensor.zeros(like: g) } }
     public func relu() -> Tensor { unary(.relu, op: "relu") { g, x, _ in Tensor.fusedGradient(.reluBackward, g, x) } }
 
     /// GELU with the exact erf formulation (PyTorch's default).

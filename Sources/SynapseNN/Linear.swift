@@ -1,0 +1,27 @@
+// The fully connected layer.
+
+import SynapseCore
+
+/// y = x · Wᵀ + b over the last axis. Weight [out, in]; PyTorch's default initialization:
+/// weight Kaiming-uniform with a = √5, i.e. U(−1/√in, 1/√in), and bias U(−1/√in, 1/√in).
+public final class Linear: Module {
+    @Parameter public var weight: Tensor
+    /// Nil when built with `bias: false`.
+    public let bias: Parameter?
+
+    public let inFeatures: Int
+    public let outFeatures: Int
+
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, initializer: Initializer? = nil) {
+        require(inFeatures > 0 && outFeatures > 0, "Linear: feature counts must be positive, got \(inFeatures) → \(outFeatures)")
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        let bound = 1 / Float(inFeatures).squareRoot()
+        _weight = Parameter((initializer ?? .uniform(bound: bound)).make([outFeatures, inFeatures]))
+        self.bias = bias ? Parameter(Initializer.uniform(bound: bound).make([outFeatures])) : nil
+    }
+
+    public override func callAsFunction(_ input: Tensor) -> Tensor {
+        input.linear(weight: weight, bias: bias?.value)
+    }
+}

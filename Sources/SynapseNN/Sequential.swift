@@ -1,0 +1,45 @@
+// A chain of modules.
+
+import SynapseCore
+
+/// Builds the layer list of a `Sequential` from a block of modules.
+@resultBuilder
+public enum ModuleBuilder {
+    public static func buildExpression(_ module: Module) -> [Module] { [module] }
+    public static func buildBlock(_ parts: [Module]...) -> [Module] { parts.flatMap { $0 } }
+    public static func buildOptional(_ part: [Module]?) -> [Module] { part ?? [] }
+    public static func buildEither(first part: [Module]) -> [Module] { part }
+    public static func buildEither(second part: [Module]) -> [Module] { part }
+    public static func buildArray(_ parts: [[Module]]) -> [Module] { parts.flatMap { $0 } }
+}
+
+/// Applies its layers in order. Children are named by position (`0.weight`, `2.bias`), as in
+/// PyTorch's `nn.Sequential`.
+///
+/// ```swift
+/// let model = Sequential {
+///     Flatten()
+///     Linear(784, 128)
+///     ReLU()
+///     Linear(128, 10)
+/// }
+/// ```
+public final class Sequential: Module {
+    public let layers: [Module]
+
+    public init(_ layers: [Module]) {
+        self.layers = layers
+    }
+
+    public convenience init(@ModuleBuilder _ build: () -> [Module]) {
+        self.init(build())
+    }
+
+    public override var namedChildren: [(String, Module)] {
+        layers.enumerated().map { (String($0.offset), $0.element) }
+    }
+
+    public override func callAsFunction(_ input: Tensor) -> Tensor {
+        layers.reduce(input) { $1($0) }
+    }
+}

@@ -1,0 +1,108 @@
+import XCTest
+import Synapse
+
+private final class TwoLayer: Module {
+    let fc1 = Linear(4, 3)
+    let fc2 = Linear(3, 2, bias: false)
+    override func callAsFunction(_ x: Tensor) -> Tensor { fc2(fc1(x).relu()) }
+}
+
+private final class Wrapper: Module {
+    let layers = Sequential {
+        Linear(2, 5)
+        Tanh()
+        Linear(5, 1)
+    }
+    let blocks = [Linear(1, 1), Linear(1, 1)]
+    @Parameter var scale: Tensor = Tensor([1])
+    override func callAsFunction(_ x: Tensor) -> Tensor { layers(x) * scale }
+}
+
+final class ModuleTests: XCTestCase {
+    func testParameterNamesFollowPyTorch() {
+        XCTAssertEqual(TwoLayer().namedParameters.map(\.0), ["fc1.weight", "fc1.bias", "fc2.weight"])
+        XCTAssertEqual(Wrapper().namedParameters.map(\.0),
+                       ["scale", "layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias",
+                        "blocks.0.weight", "blocks.0.bias", "blocks.1.weight", "blocks.1.bias"])
+        XCTAssertEqual(TwoLayer().parameterCount, 4 * 3 + 3 + 3 * 2)
+        XCTAssertEqual(TwoLayer().fc1.weight.shape, [3, 4])
+    }
+
+    func testLinearMatchesHandComputation() {
+        let layer = Linear(3, 2)
+        layer.weight = Tensor([[1, 2, 3], [-1, 0, 1]])
+        layer.bias!.assign(Tensor([0.5, -0.5]))
+        let y = layer(Tensor([[1, 1, 1], [2, 0, -1]]))
+        XCTAssertEqual(y.shape, [2, 2])
+        XCTAssertEqual(y.scalars, [6.5, -0.5, -0.5, -3.5])
+        // A leading batch of batches keeps its shape.
+        XCTAssertEqual(layer(Tensor.zeros([4, 5, 3])).shape, [4, 5, 2])
+    }
+
+    func testLinearDefaultInitializationBounds() {
+        GlobalRandom.seed(0)
+        let layer = Linear(100, 50)
+        let bound: Float = 1 / 10
+        XCTAssertLessThanOrEqual(layer.weight.abs().max().item, bound)
+        XCTAssertGreaterThan(layer.weight.abs().max().item, bound * 0.95)
+        XCTAssertLessThanOrEqual(layer.bias!.value.abs().max().item, bound)
+    }
+
+    func testInitializersHaveTheirVariance() {
+        var generator = RandomGenerator(seed: 1)
+        let xavier = Initializer.xavierNormal().make([200, 300], generator: &generator)
+        XCTAssertEqual(xavier.variance().item, 2 / 500, accuracy: 2e-4)
+        let kaiming = Initializer.kaimingNormal().make([64, 32, 3, 3], generator: &generator)
+        XCTAssertEqual(kaiming.variance().item, 2 / 288, accuracy: 5e-4)
+        let uniform = Initializer.xavierUniform().make([200, 300], generator: &generator)
+        XCTAssertLessThanOrEqual(uniform.abs().max().item, (6 / Float(500)).squareRoot())
+    }
+
+    func testTrainEvalFreezeAndDropout() {
+        GlobalRandom.seed(2)
+        let model = Sequential {
+            Linear(10, 10)
+            Dropout(p: 0.25)
+        }
+        let dropout = model.layers[1] as! Dropout
+        let x = Tensor.ones([200, 50])
+        let dropped = dropout(x)
+        let zeroFraction = (dropped .== 0).mean().item
+        XCTAssertEqual(zeroFraction, 0.25, accuracy: 0.02)
+        XCTAssertEqual(dropped.max().item, 1 / 0.75, accuracy: 1e-6)
+        model.eval()
+        XCTAssertFalse(dropout.isTraining)
+        XCTAssertEqual(dropout(x).scalars, x.scalars)
+        model.train()
+        XCTAssertTrue(dropout.isTraining)
+        model.freeze()
+        XCTAssertTrue(model.trainableParameters.isEmpty)
+        XCTAssertFalse(model.parameters[0].value.requiresGrad)
+        model.unfreeze()
+        XCTAssertEqual(model.trainableParameters.count, 2)
+    }
+
+    func testParameterGradientsThroughComposedModulesMatchFiniteDifferences() {
+        GlobalRandom.seed(3)
+        let model = Wrapper()
+        let x = Tensor.randn([6, 2], seed: 4)
+        func loss() -> Tensor { mseLoss(model(x), Tensor.ones([6, 1])) }
+        model.zeroGrad()
+        loss().backward()
+        let epsilon: Float = 1e-2
+        for (name, parameter) in model.namedParameters where !name.hasPrefix("blocks") {
+            let analytic = parameter.grad!.scalars
+            for i in 0..<parameter.value.count {
+                let original = parameter.value.scalars[i]
+                parameter.updateInPlace { $0[i] = original + epsilon }
+                let plus = Double(withoutGradients { loss() }.item)
+                parameter.updateInPlace { $0[i] = original - epsilon }
+                let minus = Double(withoutGradients { loss() }.item)
+                parameter.updateInPlace { $0[i] = original }
+                let numeric = Float((plus - minus) / (2 * Double(epsilon)))
+                XCTAssertEqual(analytic[i], numeric, accuracy: 1e-3 + 1e-2 * abs(numeric), "\(name)[\(i)]")
+            }
+        }
+        XCTAssertNil(model.blocks[0].weight.grad, "unused modules get no gradient")
+    }
+}

@@ -1,0 +1,100 @@
+import XCTest
+import Synapse
+
+/// Each optimizer's update against steps computed by hand.
+final class OptimizerTests: XCTestCase {
+    /// A parameter w = [1, −2] whose loss Σ g·w gives it the constant gradient g.
+    private func makeParameter(_ values: [Float] = [1, -2]) -> Parameter { Parameter(Tensor(values)) }
+
+    private func step(_ optimizer: Optimizer, _ parameter: Parameter, gradient: [Float]) {
+        optimizer.zeroGrad()
+        (parameter.value * Tensor(gradient)).sum().backward()
+        optimizer.step()
+    }
+
+    func testPlainSGDWithWeightDecay() {
+        let w = makeParameter()
+        let sgd = SGD(parameters: [w], lr: 0.1, weightDecay: 0.5)
+        step(sgd, w, gradient: [1, 1])
+        // w − lr · (g + λw) = [1 − 0.1·1.5, −2 − 0.1·0]
+        XCTAssertEqual(w.value.scalars[0], 0.85, accuracy: 1e-6)
+        XCTAssertEqual(w.value.scalars[1], -2, accuracy: 1e-6)
+    }
+
+    func testSGDMomentumAndNesterov() {
+        let plain = makeParameter(), nesterov = makeParameter()
+        let momentum = SGD(parameters: [plain], lr: 0.1, momentum: 0.9)
+        let ahead = SGD(parameters: [nesterov], lr: 0.1, momentum: 0.9, nesterov: true)
+        for _ in 0..<2 {
+            step(momentum, plain, gradient: [1, 2])
+            step(ahead, nesterov, gradient: [1, 2])
+        }
+        // Momentum: b1 = g, b2 = 0.9g + g = 1.9g; w = w0 − 0.1 (g + 1.9g) = w0 − 0.29g.
+        XCTAssertEqual(plain.value.scalars[0], 1 - 0.29, accuracy: 1e-6)
+        XCTAssertEqual(plain.value.scalars[1], -2 - 0.58, accuracy: 1e-6)
+        // Nesterov steps g + 0.9b with the updated b: (g + 0.9g) + (g + 0.9·1.9g) = 4.61g, times lr.
+        XCTAssertEqual(nesterov.value.scalars[0], 1 - 0.461, accuracy: 1e-6)
+        XCTAssertEqual(nesterov.value.scalars[1], -2 - 0.922, accuracy: 1e-6)
+    }
+
+    func testAdamBiasCorrection() {
+        let w = makeParameter()
+        let adam = Adam(parameters: [w], lr: 0.01)
+        step(adam, w, gradient: [0.5, -4])
+        // Step 1: m̂ = g, v̂ = g², so the update is lr · g / (|g| + ε) ≈ lr · sign(g).
+        XCTAssertEqual(w.value.scalars[0], 1 - 0.01, accuracy: 1e-6)
+        XCTAssertEqual(w.value.scalars[1], -2 + 0.01, accuracy: 1e-6)
+        step(adam, w, gradient: [1.5, -4])
+        // Step 2 for element 0: m = 0.9·0.05 + 0.1·1.5 = 0.195 → m̂ = 0.195 / 0.19;
+        // v = 0.999·0.00025 + 0.001·2.25 = 0.00249975 → v̂ = v / 0.001999.
+        let mHat = 0.195 / 0.19, vHat = 0.00249975 / (1 - 0.999 * 0.999)
+        XCTAssertEqual(Double(w.value.scalars[0]), 0.99 - 0.01 * mHat / (vHat.squareRoot() + 1e-8), accuracy: 1e-6)
+    }
+
+    func testAdamWDecaysBeforeTheAdamStep() {
+        let w = makeParameter()
+        let adamW = AdamW(parameters: [w], lr: 0.1, weightDecay: 0.5)
+        step(adamW, w, gradient: [2, 2])
+        // w · (1 − lr·λ) − lr · sign(g) = [0.95 − 0.1, −1.9 − 0.1]
+        XCTAssertEqual(w.value.scalars[0], 0.85, accuracy: 1e-6)
+        XCTAssertEqual(w.value.scalars[1], -2, accuracy: 1e-6)
+        // Adam's L2 decay instead adds λw to the gradient, which Adam then normalizes away on step 1.
+        let l2 = makeParameter()
+        step(Adam(parameters: [l2], lr: 0.1, weightDecay: 0.5), l2, gradient: [2, 2])
+        XCTAssertEqual(l2.value.scalars[0], 0.9, accuracy: 1e-6)
+    }
+
+    func testL1FrozenParametersAndMissingGradients() {
+        let w = makeParameter(), frozen = makeParameter(), unused = makeParameter()
+        frozen.isFrozen = true
+        let sgd = SGD(parameters: [w, frozen, unused], lr: 0.1, l1: 0.5)
+        sgd.zeroGrad()
+        ((w.value + frozen.value) * Tensor([1, 1])).sum().backward()
+        sgd.step()
+        // g + λ·sign(w) = [1.5, 0.5]
+        XCTAssertEqual(w.value.scalars, [0.85, -2.05])
+        XCTAssertEqual(frozen.value.scalars, [1, -2])
+        XCTAssertEqual(unused.value.scalars, [1, -2])
+        XCTAssertEqual(sgd.stepCount, 1)
+    }
+
+    func testTrainingAnMLPReducesTheLoss() {
+        GlobalRandom.seed(5)
+        let model = Sequential {
+            Linear(2, 16)
+            Tanh()
+            Linear(16, 2)
+        }
+        let x = Tensor([[0, 0], [0, 1], [1, 0], [1, 1]]), y = IndexTensor([0, 1, 1, 0])
+        let optimizer = Adam(parameters: model.parameters, lr: 0.05)
+        let initial = crossEntropy(model(x), y).item
+        for _ in 0..<200 {
+            optimizer.zeroGrad()
+            crossEntropy(model(x), y).backward()
+            optimizer.step()
+        }
+        let final = crossEntropy(model(x), y).item
+        XCTAssertLessThan(final, initial / 10)
+        XCTAssertEqual(model(x).argmax(axis: 1), y)
+    }
+}
