@@ -100,6 +100,14 @@ extension Tensor {
         node?.grad = nil
     }
 
+    /// Replaces the accumulated gradient (if any) with `transform(grad)`, e.g. for clipping.
+    public func replaceGrad(_ transform: (Tensor) -> Tensor) {
+        guard let node, let grad = node.grad else { return }
+        let replaced = withoutGradients { transform(grad) }
+        require(replaced.shape == grad.shape, "replaceGrad: shape \(replaced.shape) does not match gradient \(grad.shape)")
+        node.grad = replaced.detached()
+    }
+
     /// The same values, cut off from the autodiff graph.
     public func detached() -> Tensor {
         Tensor(shape: shape, storage: storage)

@@ -48,4 +48,14 @@ public final class Parameter {
     public var grad: Tensor? { value.grad }
 
     public var shape: [Int] { value.shape }
+
+    /// Multiplies the accumulated gradient by `factor` (gradient clipping).
+    public func scaleGradient(by factor: Float) {
+        value.replaceGrad { $0 * factor }
+    }
+
+    /// Clamps the accumulated gradient to [−limit, limit].
+    public func clampGradient(to limit: Float) {
+        value.replaceGrad { $0.clamped(min: -limit, max: limit) }
+    }
 }

@@ -98,3 +98,70 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(model(x).argmax(axis: 1), y)
     }
 }
+
+final class ScheduleAndClippingTests: XCTestCase {
+    private func optimizer(lr: Float = 1) -> SGD { SGD(parameters: [Parameter(Tensor([1]))], lr: lr) }
+
+    func testRMSPropAndAdagradFirstSteps() {
+        let w = Parameter(Tensor([1, -2])), v = Parameter(Tensor([1, -2]))
+        let rmsprop = RMSProp(parameters: [w], lr: 0.01), adagrad = Adagrad(parameters: [v], lr: 0.1)
+        for (optimizer, parameter) in [(rmsprop as Optimizer, w), (adagrad, v)] {
+            optimizer.zeroGrad()
+            (parameter.value * Tensor([0.5, -3])).sum().backward()
+            optimizer.step()
+        }
+        // RMSProp: v = 0.01 g², step = lr · g / (0.1 |g|) = 0.1 · sign(g).
+        XCTAssertEqual(w.value.scalars[0], 0.9, accuracy: 1e-5)
+        XCTAssertEqual(w.value.scalars[1], -1.9, accuracy: 1e-5)
+        // Adagrad: s = g², step = lr · sign(g).
+        XCTAssertEqual(v.value.scalars[0], 0.9, accuracy: 1e-6)
+        XCTAssertEqual(v.value.scalars[1], -1.9, accuracy: 1e-6)
+    }
+
+    func testSchedules() {
+        let stepOptimizer = optimizer()
+        let stepSchedule = StepSchedule(optimizer: stepOptimizer, stepSize: 2, gamma: 0.5)
+        var rates: [Float] = []
+        for _ in 0..<5 { stepSchedule.step(); rates.append(stepOptimizer.learningRate) }
+        XCTAssertEqual(rates, [1, 0.5, 0.5, 0.25, 0.25])
+        let exponential = optimizer()
+        let decay = ExponentialSchedule(optimizer: exponential, gamma: 0.9)
+        decay.step(); decay.step()
+        XCTAssertEqual(exponential.learningRate, 0.81, accuracy: 1e-6)
+        let cosine = optimizer()
+        let annealing = CosineSchedule(optimizer: cosine, period: 4, minimumLearningRate: 0.2)
+        annealing.step(); annealing.step()
+        XCTAssertEqual(cosine.learningRate, 0.6, accuracy: 1e-6)
+        annealing.step(); annealing.step()
+        XCTAssertEqual(cosine.learningRate, 0.2, accuracy: 1e-6)
+        let warm = optimizer(lr: 0.1)
+        let warmup = LinearWarmup(optimizer: warm, warmupSteps: 4, startFactor: 0.2)
+        XCTAssertEqual(warm.learningRate, 0.02, accuracy: 1e-7)
+        warmup.step(); warmup.step()
+        XCTAssertEqual(warm.learningRate, 0.06, accuracy: 1e-7)
+        for _ in 0..<5 { warmup.step() }
+        XCTAssertEqual(warm.learningRate, 0.1, accuracy: 1e-7)
+    }
+
+    func testReduceOnPlateau() {
+        let plateauOptimizer = optimizer()
+        let plateau = ReduceOnPlateau(optimizer: plateauOptimizer, factor: 0.5, patience: 2)
+        for metric: Float in [1, 0.9, 0.95, 0.91, 0.92] { plateau.step(metric: metric) }
+        XCTAssertEqual(plateauOptimizer.learningRate, 0.5)
+        plateau.step(metric: 0.5)
+        XCTAssertEqual(plateauOptimizer.learningRate, 0.5)
+    }
+
+    func testGradientClipping() {
+        let a = Parameter(Tensor([3, 0])), b = Parameter(Tensor([0]))
+        (a.value * Tensor([3, 0])).sum().backward()
+        (b.value * Tensor([4])).sum().backward()
+        let norm = clipGradientNorm([a, b], maxNorm: 1)
+        XCTAssertEqual(norm, 5, accuracy: 1e-5)
+        XCTAssertEqual(a.grad!.scalars[0], 0.6, accuracy: 1e-5)
+        XCTAssertEqual(b.grad!.scalars[0], 0.8, accuracy: 1e-5)
+        clipGradientValue([a, b], maxValue: 0.7)
+        XCTAssertEqual(b.grad!.scalars[0], 0.7, accuracy: 1e-6)
+        XCTAssertEqual(a.grad!.scalars[0], 0.6, accuracy: 1e-5)
+    }
+}
