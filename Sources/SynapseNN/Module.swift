@@ -49,6 +49,24 @@ open class Module {
         return parameters
     }
 
+    /// This module's own buffers (not its children's), with their names.
+    open var namedOwnBuffers: [(String, Buffer)] {
+        var buffers: [(String, Buffer)] = []
+        forEachStoredProperty { name, value in
+            if let buffer = value as? Buffer { buffers.append((buffer.name ?? name, buffer)) }
+        }
+        return buffers
+    }
+
+    /// Every buffer in the tree, named by its path: `bn.running_mean`.
+    public var namedBuffers: [(String, Buffer)] {
+        var result = namedOwnBuffers
+        for (childName, child) in namedChildren {
+            result += child.namedBuffers.map { ("\(childName).\($0.0)", $0.1) }
+        }
+        return result
+    }
+
     /// Every parameter in the tree, named by its path: `layers.0.weight`.
     public var namedParameters: [(String, Parameter)] {
         var result = namedOwnParameters

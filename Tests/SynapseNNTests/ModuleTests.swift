@@ -106,3 +106,40 @@ final class ModuleTests: XCTestCase {
         XCTAssertNil(model.blocks[0].weight.grad, "unused modules get no gradient")
     }
 }
+
+final class NormalizationTests: XCTestCase {
+    func testBatchNormTrainingAndEvaluation() {
+        let bn = BatchNorm1d(2, momentum: 0.5)
+        let x = Tensor([[1, 10], [3, 20], [5, 30]])
+        let y = bn(x)
+        // Column 0: mean 3, population variance 8/3.
+        XCTAssertEqual(y.scalars[0], (1 - 3) / (8 / 3 + 1e-5 as Float).squareRoot(), accuracy: 1e-5)
+        XCTAssertEqual(y.mean(axis: 0).scalars[1], 0, accuracy: 1e-5)
+        // Running mean = 0.5 · 0 + 0.5 · 3; running variance uses the unbiased 4.
+        XCTAssertEqual(bn.runningMean.scalars, [1.5, 10])
+        XCTAssertEqual(bn.runningVariance.scalars[0], 0.5 + 0.5 * 4, accuracy: 1e-5)
+        XCTAssertEqual(bn.namedBuffers.map(\.0), ["running_mean", "running_var", "num_batches_tracked"])
+        XCTAssertEqual(bn.batchesTracked.item, 1)
+        bn.eval()
+        let evaluated = bn(Tensor([[1.5, 10]]))
+        XCTAssertEqual(evaluated.scalars[0], 0, accuracy: 1e-5)
+        XCTAssertEqual(bn.batchesTracked.item, 1)
+    }
+
+    func testLayerNormNormalizesTheLastAxes() {
+        let ln = LayerNorm(4)
+        let y = ln(Tensor([[1, 2, 3, 4], [10, 10, 10, 14]]))
+        XCTAssertEqual(y.mean(axis: 1).scalars[0], 0, accuracy: 1e-6)
+        XCTAssertEqual(y.variance(axis: 1, correction: 0).scalars[0], 1, accuracy: 1e-4)
+        XCTAssertEqual(y.scalars[7], 3 / (3 + 1e-5 as Float).squareRoot(), accuracy: 1e-4)
+    }
+
+    func testNormalizationGradients() {
+        let x = Tensor.randn([5, 3], seed: 9)
+        let bn = BatchNorm1d(3), ln = LayerNorm(3)
+        let bnCheck = gradientCheck({ bn($0[0]) * Tensor([1, 2, 3]) }, at: [x])
+        XCTAssertTrue(bnCheck.passed, bnCheck.description)
+        let lnCheck = gradientCheck({ ln($0[0]) * Tensor([1, 2, 3]) }, at: [x])
+        XCTAssertTrue(lnCheck.passed, lnCheck.description)
+    }
+}
