@@ -22,8 +22,13 @@ let package = Package(
         .target(name: "SynapseNN", dependencies: ["SynapseCore"]),
         // Layer 4: optimizers.
         .target(name: "SynapseOptim", dependencies: ["SynapseNN"]),
-        // The public umbrella users import; data / train / io modules join it.
-        .target(name: "Synapse", dependencies: ["SynapseCore", "SynapseNN", "SynapseOptim"]),
+        // zlib, present on every machine as zlib1g-dev, for .gz datasets.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // Layer 5: datasets, loaders and file formats for data.
+        .target(name: "SynapseData", dependencies: ["SynapseCore", "CZlib"],
+                resources: [.copy("Resources/digits.csv.gz"), .copy("Resources/DIGITS-LICENSE.md")]),
+        // The public umbrella users import; train / io modules join it.
+        .target(name: "Synapse", dependencies: ["SynapseCore", "SynapseNN", "SynapseOptim", "SynapseData"]),
         // Worked examples shared by the CLI and the tests.
         .target(name: "SynapseExamples", dependencies: ["Synapse"]),
         .executableTarget(
@@ -34,6 +39,7 @@ let package = Package(
         .testTarget(name: "SynapseKernelsTests", dependencies: ["SynapseKernels"]),
         .testTarget(name: "SynapseCoreTests", dependencies: ["SynapseCore"]),
         .testTarget(name: "SynapseNNTests", dependencies: ["Synapse"]),
+        .testTarget(name: "SynapseDataTests", dependencies: ["Synapse", "CZlib"]),
         .testTarget(name: "SynapseExamplesTests", dependencies: ["SynapseExamples"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,3 +1,4 @@
 @_exported import SynapseCore
 @_exported import SynapseNN
 @_exported import SynapseOptim
+@_exported import SynapseData

@@ -1,0 +1,63 @@
+// The datasets Synapse knows by name.
+
+import Foundation
+import SynapseCore
+
+public enum Datasets {
+    /// Fashion-MNIST's class names, in label order.
+    public static let fashionMNISTClassNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+    /// The 8×8 digits embedded in Synapse (1,797 images, pixels scaled to [0, 1], inputs [N, 64]).
+    /// Split as scikit-learn's example does: the first 898 images train, the last 899 test.
+    public static func digits() throws -> (train: TensorDataset, test: TensorDataset) {
+        guard let url = Bundle.module.url(forResource: "digits.csv", withExtension: "gz") else {
+            throw DataError("digits: the embedded digits.csv.gz resource is missing from this build")
+        }
+        let table = try NumericCSV(contentsOf: url.path)
+        guard table.rows.count == 1797, table.rows.allSatisfy({ $0.count == 65 }) else {
+            throw DataError("digits: expected 1797 rows of 65 columns in \(url.path)")
+        }
+        let pixels = table.rows.flatMap { $0.prefix(64).map { $0 / 16 } }
+        let labels = table.rows.map { Int($0[64]) }
+        let inputs = Tensor(pixels, shape: [1797, 64])
+        let names = (0...9).map(String.init)
+        return (TensorDataset(inputs: inputs[0..<898], labels: IndexTensor(Array(labels[0..<898])), classNames: names),
+                TensorDataset(inputs: inputs[898...], labels: IndexTensor(Array(labels[898...])), classNames: names))
+    }
+
+    /// MNIST or Fashion-MNIST from the four standard IDX files (plain or `.gz`) in `directory`;
+    /// inputs are [N, 1, 28, 28] scaled to [0, 1]. A missing file gives an error saying how to get it.
+    public static func mnistStyle(directory: String, name: String, classNames: [String],
+                                  howToGet: String) throws -> (train: TensorDataset, test: TensorDataset) {
+        func path(_ stem: String) throws -> String {
+            for candidate in ["\(directory)/\(stem).gz", "\(directory)/\(stem)"] where FileManager.default.fileExists(atPath: candidate) {
+                return candidate
+            }
+            throw DataError("\(name): \(stem)(.gz) not found in \(directory). \(howToGet)")
+        }
+        func load(_ images: String, _ labels: String) throws -> TensorDataset {
+            let imageArray = try IDXArray(contentsOf: try path(images)), labelArray = try IDXArray(contentsOf: try path(labels))
+            guard imageArray.shape.count == 3, labelArray.shape == [imageArray.shape[0]] else {
+                throw DataError("\(name): \(images) has shape \(imageArray.shape) but \(labels) has \(labelArray.shape)")
+            }
+            let inputs = imageArray.tensor(scale: 1 / 255).reshaped([imageArray.shape[0], 1, imageArray.shape[1], imageArray.shape[2]])
+            return TensorDataset(inputs: inputs, labels: labelArray.indices(), classNames: classNames)
+        }
+        return (try load("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+                try load("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"))
+    }
+
+    /// Fashion-MNIST, by default from where Debian's `dataset-fashion-mnist` package installs it.
+    public static func fashionMNIST(directory: String = "/usr/share/datasets/fashion-mnist") throws
+        -> (train: TensorDataset, test: TensorDataset) {
+        try mnistStyle(directory: directory, name: "fashion-mnist", classNames: fashionMNISTClassNames,
+                       howToGet: "Install it with `apt-get install dataset-fashion-mnist`, or pass --data-dir.")
+    }
+
+    /// MNIST from `directory`.
+    public static func mnist(directory: String) throws -> (train: TensorDataset, test: TensorDataset) {
+        try mnistStyle(directory: directory, name: "mnist", classNames: (0...9).map(String.init),
+                       howToGet: "Download the four MNIST IDX files there, or pass --data-dir.")
+    }
+}

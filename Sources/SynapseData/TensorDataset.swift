@@ -1,0 +1,42 @@
+// Labelled examples held in memory.
+
+import SynapseCore
+
+/// Examples and their class labels, all in memory: `inputs` is [N, …], `labels` is [N].
+public struct TensorDataset: Sendable {
+    public let inputs: Tensor
+    public let labels: IndexTensor
+    /// Human-readable class names, when known ("T-shirt/top", …).
+    public let classNames: [String]
+
+    public init(inputs: Tensor, labels: IndexTensor, classNames: [String] = []) {
+        require(inputs.rank >= 1 && labels.shape == [inputs.shape[0]],
+                "TensorDataset: \(inputs.shape.first ?? 0) inputs but labels of shape \(labels.shape)")
+        self.inputs = inputs
+        self.labels = labels
+        self.classNames = classNames
+    }
+
+    public var count: Int { labels.count }
+
+    /// The number of classes: the class names if given, else the largest label + 1.
+    public var classCount: Int { classNames.isEmpty ? (labels.scalars.max() ?? -1) + 1 : classNames.count }
+
+    /// The examples at `indices`, in that order.
+    public func batch(_ indices: [Int]) -> (inputs: Tensor, labels: IndexTensor) {
+        let index = IndexTensor(indices)
+        return (inputs.indexSelect(axis: 0, indices: index), IndexTensor(indices.map { labels.scalars[$0] }))
+    }
+
+    /// Splits off a seeded random `validationFraction` of the examples, as a (train, validation) pair.
+    public func split(validationFraction: Double, seed: UInt64) -> (train: TensorDataset, validation: TensorDataset) {
+        require(validationFraction > 0 && validationFraction < 1, "split: validationFraction must be in (0, 1), got \(validationFraction)")
+        var generator = RandomGenerator(seed: seed)
+        let order = Array(0..<count).shuffled(using: &generator)
+        let validationCount = max(1, Int((Double(count) * validationFraction).rounded()))
+        let validation = Array(order.prefix(validationCount)).sorted(), train = Array(order.dropFirst(validationCount)).sorted()
+        let (trainInputs, trainLabels) = batch(train), (validationInputs, validationLabels) = batch(validation)
+        return (TensorDataset(inputs: trainInputs, labels: trainLabels, classNames: classNames),
+                TensorDataset(inputs: validationInputs, labels: validationLabels, classNames: classNames))
+    }
+}

@@ -1,0 +1,109 @@
+import CZlib
+import Foundation
+import XCTest
+import Synapse
+
+final class DataTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("synapse-data-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private func write(_ bytes: [UInt8], to name: String, gzip: Bool = false) -> String {
+        let path = directory.appendingPathComponent(name).path
+        if gzip {
+            let file = gzopen(path, "wb")!
+            _ = bytes.withUnsafeBytes { gzwrite(file, $0.baseAddress, UInt32($0.count)) }
+            gzclose(file)
+        } else {
+            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        }
+        return path
+    }
+
+    /// A 3-image, 2×2 IDX image file.
+    private let idxImages: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 2] + Array(0..<12)
+
+    func testIDXPlainAndGzipped() throws {
+        for gzip in [false, true] {
+            let array = try IDXArray(contentsOf: write(idxImages, to: "images\(gzip).idx", gzip: gzip))
+            XCTAssertEqual(array.shape, [3, 2, 2])
+            XCTAssertEqual(array.values, Array(0..<12))
+            XCTAssertEqual(array.tensor(scale: 0.5).scalars[11], 5.5)
+        }
+    }
+
+    func testCorruptFilesGiveClearErrors() {
+        let truncated = write(Array(idxImages.dropLast(3)), to: "truncated.idx")
+        XCTAssertThrowsError(try IDXArray(contentsOf: truncated)) { error in
+            XCTAssertEqual("\(error)", "\(truncated): IDX header promises 12 values for shape [3, 2, 2], the file holds 9")
+        }
+        let garbage = write([1, 2, 3, 4, 5], to: "garbage.idx")
+        XCTAssertThrowsError(try IDXArray(contentsOf: garbage)) { XCTAssertTrue("\($0)".contains("not an IDX file")) }
+        let badGzip = write([0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6, 7], to: "bad.gz")
+        XCTAssertThrowsError(try readPossiblyCompressedFile(badGzip)) { XCTAssertTrue("\($0)".contains("bad.gz")) }
+        XCTAssertThrowsError(try IDXArray(contentsOf: directory.appendingPathComponent("missing").path)) {
+            XCTAssertTrue("\($0)".hasSuffix("missing: no such file"))
+        }
+        XCTAssertThrowsError(try Datasets.fashionMNIST(directory: directory.path)) {
+            XCTAssertTrue("\($0)".contains("apt-get install dataset-fashion-mnist"), "\($0)")
+        }
+    }
+
+    func testCSV() throws {
+        let table = try NumericCSV(text: "a,b\n1,2.5\n-3, 4\n", hasHeader: true)
+        XCTAssertEqual(table.header, ["a", "b"])
+        XCTAssertEqual(table.rows, [[1, 2.5], [-3, 4]])
+        XCTAssertThrowsError(try NumericCSV(text: "1,2\n3,x\n")) {
+            XCTAssertEqual("\($0)", "CSV: line 2, column 2: \"x\" is not a number")
+        }
+        XCTAssertThrowsError(try NumericCSV(text: "1,2\n3\n")) { XCTAssertTrue("\($0)".contains("line 2 has 1 columns")) }
+    }
+
+    func testEmbeddedDigits() throws {
+        let (train, test) = try Datasets.digits()
+        XCTAssertEqual(train.count, 898)
+        XCTAssertEqual(test.count, 899)
+        XCTAssertEqual(train.inputs.shape, [898, 64])
+        XCTAssertEqual(train.labels.scalars.prefix(3), [0, 1, 2])
+        XCTAssertEqual(train.inputs[scalarAt: 0, 2], 5 / 16)
+        XCTAssertEqual(train.classCount, 10)
+    }
+
+    func testLoaderVisitsEverySampleOncePerEpochAndShufflesReproducibly() {
+        let dataset = TensorDataset(inputs: Tensor.arange(0, 10).reshaped([10, 1]), labels: IndexTensor(Array(0..<10)))
+        let loader = DataLoader(dataset, batchSize: 4, shuffle: true, seed: 7)
+        XCTAssertEqual(loader.batchCount, 3)
+        var epochs: [[Int]] = []
+        for _ in 0..<2 {
+            var seen: [Int] = []
+            for batch in loader {
+                XCTAssertEqual(batch.inputs.scalars.map { Int($0) }, batch.labels.scalars)
+                seen += batch.labels.scalars
+            }
+            XCTAssertEqual(seen.sorted(), Array(0..<10))
+            epochs.append(seen)
+        }
+        XCTAssertNotEqual(epochs[0], epochs[1], "each epoch has its own order")
+        let again = DataLoader(dataset, batchSize: 4, shuffle: true, seed: 7)
+        XCTAssertEqual(again.flatMap(\.labels.scalars), epochs[0])
+        let dropping = DataLoader(dataset, batchSize: 4, dropLast: true, transform: { $0 * 2 })
+        XCTAssertEqual(dropping.map(\.labels.count), [4, 4])
+        XCTAssertEqual(dropping.first { _ in true }!.inputs.scalars, [0, 2, 4, 6])
+    }
+
+    func testTrainValidationSplit() {
+        let dataset = TensorDataset(inputs: Tensor.arange(0, 20).reshaped([20, 1]), labels: IndexTensor(Array(0..<20)))
+        let (train, validation) = dataset.split(validationFraction: 0.25, seed: 1)
+        XCTAssertEqual(train.count, 15)
+        XCTAssertEqual(validation.count, 5)
+        XCTAssertEqual(Set(train.labels.scalars + validation.labels.scalars), Set(0..<20))
+        XCTAssertEqual(dataset.split(validationFraction: 0.25, seed: 1).validation.labels, validation.labels)
+    }
+}
