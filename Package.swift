@@ -27,8 +27,10 @@ let package = Package(
         // Layer 5: datasets, loaders and file formats for data.
         .target(name: "SynapseData", dependencies: ["SynapseCore", "CZlib"],
                 resources: [.copy("Resources/digits.csv.gz"), .copy("Resources/DIGITS-LICENSE.md")]),
-        // The public umbrella users import; train / io modules join it.
-        .target(name: "Synapse", dependencies: ["SynapseCore", "SynapseNN", "SynapseOptim", "SynapseData"]),
+        // Layer 6: checkpoints (safetensors).
+        .target(name: "SynapseIO", dependencies: ["SynapseNN", "SynapseOptim"]),
+        // The public umbrella users import; the training module joins it.
+        .target(name: "Synapse", dependencies: ["SynapseCore", "SynapseNN", "SynapseOptim", "SynapseData", "SynapseIO"]),
         // Worked examples shared by the CLI and the tests.
         .target(name: "SynapseExamples", dependencies: ["Synapse"]),
         .executableTarget(
@@ -40,6 +42,7 @@ let package = Package(
         .testTarget(name: "SynapseCoreTests", dependencies: ["SynapseCore"]),
         .testTarget(name: "SynapseNNTests", dependencies: ["Synapse"]),
         .testTarget(name: "SynapseDataTests", dependencies: ["Synapse", "CZlib"]),
+        .testTarget(name: "SynapseIOTests", dependencies: ["Synapse"], exclude: ["Fixtures"]),
         .testTarget(name: "SynapseExamplesTests", dependencies: ["SynapseExamples"]),
     ],
     swiftLanguageModes: [.v5]

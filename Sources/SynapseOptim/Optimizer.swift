@@ -27,6 +27,14 @@ open class Optimizer {
         state = Array(repeating: [:], count: parameters.count)
     }
 
+    /// Restores a saved step count, learning rate and per-parameter state (checkpoint resume).
+    public func restore(stepCount: Int, learningRate: Float, state: [[String: Tensor]]) {
+        require(state.count == parameters.count, "\(Self.self).restore: state for \(state.count) parameters, optimizer has \(parameters.count)")
+        self.stepCount = stepCount
+        self.learningRate = learningRate
+        self.state = state
+    }
+
     /// Clears every parameter's gradient; call before each backward pass.
     public func zeroGrad() {
         parameters.forEach { $0.value.zeroGrad() }
