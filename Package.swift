@@ -21,21 +21,23 @@ let package = Package(
         // Layer 3: modules, layers, initializers and losses.
         .target(name: "SynapseNN", dependencies: ["SynapseCore"]),
         // Layer 4: optimizers.
-        .target(name: "SynapseOptim", dependencies: ["SynapseNN"]),
+        .target(name: "SynapseOptim", dependencies: ["SynapseCore", "SynapseNN"]),
         // zlib, present on every machine as zlib1g-dev, for .gz datasets.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Layer 5: datasets, loaders and file formats for data.
         .target(name: "SynapseData", dependencies: ["SynapseCore", "CZlib"],
                 resources: [.copy("Resources/digits.csv.gz"), .copy("Resources/DIGITS-LICENSE.md")]),
         // Layer 6: checkpoints (safetensors).
-        .target(name: "SynapseIO", dependencies: ["SynapseNN", "SynapseOptim"]),
-        // The public umbrella users import; the training module joins it.
-        .target(name: "Synapse", dependencies: ["SynapseCore", "SynapseNN", "SynapseOptim", "SynapseData", "SynapseIO"]),
+        .target(name: "SynapseIO", dependencies: ["SynapseCore", "SynapseNN", "SynapseOptim"]),
+        // Layer 7: the training loop, callbacks and metrics.
+        .target(name: "SynapseTrain", dependencies: ["SynapseNN", "SynapseOptim", "SynapseData", "SynapseIO"]),
+        // The public umbrella users import.
+        .target(name: "Synapse", dependencies: ["SynapseCore", "SynapseNN", "SynapseOptim", "SynapseData", "SynapseIO", "SynapseTrain"]),
         // Worked examples shared by the CLI and the tests.
         .target(name: "SynapseExamples", dependencies: ["Synapse"]),
         .executableTarget(
             name: "SynapseCLI",
-            dependencies: ["Synapse", "SynapseExamples",
+            dependencies: ["Synapse", "SynapseExamples", "SynapseKernels",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "SynapseBench", dependencies: ["Synapse", "SynapseKernels"]),
         .testTarget(name: "SynapseKernelsTests", dependencies: ["SynapseKernels"]),
@@ -43,6 +45,7 @@ let package = Package(
         .testTarget(name: "SynapseNNTests", dependencies: ["Synapse"]),
         .testTarget(name: "SynapseDataTests", dependencies: ["Synapse", "CZlib"]),
         .testTarget(name: "SynapseIOTests", dependencies: ["Synapse"], exclude: ["Fixtures"]),
+        .testTarget(name: "SynapseTrainTests", dependencies: ["Synapse"]),
         .testTarget(name: "SynapseExamplesTests", dependencies: ["SynapseExamples"]),
     ],
     swiftLanguageModes: [.v5]

@@ -3,3 +3,4 @@
 @_exported import SynapseOptim
 @_exported import SynapseData
 @_exported import SynapseIO
+@_exported import SynapseTrain

@@ -3,6 +3,12 @@
 import Dispatch
 import SynapseCore
 
+/// A transform that standardizes each batch: (x − mean) / standardDeviation, broadcasting
+/// per-feature statistics (see `TensorDataset.featureStatistics`).
+public func standardize(mean: Tensor, standardDeviation: Tensor) -> @Sendable (Tensor) -> Tensor {
+    { batch in (batch - mean) / standardDeviation }
+}
+
 /// One mini-batch.
 public struct Batch: Sendable {
     public let inputs: Tensor

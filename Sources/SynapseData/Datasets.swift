@@ -9,8 +9,10 @@ public enum Datasets {
                                                 "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
     /// The 8×8 digits embedded in Synapse (1,797 images, pixels scaled to [0, 1], inputs [N, 64]).
-    /// Split as scikit-learn's example does: the first 898 images train, the last 899 test.
-    public static func digits() throws -> (train: TensorDataset, test: TensorDataset) {
+    /// The split is a fixed shuffled 80/20 one (1,438 train, 359 test, always the same
+    /// examples). `sequentialSplit` instead reproduces scikit-learn's gallery split (first 898
+    /// train, last 899 test), whose halves come from different writers and which is harder.
+    public static func digits(sequentialSplit: Bool = false) throws -> (train: TensorDataset, test: TensorDataset) {
         guard let url = Bundle.module.url(forResource: "digits.csv", withExtension: "gz") else {
             throw DataError("digits: the embedded digits.csv.gz resource is missing from this build")
         }
@@ -21,9 +23,14 @@ public enum Datasets {
         let pixels = table.rows.flatMap { $0.prefix(64).map { $0 / 16 } }
         let labels = table.rows.map { Int($0[64]) }
         let inputs = Tensor(pixels, shape: [1797, 64])
-        let names = (0...9).map(String.init)
-        return (TensorDataset(inputs: inputs[0..<898], labels: IndexTensor(Array(labels[0..<898])), classNames: names),
-                TensorDataset(inputs: inputs[898...], labels: IndexTensor(Array(labels[898...])), classNames: names))
+        let all = TensorDataset(inputs: inputs, labels: IndexTensor(labels), classNames: (0...9).map(String.init))
+        if sequentialSplit {
+            let (train, test) = (all.batch(Array(0..<898)), all.batch(Array(898..<1797)))
+            return (TensorDataset(inputs: train.inputs, labels: train.labels, classNames: all.classNames),
+                    TensorDataset(inputs: test.inputs, labels: test.labels, classNames: all.classNames))
+        }
+        let (train, test) = all.split(validationFraction: 0.2, seed: 20_260_101)
+        return (train, test)
     }
 
     /// MNIST or Fashion-MNIST from the four standard IDX files (plain or `.gz`) in `directory`;

@@ -28,6 +28,16 @@ public struct TensorDataset: Sendable {
         return (inputs.indexSelect(axis: 0, indices: index), IndexTensor(indices.map { labels.scalars[$0] }))
     }
 
+    /// Per-feature mean and standard deviation over the examples (axis 0), for `standardize`.
+    /// Constant features get a standard deviation of 1, so they map to 0 instead of dividing by 0.
+    public func featureStatistics() -> (mean: Tensor, standardDeviation: Tensor) {
+        withoutGradients {
+            let mean = inputs.mean(axis: 0, keepDims: true)
+            let deviation = inputs.variance(axis: 0, correction: 0, keepDims: true).sqrt()
+            return (mean, Tensor.where(deviation .> 1e-6, deviation, Tensor(1)))
+        }
+    }
+
     /// Splits off a seeded random `validationFraction` of the examples, as a (train, validation) pair.
     public func split(validationFraction: Double, seed: UInt64) -> (train: TensorDataset, validation: TensorDataset) {
         require(validationFraction > 0 && validationFraction < 1, "split: validationFraction must be in (0, 1), got \(validationFraction)")

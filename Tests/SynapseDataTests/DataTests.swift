@@ -68,12 +68,16 @@ final class DataTests: XCTestCase {
 
     func testEmbeddedDigits() throws {
         let (train, test) = try Datasets.digits()
-        XCTAssertEqual(train.count, 898)
-        XCTAssertEqual(test.count, 899)
-        XCTAssertEqual(train.inputs.shape, [898, 64])
-        XCTAssertEqual(train.labels.scalars.prefix(3), [0, 1, 2])
-        XCTAssertEqual(train.inputs[scalarAt: 0, 2], 5 / 16)
+        XCTAssertEqual(train.count, 1438)
+        XCTAssertEqual(test.count, 359)
+        XCTAssertEqual(train.inputs.shape, [1438, 64])
         XCTAssertEqual(train.classCount, 10)
+        XCTAssertEqual(try Datasets.digits().test.labels, test.labels, "the split is fixed")
+        let (first, second) = try Datasets.digits(sequentialSplit: true)
+        XCTAssertEqual(first.count, 898)
+        XCTAssertEqual(second.count, 899)
+        XCTAssertEqual(first.labels.scalars.prefix(3), [0, 1, 2])
+        XCTAssertEqual(first.inputs[scalarAt: 0, 2], 5 / 16)
     }
 
     func testLoaderVisitsEverySampleOncePerEpochAndShufflesReproducibly() {

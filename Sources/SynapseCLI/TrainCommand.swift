@@ -1,0 +1,143 @@
+// `synapse train`: train a classifier on a dataset, with progress, validation and checkpoints.
+
+import ArgumentParser
+import Foundation
+import Synapse
+import SynapseExamples
+import SynapseKernels
+
+extension DatasetName: ExpressibleByArgument {}
+extension ModelName: ExpressibleByArgument {}
+
+enum OptimizerName: String, ExpressibleByArgument, CaseIterable {
+    case sgd, adam, adamw, rmsprop, adagrad
+}
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model on a dataset and report test accuracy.",
+        discussion: "Example: synapse train --model mlp --dataset fashion-mnist --epochs 10 --save mlp.safetensors")
+
+    @Option(help: "Model architecture: \(ModelName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var model: ModelName = .mlp
+    @Option(help: "Dataset: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")) (digits is embedded).")
+    var dataset: DatasetName = .digits
+    @Option(help: "Directory holding the dataset's IDX files (default for fashion-mnist: /usr/share/datasets/fashion-mnist).")
+    var dataDir: String?
+    @Option(help: "Training epochs.")
+    var epochs = 20
+    @Option(help: "Mini-batch size.")
+    var batchSize = 64
+    @Option(help: "Optimizer: \(OptimizerName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var optimizer: OptimizerName = .sgd
+    @Option(help: "Learning rate.")
+    var lr: Float = 0.01
+    @Option(help: "Momentum (SGD, RMSProp).")
+    var momentum: Float = 0.9
+    @Option(help: "Weight decay (L2; decoupled for AdamW).")
+    var weightDecay: Float = 0
+    @Option(help: "Seed for initialization, shuffling and the validation split.")
+    var seed: UInt64 = 0
+    @Option(help: "Fraction of the training set held out for validation (0 disables validation and early stopping).")
+    var validationSplit: Double = 0
+    @Option(help: "Stop after this many epochs without validation improvement, restoring the best weights (needs --validation-split).")
+    var patience: Int?
+    @Option(help: "Write the per-epoch history here (.json or .csv).")
+    var history: String?
+    @Option(help: "Save the trained model (safetensors) here.")
+    var save: String?
+    @Option(help: "Threads for the kernels (default: all cores, or SYNAPSE_NUM_THREADS).")
+    var threads: Int?
+    @Flag(help: "Print one JSON object with the results as the last line of output.")
+    var json = false
+
+    func validate() throws {
+        guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+        guard validationSplit >= 0 && validationSplit < 1 else { throw ValidationError("--validation-split must be in [0, 1)") }
+        guard patience == nil || validationSplit > 0 else { throw ValidationError("--patience needs --validation-split") }
+        guard (threads ?? 1) > 0 else { throw ValidationError("--threads must be positive") }
+    }
+
+    func run() throws {
+        if let threads { Kernels.threadCount = threads }
+        let data: (train: TensorDataset, test: TensorDataset)
+        do {
+            data = try dataset.load(directory: dataDir)
+        } catch {
+            throw CLIError("\(error)")
+        }
+        GlobalRandom.seed(seed)
+        var train = data.train, validation: TensorDataset?
+        if validationSplit > 0 {
+            (train, validation) = data.train.split(validationFraction: validationSplit, seed: seed)
+        }
+        let inputFeatures = train.inputs.shape.dropFirst().reduce(1, *), classes = data.train.classCount
+        let network = model.build(inputFeatures: inputFeatures, classes: classes)
+        let optimizer = makeOptimizer(network.parameters)
+        // Standardize every feature with statistics of the training split only.
+        let (mean, deviation) = train.featureStatistics()
+        let normalize = standardize(mean: mean, standardDeviation: deviation)
+        let trainLoader = DataLoader(train, batchSize: batchSize, shuffle: true, seed: seed, transform: normalize)
+        let validationLoader = validation.map { DataLoader($0, batchSize: 1000, transform: normalize) }
+        let testLoader = DataLoader(data.test, batchSize: 1000, transform: normalize)
+        if !json {
+            print("training \(model.rawValue) (\(network.parameterCount) parameters) on \(dataset.rawValue): "
+                  + "\(train.count) train\(validation.map { ", \($0.count) validation" } ?? ""), \(data.test.count) test; "
+                  + "\(self.optimizer.rawValue) lr \(lr), batch \(batchSize), \(Kernels.threadCount) threads")
+        }
+        var callbacks: [TrainingCallback] = [ProgressBar(quiet: json)]
+        let stopping = patience.map { EarlyStopping(patience: $0) }
+        if let stopping { callbacks.append(stopping) }
+        if let history { callbacks.append(HistoryWriter(path: history)) }
+        let trainer = Trainer(model: network, optimizer: optimizer, callbacks: callbacks)
+        let log = trainer.fit(trainLoader, validation: validationLoader, epochs: epochs, classCount: classes)
+        let metrics = evaluate(network, on: testLoader, classCount: classes)
+        if let save {
+            do {
+                try Checkpoint.save(network, metadata: ["model": model.rawValue, "dataset": dataset.rawValue,
+                                                        "input_features": String(inputFeatures), "classes": String(classes)],
+                                    to: save)
+            } catch {
+                throw CLIError("\(error)")
+            }
+        }
+        let secondsPerEpoch = log.map(\.seconds).reduce(0, +) / Double(log.count)
+        if json {
+            printJSON([
+                "model": model.rawValue, "dataset": dataset.rawValue, "epochs": log.count,
+                "seconds_per_epoch": secondsPerEpoch, "train_loss": Double(log.last!.trainLoss),
+                "test_loss": Double(metrics.loss), "test_accuracy": Double(metrics.accuracy),
+                "parameters": network.parameterCount, "threads": Kernels.threadCount,
+            ])
+        } else {
+            if let stopping, stopping.stoppedEarly { print("stopped early; restored the weights of epoch \(stopping.bestEpoch)") }
+            print(String(format: "test loss %.4f  test accuracy %.4f  (%.2f s per epoch)", metrics.loss, metrics.accuracy, secondsPerEpoch))
+            if let save { print("saved \(save)") }
+        }
+    }
+
+    private func makeOptimizer(_ parameters: [Parameter]) -> Optimizer {
+        switch optimizer {
+        case .sgd: return SGD(parameters: parameters, lr: lr, momentum: momentum, weightDecay: weightDecay)
+        case .adam: return Adam(parameters: parameters, lr: lr, weightDecay: weightDecay)
+        case .adamw: return AdamW(parameters: parameters, lr: lr, weightDecay: weightDecay)
+        case .rmsprop: return RMSProp(parameters: parameters, lr: lr, momentum: momentum, weightDecay: weightDecay)
+        case .adagrad: return Adagrad(parameters: parameters, lr: lr, weightDecay: weightDecay)
+        }
+    }
+}
+
+/// A user-facing failure: printed as "Error: message" with exit code 1, no stack trace.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Prints `object` as one line of JSON with sorted keys.
+func printJSON(_ object: [String: Any]) {
+    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+    print(String(decoding: data, as: UTF8.self))
+}

@@ -1,0 +1,159 @@
+// Standard training callbacks: progress bar, early stopping, history and checkpoints.
+
+import Foundation
+import SynapseCore
+import SynapseIO
+import SynapseNN
+
+/// A one-line progress bar per epoch (epoch, batch, loss, accuracy, samples/s, ETA), redrawn
+/// in place. It prints nothing when standard output is not a terminal, so logs and pipes
+/// stay clean; the epoch summary lines are printed either way unless `quiet`.
+public final class ProgressBar: TrainingCallback {
+    private let interactive: Bool
+    private let quiet: Bool
+    private var epochs = 0, batches = 0
+    private var epochStart: UInt64 = 0, samples = 0
+    private var runningLoss = 0.0, runningAccuracy = 0.0, runningBatches = 0
+
+    public init(quiet: Bool = false) {
+        interactive = isatty(STDOUT_FILENO) != 0 && !quiet
+        self.quiet = quiet
+    }
+
+    public func trainingWillStart(_ trainer: Trainer, epochs: Int, batchesPerEpoch: Int) {
+        self.epochs = epochs
+        batches = batchesPerEpoch
+    }
+
+    public func batchDidEnd(_ trainer: Trainer, epoch: Int, batch: Int, loss: Float, accuracy: Float, samples: Int) {
+        if batch == 1 {
+            epochStart = DispatchTime.now().uptimeNanoseconds
+            self.samples = 0
+            runningLoss = 0
+            runningAccuracy = 0
+            runningBatches = 0
+        }
+        self.samples += samples
+        runningLoss += Double(loss)
+        runningAccuracy += Double(accuracy)
+        runningBatches += 1
+        guard interactive, batch == batches || batch % 10 == 0 else { return }
+        let elapsed = max(Double(DispatchTime.now().uptimeNanoseconds - epochStart) / 1e9, 1e-9)
+        let rate = Double(self.samples) / elapsed
+        let eta = elapsed / Double(batch) * Double(batches - batch)
+        let width = 24, filled = width * batch / max(batches, 1)
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        let line = String(format: "\repoch %d/%d %@ %d/%d  loss %.4f  acc %.4f  %.0f samples/s  ETA %.1fs ",
+                          epoch, epochs, bar, batch, batches, runningLoss / Double(runningBatches),
+                          runningAccuracy / Double(runningBatches), rate, eta)
+        FileHandle.standardOutput.write(Data(line.utf8))
+    }
+
+    public func epochDidEnd(_ trainer: Trainer, log: EpochLog) -> Bool {
+        if interactive { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
+        guard !quiet else { return false }
+        var line = String(format: "epoch %d/%d  train loss %.4f  acc %.4f", log.epoch, epochs, log.trainLoss, log.trainAccuracy)
+        if let loss = log.validationLoss, let accuracy = log.validationAccuracy {
+            line += String(format: "  val loss %.4f  acc %.4f", loss, accuracy)
+        }
+        line += String(format: "  %.2fs", log.seconds)
+        print(line)
+        return false
+    }
+}
+
+/// Stops when the validation loss has not improved by `minimumDelta` for `patience` epochs,
+/// and restores the weights of the best epoch when training ends.
+public final class EarlyStopping: TrainingCallback {
+    public let patience: Int, minimumDelta: Float
+    public private(set) var bestLoss = Float.infinity
+    public private(set) var bestEpoch = 0
+    public private(set) var stoppedEarly = false
+    private var bestWeights: [Tensor] = []
+    private var badEpochs = 0
+
+    public init(patience: Int = 5, minimumDelta: Float = 0) {
+        require(patience >= 0, "EarlyStopping: patience must be non-negative")
+        self.patience = patience
+        self.minimumDelta = minimumDelta
+    }
+
+    public func epochDidEnd(_ trainer: Trainer, log: EpochLog) -> Bool {
+        guard let loss = log.validationLoss else { return false }
+        if loss < bestLoss - minimumDelta {
+            bestLoss = loss
+            bestEpoch = log.epoch
+            bestWeights = trainer.model.parameters.map(\.value)
+            badEpochs = 0
+            return false
+        }
+        badEpochs += 1
+        stoppedEarly = badEpochs > patience
+        return stoppedEarly
+    }
+
+    public func trainingDidEnd(_ trainer: Trainer, history: [EpochLog]) {
+        guard !bestWeights.isEmpty else { return }
+        for (parameter, weights) in zip(trainer.model.parameters, bestWeights) { parameter.assign(weights) }
+    }
+}
+
+/// Writes the history after every epoch: JSON if `path` ends in `.json`, otherwise CSV.
+/// Train and validation curves side by side show when a model starts to overfit.
+public final class HistoryWriter: TrainingCallback {
+    public let path: String
+    private var history: [EpochLog] = []
+
+    public init(path: String) { self.path = path }
+
+    public func epochDidEnd(_ trainer: Trainer, log: EpochLog) -> Bool {
+        history.append(log)
+        let data: Data
+        if path.hasSuffix(".json") {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            data = (try? encoder.encode(history)) ?? Data()
+        } else {
+            var csv = "epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,learning_rate,seconds\n"
+            for entry in history {
+                csv += "\(entry.epoch),\(entry.trainLoss),\(entry.trainAccuracy),\(entry.validationLoss.map { "\($0)" } ?? ""),"
+                    + "\(entry.validationAccuracy.map { "\($0)" } ?? ""),\(entry.learningRate),\(entry.seconds)\n"
+            }
+            data = Data(csv.utf8)
+        }
+        if !FileManager.default.createFile(atPath: path, contents: data) {
+            FileHandle.standardError.write(Data("synapse: cannot write history to \(path)\n".utf8))
+        }
+        return false
+    }
+}
+
+/// Saves the model (and optimizer) after every epoch to `lastPath`, and to `bestPath` whenever
+/// the validation loss (or, without validation, the training loss) is the lowest so far.
+public final class ModelCheckpoint: TrainingCallback {
+    public let bestPath: String?, lastPath: String?
+    public let metadata: [String: String]
+    private var best = Float.infinity
+
+    public init(bestPath: String? = nil, lastPath: String? = nil, metadata: [String: String] = [:]) {
+        self.bestPath = bestPath
+        self.lastPath = lastPath
+        self.metadata = metadata
+    }
+
+    public func epochDidEnd(_ trainer: Trainer, log: EpochLog) -> Bool {
+        var info = metadata
+        info["epoch"] = String(log.epoch)
+        do {
+            if let lastPath { try Checkpoint.save(trainer.model, optimizer: trainer.optimizer, metadata: info, to: lastPath) }
+            let monitored = log.validationLoss ?? log.trainLoss
+            if let bestPath, monitored < best {
+                best = monitored
+                try Checkpoint.save(trainer.model, optimizer: trainer.optimizer, metadata: info, to: bestPath)
+            }
+        } catch {
+            FileHandle.standardError.write(Data("synapse: checkpoint failed: \(error)\n".utf8))
+        }
+        return false
+    }
+}
