@@ -21,9 +21,9 @@ struct EvaluateCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let metadata: [String: String]
+        let (tensors, metadata): ([String: Tensor], [String: String])
         do {
-            metadata = try SafeTensors.read(checkpoint).metadata
+            (tensors, metadata) = try SafeTensors.read(checkpoint)
         } catch {
             throw CLIError("\(error)")
         }
@@ -48,7 +48,11 @@ struct EvaluateCommand: ParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
-        let metrics = evaluate(model, on: DataLoader(data.test, batchSize: 1000), classCount: classes)
+        // Apply the input standardization the model was trained with.
+        let transform = tensors["input.mean"].flatMap { mean in
+            tensors["input.std"].map { standardize(mean: mean, standardDeviation: $0) }
+        }
+        let metrics = evaluate(model, on: DataLoader(data.test, batchSize: 1000, transform: transform), classCount: classes)
         if json {
             printJSON(["model": modelName.rawValue, "dataset": dataset.rawValue, "test_loss": Double(metrics.loss),
                        "test_accuracy": Double(metrics.accuracy), "parameters": model.parameterCount,

@@ -97,7 +97,8 @@ struct TrainCommand: ParsableCommand {
         let metrics = evaluate(network, on: testLoader, classCount: classes)
         if let save {
             do {
-                try Checkpoint.save(network, metadata: ["model": model.rawValue, "dataset": dataset.rawValue,
+                try Checkpoint.save(network, extra: [("input.mean", mean), ("input.std", deviation)],
+                                    metadata: ["model": model.rawValue, "dataset": dataset.rawValue,
                                                         "input_features": String(inputFeatures), "classes": String(classes)],
                                     to: save)
             } catch {

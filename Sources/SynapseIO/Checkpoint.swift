@@ -8,9 +8,11 @@ import SynapseOptim
 public enum Checkpoint {
     /// Saves `model`'s parameters and buffers under their PyTorch-style names, and, if given,
     /// the optimizer's step count, learning rate and per-parameter state (as
-    /// `optimizer.<index>.<key>`), atomically to `path`.
-    public static func save(_ model: Module, optimizer: Optimizer? = nil, metadata: [String: String] = [:], to path: String) throws {
-        var tensors = model.namedParameters.map { ($0.0, $0.1.value) } + model.namedBuffers.map { ($0.0, $0.1.value) }
+    /// `optimizer.<index>.<key>`), atomically to `path`. `extra` tensors (input normalization
+    /// statistics, say) are stored alongside under their own names.
+    public static func save(_ model: Module, optimizer: Optimizer? = nil, extra: [(String, Tensor)] = [],
+                            metadata: [String: String] = [:], to path: String) throws {
+        var tensors = model.namedParameters.map { ($0.0, $0.1.value) } + model.namedBuffers.map { ($0.0, $0.1.value) } + extra
         var info = metadata
         if let optimizer {
             info["optimizer.step_count"] = String(optimizer.stepCount)
