@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import Synapse
 
@@ -21,5 +22,34 @@ final class QuickStartTests: XCTestCase {
         let final = ((x.matmul(w1).tanh().matmul(w2) - y).square().mean()).item
         XCTAssertLessThan(final, 0.05, "losses \(losses)")
         XCTAssertLessThan(final, losses[0] / 5)
+    }
+}
+
+/// The README's model-and-optimizer quick start.
+final class TrainingQuickStartTests: XCTestCase {
+    func testReadmeTrainingLoop() throws {
+        GlobalRandom.seed(0)
+        let (train, test) = try Datasets.digits()
+        let model = Sequential {
+            Linear(64, 128)
+            ReLU()
+            Dropout(p: 0.1)
+            Linear(128, 10)
+        }
+        let optimizer = SGD(parameters: model.parameters, lr: 0.05, momentum: 0.9)
+        for epoch in 1...20 {
+            for batch in DataLoader(train, batchSize: 64, shuffle: true, seed: UInt64(epoch)) {
+                optimizer.zeroGrad()
+                let loss = crossEntropy(model(batch.inputs), batch.labels)
+                loss.backward()
+                optimizer.step()
+            }
+        }
+        let accuracy = evaluate(model, on: DataLoader(test, batchSize: 256), classCount: 10).accuracy
+        XCTAssertGreaterThan(accuracy, 0.93)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("readme-\(UUID().uuidString).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Checkpoint.save(model, to: path)
+        XCTAssertEqual(try SafeTensors.read(path).tensors.keys.sorted(), ["0.bias", "0.weight", "3.bias", "3.weight"])
     }
 }
