@@ -115,6 +115,9 @@ struct TrainCommand: ParsableCommand {
             ])
         } else {
             if let stopping, stopping.stoppedEarly { print("stopped early; restored the weights of epoch \(stopping.bestEpoch)") }
+            if let validationMetrics = trainer.lastValidationMetrics {
+                print("validation, last epoch:\n" + validationMetrics.report(classNames: data.train.classNames))
+            }
             print(String(format: "test loss %.4f  test accuracy %.4f  (%.2f s per epoch)", metrics.loss, metrics.accuracy, secondsPerEpoch))
             if let save { print("saved \(save)") }
         }

@@ -20,7 +20,7 @@ public struct Batch: Sendable {
 /// are reproducible. While the caller works on one batch, the next is assembled on a
 /// background queue.
 public final class DataLoader: Sequence, @unchecked Sendable {
-    public let dataset: TensorDataset
+    public let dataset: any Dataset
     public let batchSize: Int
     public let shuffle: Bool
     public let seed: UInt64
@@ -30,7 +30,7 @@ public final class DataLoader: Sequence, @unchecked Sendable {
     /// Epochs started so far.
     public private(set) var epoch = 0
 
-    public init(_ dataset: TensorDataset, batchSize: Int, shuffle: Bool = false, seed: UInt64 = 0,
+    public init(_ dataset: any Dataset, batchSize: Int, shuffle: Bool = false, seed: UInt64 = 0,
                 dropLast: Bool = false, transform: (@Sendable (Tensor) -> Tensor)? = nil) {
         require(batchSize > 0, "DataLoader: batchSize must be positive, got \(batchSize)")
         self.dataset = dataset

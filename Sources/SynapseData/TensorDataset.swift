@@ -2,8 +2,17 @@
 
 import SynapseCore
 
+/// A labelled dataset a `DataLoader` can batch: anything that can count its examples and
+/// assemble any subset of them into one input tensor and its labels.
+public protocol Dataset: Sendable {
+    /// The number of examples.
+    var count: Int { get }
+    /// The examples at `indices`, in that order, stacked along a new first axis.
+    func batch(_ indices: [Int]) -> (inputs: Tensor, labels: IndexTensor)
+}
+
 /// Examples and their class labels, all in memory: `inputs` is [N, …], `labels` is [N].
-public struct TensorDataset: Sendable {
+public struct TensorDataset: Dataset {
     public let inputs: Tensor
     public let labels: IndexTensor
     /// Human-readable class names, when known ("T-shirt/top", …).

@@ -44,6 +44,9 @@ public final class Trainer {
     public var schedule: LearningRateSchedule?
     /// Clips the global gradient norm before each step, if set.
     public var gradientClipNorm: Float?
+    /// The full validation metrics (per-class precision, recall, F1, confusion matrix) of the
+    /// most recent epoch, when training with a validation loader.
+    public private(set) var lastValidationMetrics: ClassificationMetrics?
 
     public init(model: Module, optimizer: Optimizer, loss: @escaping (Tensor, IndexTensor) -> Tensor = { crossEntropy($0, $1) },
                 callbacks: [TrainingCallback] = []) {
@@ -82,6 +85,7 @@ public final class Trainer {
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             let metrics = validation.map { evaluate(model, on: $0, classCount: classCount, loss: loss) }
+            lastValidationMetrics = metrics
             let log = EpochLog(epoch: epoch, trainLoss: Float(lossSum / Double(max(seen, 1))),
                                trainAccuracy: Float(correct) / Float(max(seen, 1)),
                                validationLoss: metrics?.loss, validationAccuracy: metrics?.accuracy,
