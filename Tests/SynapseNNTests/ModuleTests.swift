@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import Synapse
 
@@ -141,5 +142,22 @@ final class NormalizationTests: XCTestCase {
         XCTAssertTrue(bnCheck.passed, bnCheck.description)
         let lnCheck = gradientCheck({ ln($0[0]) * Tensor([1, 2, 3]) }, at: [x])
         XCTAssertTrue(lnCheck.passed, lnCheck.description)
+    }
+}
+
+final class ActivationModuleTests: XCTestCase {
+    func testParameterFreeLayersAgainstHandValues() {
+        let x = Tensor([[-1, 0.5], [2, -3]])
+        XCTAssertEqual(ReLU()(x).scalars, [0, 0.5, 2, 0])
+        XCTAssertEqual(LeakyReLU(negativeSlope: 0.1)(x).scalars, [-0.1, 0.5, 2, -0.3].map { Float($0) })
+        XCTAssertEqual(Sigmoid()(Tensor([0])).item, 0.5)
+        XCTAssertEqual(Tanh()(Tensor([0])).item, 0)
+        XCTAssertEqual(GELU()(Tensor([1])).item, 0.8413447, accuracy: 1e-6)
+        let softmax = Softmax(axis: 1)(Tensor([[0, 0], [0, Float(log(3.0))]])).scalars
+        XCTAssertEqual(softmax[0], 0.5, accuracy: 1e-6)
+        XCTAssertEqual(softmax[3], 0.75, accuracy: 1e-6)
+        XCTAssertEqual(Identity()(x).scalars, x.scalars)
+        XCTAssertEqual(Flatten()(Tensor.zeros([2, 3, 4])).shape, [2, 12])
+        XCTAssertEqual(ReLU().parameterCount, 0)
     }
 }
