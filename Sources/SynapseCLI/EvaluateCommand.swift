@@ -28,7 +28,7 @@ struct EvaluateCommand: ParsableCommand {
             throw CLIError("\(error)")
         }
         guard let modelName = metadata["model"].flatMap(ModelName.init(rawValue:)),
-              let inputFeatures = metadata["input_features"].flatMap(Int.init),
+              let inputShape = metadata["input_shape"].map({ $0.split(separator: ",").compactMap { Int($0) } }),
               let classes = metadata["classes"].flatMap(Int.init) else {
             throw CLIError("\(checkpoint): not a checkpoint written by `synapse train` (model metadata missing)")
         }
@@ -38,11 +38,16 @@ struct EvaluateCommand: ParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
-        let testFeatures = data.test.inputs.shape.dropFirst().reduce(1, *)
-        guard testFeatures == inputFeatures else {
-            throw CLIError("\(checkpoint) was trained on inputs of \(inputFeatures) values; \(dataset.rawValue) has \(testFeatures)")
+        let testShape = Array(data.test.inputs.shape.dropFirst())
+        guard testShape == inputShape else {
+            throw CLIError("\(checkpoint) was trained on inputs of shape \(inputShape); \(dataset.rawValue) has \(testShape)")
         }
-        let model = modelName.build(inputFeatures: inputFeatures, classes: classes)
+        let model: Module
+        do {
+            model = try modelName.build(inputShape: inputShape, classes: classes)
+        } catch {
+            throw CLIError("\(error)")
+        }
         do {
             try Checkpoint.load(into: model, from: checkpoint)
         } catch {

@@ -74,8 +74,13 @@ struct TrainCommand: ParsableCommand {
         if validationSplit > 0 {
             (train, validation) = data.train.split(validationFraction: validationSplit, seed: seed)
         }
-        let inputFeatures = train.inputs.shape.dropFirst().reduce(1, *), classes = data.train.classCount
-        let network = model.build(inputFeatures: inputFeatures, classes: classes)
+        let inputShape = Array(train.inputs.shape.dropFirst()), classes = data.train.classCount
+        let network: Module
+        do {
+            network = try model.build(inputShape: inputShape, classes: classes)
+        } catch {
+            throw CLIError("\(error)")
+        }
         let optimizer = makeOptimizer(network.parameters)
         // Standardize every feature with statistics of the training split only.
         let (mean, deviation) = train.featureStatistics()
@@ -99,7 +104,8 @@ struct TrainCommand: ParsableCommand {
             do {
                 try Checkpoint.save(network, extra: [("input.mean", mean), ("input.std", deviation)],
                                     metadata: ["model": model.rawValue, "dataset": dataset.rawValue,
-                                                        "input_features": String(inputFeatures), "classes": String(classes)],
+                                                        "input_shape": inputShape.map(String.init).joined(separator: ","),
+                                               "classes": String(classes)],
                                     to: save)
             } catch {
                 throw CLIError("\(error)")

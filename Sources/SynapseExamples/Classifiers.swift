@@ -32,19 +32,63 @@ public enum DatasetName: String, CaseIterable, Sendable {
 public enum ModelName: String, CaseIterable, Sendable {
     /// in-256-128-10 with ReLU, after flattening the input.
     case mlp
+    /// The seed's CNN for 28×28 images: Conv2d(1, 32, 3, padding 1) → ReLU → MaxPool2d(2) →
+    /// Flatten → Linear(32·14·14, 128) → ReLU → Linear(128, classes).
+    case seedCNN = "seed-cnn"
+    /// Two conv-BN-ReLU-pool blocks (32 and 64 channels), dropout, then two linear layers.
+    case cnn
 
-    /// Builds the model for inputs of `inputFeatures` values and `classes` outputs.
-    public func build(inputFeatures: Int, classes: Int) -> Module {
+    /// Builds the model for examples of `inputShape` (without the batch axis) and `classes` outputs.
+    public func build(inputShape: [Int], classes: Int) throws -> Module {
         switch self {
         case .mlp:
+            let features = inputShape.reduce(1, *)
             return Sequential {
                 Flatten()
-                Linear(inputFeatures, 256)
+                Linear(features, 256)
                 ReLU()
                 Linear(256, 128)
                 ReLU()
                 Linear(128, classes)
             }
+        case .seedCNN, .cnn:
+            guard inputShape.count == 3, inputShape[1] % 4 == 0, inputShape[2] % 4 == 0 else {
+                throw ModelError("\(rawValue) needs images of shape [channels, height, width] with sides divisible by 4 "
+                                 + "(mnist, fashion-mnist); this dataset's examples are \(inputShape)")
+            }
+            let (channels, height, width) = (inputShape[0], inputShape[1], inputShape[2])
+            if self == .seedCNN {
+                return Sequential {
+                    Conv2d(channels, 32, kernelSize: 3, padding: 1)
+                    ReLU()
+                    MaxPool2d(2)
+                    Flatten()
+                    Linear(32 * (height / 2) * (width / 2), 128)
+                    ReLU()
+                    Linear(128, classes)
+                }
+            }
+            return Sequential {
+                Conv2d(channels, 32, kernelSize: 3, padding: .same)
+                BatchNorm2d(32)
+                ReLU()
+                MaxPool2d(2)
+                Conv2d(32, 64, kernelSize: 3, padding: .same)
+                BatchNorm2d(64)
+                ReLU()
+                MaxPool2d(2)
+                Flatten()
+                Dropout(p: 0.25)
+                Linear(64 * (height / 4) * (width / 4), 128)
+                ReLU()
+                Linear(128, classes)
+            }
         }
     }
+}
+
+/// A model that cannot be built for the data it was asked to train on.
+public struct ModelError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

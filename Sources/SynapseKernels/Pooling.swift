@@ -118,20 +118,43 @@ extension Kernels {
     }
 }
 
-/// The common 2×2, stride-2 max pool, one output row at a time.
+/// The common 2×2, stride-2 max pool, eight outputs at a time: a vertical max of two input
+/// rows, then a max of even and odd lanes. As in the general path, NaN wins and ties go to the
+/// window's first element in row-major order.
 @inline(__always)
 private func maxPool2x2(_ x: UnsafePointer<Float>, width: Int, outputHeight: Int, outputWidth: Int,
                         _ out: UnsafeMutablePointer<Float>, _ index: UnsafeMutablePointer<Int32>) {
+    let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
     for oy in 0..<outputHeight {
         let top = x + 2 * oy * width, bottom = top + width
-        for ox in 0..<outputWidth {
+        let rowBase = Int32(2 * oy * width)
+        var ox = 0
+        while ox + 8 <= outputWidth {
+            let t = UnsafeRawPointer(top + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+            let b = UnsafeRawPointer(bottom + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+            let takeBottom = (b .> t) .| ((b .!= b) .& (t .== t))
+            let vertical = t.replacing(with: b, where: takeBottom)
+            let rowOffset = SIMD16<Int32>(repeating: 0).replacing(with: Int32(width), where: takeBottom)
+            let left = vertical.evenHalf, right = vertical.oddHalf
+            // On a tie the element first in row-major order wins: the top row before the bottom one.
+            let tieFavorsRight = (right .== left) .& (rowOffset.oddHalf .== 0) .& (rowOffset.evenHalf .!= 0)
+            let takeRight = (right .> left) .| ((right .!= right) .& (left .== left)) .| tieFavorsRight
+            let best = left.replacing(with: right, where: takeRight)
+            var position = SIMD8<Int32>(repeating: rowBase + Int32(2 * ox)) &+ lanes
+            position &+= rowOffset.evenHalf.replacing(with: rowOffset.oddHalf &+ 1, where: takeRight)
+            UnsafeMutableRawPointer(out + oy * outputWidth + ox).storeBytes(of: best, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(index + oy * outputWidth + ox).storeBytes(of: position, as: SIMD8<Int32>.self)
+            ox += 8
+        }
+        while ox < outputWidth {
             let c = 2 * ox
             var best = top[c], bestIndex = 2 * oy * width + c
-            if top[c + 1] > best || top[c + 1].isNaN && !best.isNaN { best = top[c + 1]; bestIndex += 1 }
+            if top[c + 1] > best || top[c + 1].isNaN && !best.isNaN { best = top[c + 1]; bestIndex = 2 * oy * width + c + 1 }
             if bottom[c] > best || bottom[c].isNaN && !best.isNaN { best = bottom[c]; bestIndex = (2 * oy + 1) * width + c }
             if bottom[c + 1] > best || bottom[c + 1].isNaN && !best.isNaN { best = bottom[c + 1]; bestIndex = (2 * oy + 1) * width + c + 1 }
             out[oy * outputWidth + ox] = best
             index[oy * outputWidth + ox] = Int32(bestIndex)
+            ox += 1
         }
     }
 }

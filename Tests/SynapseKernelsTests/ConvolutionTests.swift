@@ -107,11 +107,13 @@ final class ConvolutionTests: XCTestCase {
     func testPoolingMatchesDirectLoops() {
         let cases = [
             PoolingGeometry(planes: 3, height: 6, width: 8, kernelHeight: 2, kernelWidth: 2, strideY: 2, strideX: 2),
+            // Wide enough for the vectorized 2×2 path, with few distinct values so windows tie.
+            PoolingGeometry(planes: 2, height: 4, width: 38, kernelHeight: 2, kernelWidth: 2, strideY: 2, strideX: 2),
             PoolingGeometry(planes: 2, height: 7, width: 5, kernelHeight: 3, kernelWidth: 3, strideY: 2, strideX: 1,
                             paddingY: 1, paddingX: 1),
         ]
-        for g in cases {
-            let x = values(g.planes * g.height * g.width, seed: 7)
+        for (caseIndex, g) in cases.enumerated() {
+            let x = values(g.planes * g.height * g.width, seed: 7).map { caseIndex == 1 ? ($0 * 2).rounded() : $0 }
             let outputCount = g.planes * g.outputHeight * g.outputWidth
             var maxima = [Float](repeating: 0, count: outputCount), averages = maxima
             var indices = [Int32](repeating: 0, count: outputCount)
