@@ -161,3 +161,46 @@ final class ActivationModuleTests: XCTestCase {
         XCTAssertEqual(ReLU().parameterCount, 0)
     }
 }
+
+final class ConvolutionLayerTests: XCTestCase {
+    func testConv2dLayer() {
+        let conv = Conv2d(1, 1, kernelSize: 2, bias: true)
+        conv.weight = Tensor([1, 0, 0, 1], shape: [1, 1, 2, 2])
+        conv.bias!.assign(Tensor([10]))
+        let y = conv(Tensor.arange(1, 10).reshaped([1, 1, 3, 3]))
+        XCTAssertEqual(y.shape, [1, 1, 2, 2])
+        XCTAssertEqual(y.scalars, [16, 18, 22, 24])
+        XCTAssertEqual(Conv2d(3, 8, kernelSize: 5, padding: .same)(Tensor.zeros([2, 3, 9, 7])).shape, [2, 8, 9, 7])
+        XCTAssertEqual(Conv2d(4, 8, kernelSize: 3, stride: 2, padding: 1, groups: 2).weight.shape, [8, 2, 3, 3])
+        let model = Sequential { Conv2d(1, 4, kernelSize: 3); BatchNorm2d(4) }
+        XCTAssertEqual(model.namedParameters.map(\.0), ["0.weight", "0.bias", "1.weight", "1.bias"])
+        XCTAssertEqual(model.namedBuffers.map(\.0), ["1.running_mean", "1.running_var", "1.num_batches_tracked"])
+    }
+
+    func testPoolingLayersAndBatchNorm2d() {
+        let x = Tensor.arange(0, 16).reshaped([1, 1, 4, 4])
+        XCTAssertEqual(MaxPool2d(2)(x).scalars, [5, 7, 13, 15])
+        XCTAssertEqual(AvgPool2d(2)(x).scalars, [2.5, 4.5, 10.5, 12.5])
+        XCTAssertEqual(AdaptiveAvgPool2d()(x).scalars, [7.5])
+        XCTAssertEqual(AdaptiveAvgPool2d((2, 2))(x).scalars, [2.5, 4.5, 10.5, 12.5])
+        let bn = BatchNorm2d(2, momentum: 1)
+        let input = Tensor.stack([Tensor.full([3, 3], value: 1), Tensor.arange(0, 9).reshaped([3, 3])]).unsqueezed(axis: 0)
+        let y = bn(input)
+        XCTAssertEqual(y.mean(axes: [0, 2, 3]).scalars[1], 0, accuracy: 1e-5)
+        XCTAssertEqual(bn.runningMean.scalars, [1, 4])
+        XCTAssertEqual(bn.runningVariance.scalars[1], 7.5, accuracy: 1e-5)  // unbiased variance of 0…8
+        let check = gradientCheck({ BatchNorm2d(2)($0[0]) * Tensor([1, 2]).reshaped([1, 2, 1, 1]) }, at: [Tensor.randn([2, 2, 3, 3], seed: 11)])
+        XCTAssertTrue(check.passed, check.description)
+    }
+
+    func testDropout2dDropsWholeChannels() {
+        GlobalRandom.seed(6)
+        let y = Dropout2d(p: 0.5)(Tensor.ones([8, 16, 3, 3]))
+        let perChannel = y.reshaped([8 * 16, 9])
+        for row in 0..<(8 * 16) {
+            let values = Set(perChannel[row].scalars)
+            XCTAssertTrue(values == [0] || values == [2], "channel \(row) is \(values)")
+        }
+        XCTAssertEqual((y .== 0).mean().item, 0.5, accuracy: 0.15)
+    }
+}
