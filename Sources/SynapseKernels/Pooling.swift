@@ -118,34 +118,42 @@ extension Kernels {
     }
 }
 
-/// The common 2×2, stride-2 max pool, eight outputs at a time: a vertical max of two input
-/// rows, then a max of even and odd lanes. As in the general path, NaN wins and ties go to the
-/// window's first element in row-major order.
+/// The common 2×2, stride-2 max pool, eight outputs at a time. The four candidates of each
+/// window are scanned in row-major order with strict comparisons, so ties go to the first, as
+/// in the general path; blocks containing NaN take the scalar path, which propagates it.
+/// (Combining SIMD masks with `.&`/`.|` compiles to per-lane loops, so the vector path uses
+/// only single comparisons and blends.)
 @inline(__always)
 private func maxPool2x2(_ x: UnsafePointer<Float>, width: Int, outputHeight: Int, outputWidth: Int,
                         _ out: UnsafeMutablePointer<Float>, _ index: UnsafeMutablePointer<Int32>) {
     let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
     for oy in 0..<outputHeight {
         let top = x + 2 * oy * width, bottom = top + width
-        let rowBase = Int32(2 * oy * width)
         var ox = 0
-        while ox + 8 <= outputWidth {
+        var vectorEnd = 0
+        while vectorEnd < outputWidth && outputWidth >= 8 {
+            // The last block overlaps the previous one instead of leaving a scalar tail;
+            // recomputing an output writes the same value.
+            ox = min(vectorEnd, outputWidth - 8)
             let t = UnsafeRawPointer(top + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
             let b = UnsafeRawPointer(bottom + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
-            let takeBottom = (b .> t) .| ((b .!= b) .& (t .== t))
-            let vertical = t.replacing(with: b, where: takeBottom)
-            let rowOffset = SIMD16<Int32>(repeating: 0).replacing(with: Int32(width), where: takeBottom)
-            let left = vertical.evenHalf, right = vertical.oddHalf
-            // On a tie the element first in row-major order wins: the top row before the bottom one.
-            let tieFavorsRight = (right .== left) .& (rowOffset.oddHalf .== 0) .& (rowOffset.evenHalf .!= 0)
-            let takeRight = (right .> left) .| ((right .!= right) .& (left .== left)) .| tieFavorsRight
-            let best = left.replacing(with: right, where: takeRight)
-            var position = SIMD8<Int32>(repeating: rowBase + Int32(2 * ox)) &+ lanes
-            position &+= rowOffset.evenHalf.replacing(with: rowOffset.oddHalf &+ 1, where: takeRight)
+            if any(t .!= t) || any(b .!= b) { break }
+            vectorEnd = ox + 8
+            let first = SIMD8<Int32>(repeating: Int32(2 * oy * width + 2 * ox)) &+ lanes
+            var best = t.evenHalf, position = first
+            var wins = t.oddHalf .> best
+            best.replace(with: t.oddHalf, where: wins)
+            position.replace(with: first &+ 1, where: wins)
+            wins = b.evenHalf .> best
+            best.replace(with: b.evenHalf, where: wins)
+            position.replace(with: first &+ Int32(width), where: wins)
+            wins = b.oddHalf .> best
+            best.replace(with: b.oddHalf, where: wins)
+            position.replace(with: first &+ Int32(width + 1), where: wins)
             UnsafeMutableRawPointer(out + oy * outputWidth + ox).storeBytes(of: best, as: SIMD8<Float>.self)
             UnsafeMutableRawPointer(index + oy * outputWidth + ox).storeBytes(of: position, as: SIMD8<Int32>.self)
-            ox += 8
         }
+        ox = vectorEnd
         while ox < outputWidth {
             let c = 2 * ox
             var best = top[c], bestIndex = 2 * oy * width + c

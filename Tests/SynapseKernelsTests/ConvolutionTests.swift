@@ -156,6 +156,18 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    func testMaxPoolPropagatesNaNOnTheVectorPath() {
+        let g = PoolingGeometry(planes: 1, height: 2, width: 32, kernelHeight: 2, kernelWidth: 2, strideY: 2, strideX: 2)
+        var x = (0..<64).map(Float.init)
+        x[32 + 7] = .nan  // bottom row, window 3
+        var out = [Float](repeating: 0, count: 16), index = [Int32](repeating: 0, count: 16)
+        Kernels.maxPoolForward(g, input: x, output: &out, indices: &index)
+        XCTAssertTrue(out[3].isNaN)
+        XCTAssertEqual(index[3], 39)
+        XCTAssertEqual(out[4], 41)
+        XCTAssertEqual(index[15], 63)
+    }
+
     private func assertClose(_ actual: [Float], _ expected: [Double], _ context: String,
                              file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(actual.count, expected.count, context, file: file, line: line)
