@@ -1,5 +1,6 @@
 // The buffer behind a tensor.
 
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -16,7 +17,7 @@ final class TensorStorage: @unchecked Sendable {
     init(uninitializedCount count: Int) {
         self.count = count
         let byteCount = max(count, 1) * MemoryLayout<Float>.stride
-        pointer = allocateFloats(byteCount: byteCount).bindMemory(to: Float.self, capacity: max(count, 1))
+        pointer = BufferCache.shared.take(byteCount: byteCount).bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
     convenience init(repeating value: Float, count: Int) {
@@ -40,7 +41,46 @@ final class TensorStorage: @unchecked Sendable {
     }
 
     deinit {
-        free(pointer)
+        BufferCache.shared.release(pointer, byteCount: max(count, 1) * MemoryLayout<Float>.stride)
+    }
+}
+
+/// Keeps recently freed large buffers for reuse, keyed by exact size. A training step frees
+/// and reallocates the same activation sizes every step; reusing them skips the system's
+/// page zeroing and mapping, which otherwise costs several percent of a CNN epoch. Holds at
+/// most `limit` bytes; buffers below `threshold` go straight back to malloc.
+final class BufferCache: @unchecked Sendable {
+    static let shared = BufferCache()
+    private let lock = NSLock()
+    private var free: [Int: [UnsafeMutableRawPointer]] = [:]
+    private var heldBytes = 0
+    private let threshold = 1 << 20
+    private let limit = 256 << 20
+
+    func take(byteCount: Int) -> UnsafeMutableRawPointer {
+        if byteCount >= threshold {
+            let reused: UnsafeMutableRawPointer? = lock.withLock {
+                guard let pointer = free[byteCount]?.popLast() else { return nil }
+                heldBytes -= byteCount
+                return pointer
+            }
+            if let reused { return reused }
+        }
+        return allocateFloats(byteCount: byteCount)
+    }
+
+    func release(_ pointer: UnsafeMutablePointer<Float>, byteCount: Int) {
+        let raw = UnsafeMutableRawPointer(pointer)
+        if byteCount >= threshold {
+            let kept: Bool = lock.withLock {
+                guard heldBytes + byteCount <= limit else { return false }
+                free[byteCount, default: []].append(raw)
+                heldBytes += byteCount
+                return true
+            }
+            if kept { return }
+        }
+        Foundation.free(raw)
     }
 }
 

@@ -112,3 +112,16 @@ final class AutogradTests: XCTestCase {
         XCTAssertTrue(w.requiresGrad)
     }
 }
+
+final class BufferCacheTests: XCTestCase {
+    func testLargeBuffersAreReusedAndSmallOnesAreNot() {
+        var address: UnsafeMutablePointer<Float>?
+        do {
+            let big = Tensor.zeros([1 << 19])  // 2 MiB
+            address = big.storage.pointer
+        }
+        let again = Tensor.ones([1 << 19])
+        XCTAssertEqual(again.storage.pointer, address, "a freed large buffer of the same size is reused")
+        XCTAssertEqual(again.scalars.first, 1, "reused memory is fully rewritten")
+    }
+}
