@@ -59,27 +59,25 @@ public final class Conv2d: Module {
     }
 }
 
-/// Max pooling; the stride defaults to the kernel size.
-public final class MaxPool2d: Module {
+/// The window of a square pooling layer; the stride defaults to the kernel size.
+public class Pool2d: Module {
     public let kernelSize: (Int, Int), stride: (Int, Int), padding: (Int, Int)
     public init(_ kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
         self.kernelSize = (kernelSize, kernelSize)
         self.stride = (stride ?? kernelSize, stride ?? kernelSize)
         self.padding = (padding, padding)
     }
+}
+
+/// Max pooling.
+public final class MaxPool2d: Pool2d {
     public override func callAsFunction(_ input: Tensor) -> Tensor {
         input.maxPool2d(kernelSize: kernelSize, stride: stride, padding: padding)
     }
 }
 
-/// Average pooling (padding counts toward the average); the stride defaults to the kernel size.
-public final class AvgPool2d: Module {
-    public let kernelSize: (Int, Int), stride: (Int, Int), padding: (Int, Int)
-    public init(_ kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
-        self.kernelSize = (kernelSize, kernelSize)
-        self.stride = (stride ?? kernelSize, stride ?? kernelSize)
-        self.padding = (padding, padding)
-    }
+/// Average pooling (padding counts toward the average).
+public final class AvgPool2d: Pool2d {
     public override func callAsFunction(_ input: Tensor) -> Tensor {
         input.avgPool2d(kernelSize: kernelSize, stride: stride, padding: padding)
     }
@@ -100,47 +98,16 @@ public final class AdaptiveAvgPool2d: Module {
 }
 
 /// Batch normalization over [N, C, H, W] (PyTorch's `BatchNorm2d`): per-channel statistics
-/// over batch and space, running estimates updated with `momentum` in training mode.
-public final class BatchNorm2d: Module {
-    @Parameter public var weight: Tensor
-    @Parameter public var bias: Tensor
-    @Buffer public var runningMean: Tensor
-    @Buffer public var runningVariance: Tensor
-    @Buffer public var batchesTracked: Tensor
-    public let epsilon: Float, momentum: Float
-
+/// over batch and space.
+public final class BatchNorm2d: BatchNorm {
     public init(_ channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
-        require(channels > 0, "BatchNorm2d: channels must be positive, got \(channels)")
-        _weight = Parameter(Tensor.ones([channels]))
-        _bias = Parameter(Tensor.zeros([channels]))
-        _runningMean = Buffer(wrappedValue: Tensor.zeros([channels]), name: "running_mean")
-        _runningVariance = Buffer(wrappedValue: Tensor.ones([channels]), name: "running_var")
-        _batchesTracked = Buffer(wrappedValue: Tensor(0), name: "num_batches_tracked")
-        self.epsilon = epsilon
-        self.momentum = momentum
+        super.init(channels, epsilon: epsilon, momentum: momentum, op: "BatchNorm2d")
     }
 
     public override func callAsFunction(_ input: Tensor) -> Tensor {
         let channels = weight.shape[0]
         require(input.rank == 4 && input.shape[1] == channels, "BatchNorm2d: expected input [N, \(channels), H, W], got \(input.shape)")
-        let shape = [1, channels, 1, 1]
-        let mean: Tensor, variance: Tensor
-        if isTraining {
-            let count = input.count / channels
-            require(count > 1, "BatchNorm2d: training needs more than one value per channel, got input \(input.shape)")
-            mean = input.mean(axes: [0, 2, 3], keepDims: true)
-            variance = input.variance(axes: [0, 2, 3], correction: 0, keepDims: true)
-            withoutGradients {
-                runningMean = (1 - momentum) * runningMean + momentum * mean.reshaped([channels])
-                runningVariance = (1 - momentum) * runningVariance
-                    + momentum * variance.reshaped([channels]) * (Float(count) / Float(count - 1))
-                batchesTracked = batchesTracked + 1
-            }
-        } else {
-            mean = runningMean.reshaped(shape)
-            variance = runningVariance.reshaped(shape)
-        }
-        return (input - mean) / (variance + epsilon).sqrt() * weight.reshaped(shape) + bias.reshaped(shape)
+        return normalize(input, over: [0, 2, 3], op: "BatchNorm2d")
     }
 }
 

@@ -2,10 +2,10 @@
 
 import SynapseCore
 
-/// Batch normalization over [N, C] or [N, C, L] inputs (PyTorch's `BatchNorm1d`). Training
-/// normalizes with the batch's statistics and updates running estimates with `momentum`
-/// (running variance unbiased); evaluation normalizes with the running estimates.
-public final class BatchNorm1d: Module {
+/// The state and arithmetic shared by `BatchNorm1d` and `BatchNorm2d`: a per-channel scale and
+/// shift, and running estimates of each channel's mean and (unbiased) variance, updated with
+/// `momentum` in training mode and used for normalization in evaluation mode.
+public class BatchNorm: Module {
     @Parameter public var weight: Tensor
     @Parameter public var bias: Tensor
     @Buffer public var runningMean: Tensor
@@ -13,33 +13,31 @@ public final class BatchNorm1d: Module {
     @Buffer public var batchesTracked: Tensor
     public let epsilon: Float, momentum: Float
 
-    public init(_ features: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
-        require(features > 0, "BatchNorm1d: features must be positive, got \(features)")
-        _weight = Parameter(Tensor.ones([features]))
-        _bias = Parameter(Tensor.zeros([features]))
-        _runningMean = Buffer(wrappedValue: Tensor.zeros([features]), name: "running_mean")
-        _runningVariance = Buffer(wrappedValue: Tensor.ones([features]), name: "running_var")
+    init(_ channels: Int, epsilon: Float, momentum: Float, op: String) {
+        require(channels > 0, "\(op): channels must be positive, got \(channels)")
+        _weight = Parameter(Tensor.ones([channels]))
+        _bias = Parameter(Tensor.zeros([channels]))
+        _runningMean = Buffer(wrappedValue: Tensor.zeros([channels]), name: "running_mean")
+        _runningVariance = Buffer(wrappedValue: Tensor.ones([channels]), name: "running_var")
         _batchesTracked = Buffer(wrappedValue: Tensor(0), name: "num_batches_tracked")
         self.epsilon = epsilon
         self.momentum = momentum
     }
 
-    public override func callAsFunction(_ input: Tensor) -> Tensor {
-        let features = weight.shape[0]
-        require((input.rank == 2 || input.rank == 3) && input.shape[1] == features,
-                "BatchNorm1d: expected input [N, \(features)] or [N, \(features), L], got \(input.shape)")
-        // Statistics run over every axis except the channel axis 1.
-        let axes = input.rank == 2 ? [0] : [0, 2]
-        let shape = input.rank == 2 ? [1, features] : [1, features, 1]
+    /// Normalizes `input` per channel (axis 1), pooling statistics over `axes`.
+    func normalize(_ input: Tensor, over axes: [Int], op: String) -> Tensor {
+        let channels = weight.shape[0]
+        var shape = [Int](repeating: 1, count: input.rank)
+        shape[1] = channels
         let mean: Tensor, variance: Tensor
         if isTraining {
-            let count = axes.reduce(1) { $0 * input.shape[$1] }
-            require(count > 1, "BatchNorm1d: training needs more than one value per channel, got input \(input.shape)")
+            let count = input.count / channels
+            require(count > 1, "\(op): training needs more than one value per channel, got input \(input.shape)")
             mean = input.mean(axes: axes, keepDims: true)
             variance = input.variance(axes: axes, correction: 0, keepDims: true)
             withoutGradients {
-                let unbiased = variance.reshaped([features]) * (Float(count) / Float(count - 1))
-                runningMean = (1 - momentum) * runningMean + momentum * mean.reshaped([features])
+                let unbiased = variance.reshaped([channels]) * (Float(count) / Float(count - 1))
+                runningMean = (1 - momentum) * runningMean + momentum * mean.reshaped([channels])
                 runningVariance = (1 - momentum) * runningVariance + momentum * unbiased
                 batchesTracked = batchesTracked + 1
             }
@@ -47,8 +45,21 @@ public final class BatchNorm1d: Module {
             mean = runningMean.reshaped(shape)
             variance = runningVariance.reshaped(shape)
         }
-        let normalized = (input - mean) / (variance + epsilon).sqrt()
-        return normalized * weight.reshaped(shape) + bias.reshaped(shape)
+        return (input - mean) / (variance + epsilon).sqrt() * weight.reshaped(shape) + bias.reshaped(shape)
+    }
+}
+
+/// Batch normalization over [N, C] or [N, C, L] inputs (PyTorch's `BatchNorm1d`).
+public final class BatchNorm1d: BatchNorm {
+    public init(_ features: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
+        super.init(features, epsilon: epsilon, momentum: momentum, op: "BatchNorm1d")
+    }
+
+    public override func callAsFunction(_ input: Tensor) -> Tensor {
+        let features = weight.shape[0]
+        require((input.rank == 2 || input.rank == 3) && input.shape[1] == features,
+                "BatchNorm1d: expected input [N, \(features)] or [N, \(features), L], got \(input.shape)")
+        return normalize(input, over: input.rank == 2 ? [0] : [0, 2], op: "BatchNorm1d")
     }
 }
 
