@@ -55,25 +55,20 @@ extension Kernels {
             transpose(weight + offset, sourceStride: g.patchSize, rows: g.groupOutChannels, columns: g.patchSize,
                       into: transposedWeight + offset, destinationStride: g.groupOutChannels)
         }
-        let imageTasks = g.batch >= threadCount ? g.batch : 1
-        parallelFor(imageTasks) { task in
-            let images = imageTasks == 1 ? 0..<g.batch : task..<(task + 1)
-            let columns = scratch(.convolution, count: g.patchSize * g.outputPlane)
-            for n in images {
-                for group in 0..<g.groups {
-                    let x = input + (n * g.inChannels + group * g.groupInChannels) * g.inputPlane
-                    let y = output + (n * g.outChannels + group * g.groupOutChannels) * g.outputPlane
-                    let w = transposedWeight + group * g.groupOutChannels * g.patchSize
-                    let patches = g.isPointwise ? x : UnsafePointer(columns)
-                    if !g.isPointwise { im2col(g, x, columns) }
-                    gemm(transposeA: true, transposeB: false, m: g.groupOutChannels, n: g.outputPlane, k: g.patchSize,
-                         a: w, lda: g.groupOutChannels, b: patches, ldb: g.outputPlane, c: y, ldc: g.outputPlane, accumulate: false)
-                }
-                if let bias {
-                    for o in 0..<g.outChannels {
-                        let plane = output + (n * g.outChannels + o) * g.outputPlane
-                        binaryRun(Add(), plane, 1, bias + o, 0, plane, g.outputPlane)
-                    }
+        forEachImage(g) { n, columns in
+            for group in 0..<g.groups {
+                let x = input + (n * g.inChannels + group * g.groupInChannels) * g.inputPlane
+                let y = output + (n * g.outChannels + group * g.groupOutChannels) * g.outputPlane
+                let w = transposedWeight + group * g.groupOutChannels * g.patchSize
+                let patches = g.isPointwise ? x : UnsafePointer(columns)
+                if !g.isPointwise { im2col(g, x, columns) }
+                gemm(transposeA: true, transposeB: false, m: g.groupOutChannels, n: g.outputPlane, k: g.patchSize,
+                     a: w, lda: g.groupOutChannels, b: patches, ldb: g.outputPlane, c: y, ldc: g.outputPlane, accumulate: false)
+            }
+            if let bias {
+                for o in 0..<g.outChannels {
+                    let plane = output + (n * g.outChannels + o) * g.outputPlane
+                    binaryRun(Add(), plane, 1, bias + o, 0, plane, g.outputPlane)
                 }
             }
         }
@@ -82,25 +77,28 @@ extension Kernels {
     /// gradInput = the gradient of the convolution with respect to its input (overwritten).
     public static func convolutionBackwardData(_ g: ConvolutionGeometry, gradOutput: UnsafePointer<Float>,
                                                weight: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>) {
+        forEachImage(g) { n, columns in
+            for group in 0..<g.groups {
+                let dx = gradInput + (n * g.inChannels + group * g.groupInChannels) * g.inputPlane
+                let dy = gradOutput + (n * g.outChannels + group * g.groupOutChannels) * g.outputPlane
+                let w = weight + group * g.groupOutChannels * g.patchSize
+                // A pointwise convolution's patch gradient is the input gradient itself.
+                gemm(transposeA: true, transposeB: false, m: g.patchSize, n: g.outputPlane, k: g.groupOutChannels,
+                     a: w, lda: g.patchSize, b: dy, ldb: g.outputPlane, c: g.isPointwise ? dx : columns,
+                     ldc: g.outputPlane, accumulate: false)
+                if !g.isPointwise { col2im(g, columns, dx) }
+            }
+        }
+    }
+
+    /// Runs `body(image, patchScratch)` for every image of the batch: one image per task when
+    /// there are enough images to keep every thread busy (each GEMM then runs on its thread),
+    /// otherwise all on the calling thread so each GEMM can use the whole pool.
+    private static func forEachImage(_ g: ConvolutionGeometry, _ body: (Int, UnsafeMutablePointer<Float>) -> Void) {
         let imageTasks = g.batch >= threadCount ? g.batch : 1
         parallelFor(imageTasks) { task in
-            let images = imageTasks == 1 ? 0..<g.batch : task..<(task + 1)
             let columns = scratch(.convolution, count: g.patchSize * g.outputPlane)
-            for n in images {
-                for group in 0..<g.groups {
-                    let dx = gradInput + (n * g.inChannels + group * g.groupInChannels) * g.inputPlane
-                    let dy = gradOutput + (n * g.outChannels + group * g.groupOutChannels) * g.outputPlane
-                    let w = weight + group * g.groupOutChannels * g.patchSize
-                    if g.isPointwise {
-                        gemm(transposeA: true, transposeB: false, m: g.patchSize, n: g.outputPlane, k: g.groupOutChannels,
-                             a: w, lda: g.patchSize, b: dy, ldb: g.outputPlane, c: dx, ldc: g.outputPlane, accumulate: false)
-                    } else {
-                        gemm(transposeA: true, transposeB: false, m: g.patchSize, n: g.outputPlane, k: g.groupOutChannels,
-                             a: w, lda: g.patchSize, b: dy, ldb: g.outputPlane, c: columns, ldc: g.outputPlane, accumulate: false)
-                        col2im(g, columns, dx)
-                    }
-                }
-            }
+            for n in imageTasks == 1 ? 0..<g.batch : task..<(task + 1) { body(n, columns) }
         }
     }
 

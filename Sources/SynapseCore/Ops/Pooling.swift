@@ -7,10 +7,12 @@ extension Tensor {
     public func maxPool2d(kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) -> Tensor {
         let geometry = poolingGeometry("maxPool2d", kernelSize: kernelSize, stride: stride, padding: padding)
         let result = Tensor(uninitializedShape: Array(shape.prefix(2)) + [geometry.outputHeight, geometry.outputWidth])
-        var indices = [Int32](repeating: 0, count: result.count)
-        indices.withUnsafeMutableBufferPointer { index in
-            guard let base = index.baseAddress else { return }
-            Kernels.maxPoolForward(geometry, input: pointer, output: result.pointer, indices: base)
+        // The kernel writes every index, so the buffer is filled in place without zeroing first.
+        let indices = [Int32](unsafeUninitializedCapacity: result.count) { index, initialized in
+            if let base = index.baseAddress {
+                Kernels.maxPoolForward(geometry, input: pointer, output: result.pointer, indices: base)
+            }
+            initialized = result.count
         }
         let inputShape = shape
         return record("maxPool2d", result, inputs: [self]) { g, _ in
