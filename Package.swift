@@ -27,12 +27,17 @@ let package = Package(
         // Layer 5: datasets, loaders and file formats for data.
         .target(name: "SynapseData", dependencies: ["SynapseCore", "CZlib"],
                 resources: [.copy("Resources/digits.csv.gz"), .copy("Resources/DIGITS-LICENSE.md")]),
+        // libpng, present on every machine as libpng-dev, for image files.
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        // Image files (PNG, PGM), resizing and labelled image grids.
+        .target(name: "SynapseVision", dependencies: ["SynapseCore", "CPNG"]),
         // Layer 6: checkpoints (safetensors).
         .target(name: "SynapseIO", dependencies: ["SynapseCore", "SynapseNN", "SynapseOptim"]),
         // Layer 7: the training loop, callbacks and metrics.
         .target(name: "SynapseTrain", dependencies: ["SynapseNN", "SynapseOptim", "SynapseData", "SynapseIO"]),
         // The public umbrella users import.
-        .target(name: "Synapse", dependencies: ["SynapseCore", "SynapseNN", "SynapseOptim", "SynapseData", "SynapseIO", "SynapseTrain"]),
+        .target(name: "Synapse", dependencies: ["SynapseCore", "SynapseNN", "SynapseOptim", "SynapseData", "SynapseIO", "SynapseTrain",
+                                                "SynapseVision"]),
         // Worked examples shared by the CLI and the tests.
         .target(name: "SynapseExamples", dependencies: ["Synapse"]),
         .executableTarget(
@@ -46,6 +51,8 @@ let package = Package(
         .testTarget(name: "SynapseDataTests", dependencies: ["Synapse", "CZlib"]),
         .testTarget(name: "SynapseIOTests", dependencies: ["Synapse"], exclude: ["Fixtures"]),
         .testTarget(name: "SynapseTrainTests", dependencies: ["Synapse"]),
+        .testTarget(name: "SynapseVisionTests", dependencies: ["Synapse"], exclude: ["make_fixtures.py"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "SynapseExamplesTests", dependencies: ["SynapseExamples"]),
     ],
     swiftLanguageModes: [.v5]

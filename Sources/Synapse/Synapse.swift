@@ -4,3 +4,4 @@
 @_exported import SynapseData
 @_exported import SynapseIO
 @_exported import SynapseTrain
+@_exported import SynapseVision

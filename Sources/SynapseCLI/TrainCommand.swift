@@ -13,6 +13,15 @@ enum OptimizerName: String, ExpressibleByArgument, CaseIterable {
     case sgd, adam, adamw, rmsprop, adagrad
 }
 
+enum ScheduleName: String, ExpressibleByArgument, CaseIterable {
+    /// A constant learning rate.
+    case constant
+    /// Cosine annealing from --lr to 0 over the run's epochs.
+    case cosine
+    /// ×0.1 after each third of the epochs.
+    case step
+}
+
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
@@ -37,6 +46,10 @@ struct TrainCommand: ParsableCommand {
     var momentum: Float = 0.9
     @Option(help: "Weight decay (L2; decoupled for AdamW).")
     var weightDecay: Float = 0
+    @Option(help: "Learning-rate schedule, stepped per epoch: \(ScheduleName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var lrSchedule: ScheduleName = .constant
+    @Flag(help: "Augment training images with random shifts (and flips for fashion-mnist).")
+    var augment = false
     @Option(help: "Seed for initialization, shuffling and the validation split.")
     var seed: UInt64 = 0
     @Option(help: "Fraction of the training set held out for validation (0 disables validation and early stopping).")
@@ -82,22 +95,36 @@ struct TrainCommand: ParsableCommand {
             throw CLIError("\(error)")
         }
         let optimizer = makeOptimizer(network.parameters)
-        // Standardize every feature with statistics of the training split only.
-        let (mean, deviation) = train.featureStatistics()
+        // Standardize with statistics of the training split only: per channel for images,
+        // per feature otherwise.
+        let (mean, deviation) = train.inputs.rank >= 4 ? train.channelStatistics() : train.featureStatistics()
         let normalize = standardize(mean: mean, standardDeviation: deviation)
-        let trainLoader = DataLoader(train, batchSize: batchSize, shuffle: true, seed: seed, transform: normalize)
+        var trainTransform: any Transform = normalize
+        if augment {
+            guard inputShape.count == 3, let augmentation = dataset.augmentation(height: inputShape[1], width: inputShape[2]) else {
+                throw CLIError("--augment needs an image dataset (mnist, fashion-mnist); \(dataset.rawValue) has no image augmentation")
+            }
+            trainTransform = Compose([augmentation, normalize])
+        }
+        let trainLoader = DataLoader(train, batchSize: batchSize, shuffle: true, seed: seed, transform: trainTransform)
         let validationLoader = validation.map { DataLoader($0, batchSize: 1000, transform: normalize) }
         let testLoader = DataLoader(data.test, batchSize: 1000, transform: normalize)
         if !json {
             print("training \(model.rawValue) (\(network.parameterCount) parameters) on \(dataset.rawValue): "
                   + "\(train.count) train\(validation.map { ", \($0.count) validation" } ?? ""), \(data.test.count) test; "
-                  + "\(self.optimizer.rawValue) lr \(lr), batch \(batchSize), \(Kernels.threadCount) threads")
+                  + "\(self.optimizer.rawValue) lr \(lr) (\(lrSchedule.rawValue)), batch \(batchSize)"
+                  + "\(augment ? ", augmented" : ""), \(Kernels.threadCount) threads")
         }
         var callbacks: [TrainingCallback] = [ProgressBar(quiet: json)]
         let stopping = patience.map { EarlyStopping(patience: $0) }
         if let stopping { callbacks.append(stopping) }
         if let history { callbacks.append(HistoryWriter(path: history)) }
         let trainer = Trainer(model: network, optimizer: optimizer, callbacks: callbacks)
+        switch lrSchedule {
+        case .constant: break
+        case .cosine: trainer.schedule = CosineSchedule(optimizer: optimizer, period: epochs)
+        case .step: trainer.schedule = StepSchedule(optimizer: optimizer, stepSize: max(1, epochs / 3))
+        }
         let log = trainer.fit(trainLoader, validation: validationLoader, epochs: epochs, classCount: classes)
         let metrics = evaluate(network, on: testLoader, classCount: classes)
         if let save {

@@ -3,12 +3,6 @@
 import Dispatch
 import SynapseCore
 
-/// A transform that standardizes each batch: (x − mean) / standardDeviation, broadcasting
-/// per-feature statistics (see `TensorDataset.featureStatistics`).
-public func standardize(mean: Tensor, standardDeviation: Tensor) -> @Sendable (Tensor) -> Tensor {
-    { batch in (batch - mean) / standardDeviation }
-}
-
 /// One mini-batch.
 public struct Batch: Sendable {
     public let inputs: Tensor
@@ -26,12 +20,12 @@ public final class DataLoader: Sequence, @unchecked Sendable {
     public let seed: UInt64
     public let dropLast: Bool
     /// Applied to each batch's inputs (normalization, augmentation).
-    public let transform: (@Sendable (Tensor) -> Tensor)?
+    public let transform: (any Transform)?
     /// Epochs started so far.
     public private(set) var epoch = 0
 
     public init(_ dataset: any Dataset, batchSize: Int, shuffle: Bool = false, seed: UInt64 = 0,
-                dropLast: Bool = false, transform: (@Sendable (Tensor) -> Tensor)? = nil) {
+                dropLast: Bool = false, transform: (any Transform)? = nil) {
         require(batchSize > 0, "DataLoader: batchSize must be positive, got \(batchSize)")
         self.dataset = dataset
         self.batchSize = batchSize
@@ -55,23 +49,30 @@ public final class DataLoader: Sequence, @unchecked Sendable {
 
     public func makeIterator() -> Iterator {
         defer { epoch += 1 }
-        return Iterator(loader: self, order: order(forEpoch: epoch))
+        return Iterator(loader: self, epoch: epoch, order: order(forEpoch: epoch))
     }
 
-    fileprivate func makeBatch(_ indices: [Int]) -> Batch {
+    /// Assembles batch `index` of epoch `epoch`; random transforms draw from a generator seeded
+    /// by the loader's seed, the epoch and the batch index only, so prefetching cannot change them.
+    fileprivate func makeBatch(_ indices: [Int], epoch: Int, index: Int) -> Batch {
         let (inputs, labels) = dataset.batch(indices)
-        return Batch(inputs: transform.map { $0(inputs) } ?? inputs, labels: labels)
+        guard let transform else { return Batch(inputs: inputs, labels: labels) }
+        var generator = RandomGenerator(seed: seed ^ (UInt64(epoch) &* 0xD1B5_4A32_D192_ED03) ^ (UInt64(index) &* 0x8CB9_2BA7_2F3D_8DD7))
+        return Batch(inputs: transform(inputs, using: &generator), labels: labels)
     }
 
     public struct Iterator: IteratorProtocol {
         private let loader: DataLoader
+        private let epoch: Int
         private let order: [Int]
         private var position = 0
+        private var batchIndex = 0
         private var pending: Pending?
         private static let queue = DispatchQueue(label: "synapse.dataloader.prefetch")
 
-        fileprivate init(loader: DataLoader, order: [Int]) {
+        fileprivate init(loader: DataLoader, epoch: Int, order: [Int]) {
             self.loader = loader
+            self.epoch = epoch
             self.order = order
             pending = schedule()
         }
@@ -82,10 +83,11 @@ public final class DataLoader: Sequence, @unchecked Sendable {
             guard remaining > 0, !(loader.dropLast && remaining < loader.batchSize) else { return nil }
             let indices = Array(order[position..<Swift.min(position + loader.batchSize, order.count)])
             position += indices.count
+            batchIndex += 1
             let pending = Pending()
-            let loader = loader
+            let (loader, epoch, index) = (loader, epoch, batchIndex - 1)
             Iterator.queue.async {
-                pending.batch = loader.makeBatch(indices)
+                pending.batch = loader.makeBatch(indices, epoch: epoch, index: index)
                 pending.ready.signal()
             }
             return pending

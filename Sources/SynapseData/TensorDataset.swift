@@ -47,6 +47,20 @@ public struct TensorDataset: Dataset {
         }
     }
 
+    /// Per-channel mean and standard deviation of image examples [N, C, …], shaped [1, C, 1, …]
+    /// so they broadcast over a batch: the statistics torchvision's `Normalize` takes. Unlike
+    /// per-feature statistics they do not depend on where a pixel is, so they stay right for
+    /// shifted, cropped or flipped images, and nearly constant border pixels are not blown up.
+    public func channelStatistics() -> (mean: Tensor, standardDeviation: Tensor) {
+        require(inputs.rank >= 3, "channelStatistics: needs inputs [N, C, …], got \(inputs.shape)")
+        return withoutGradients {
+            let axes = [0] + Array(2..<inputs.rank)
+            let mean = inputs.mean(axes: axes, keepDims: true)
+            let deviation = inputs.variance(axes: axes, correction: 0, keepDims: true).sqrt()
+            return (mean, Tensor.where(deviation .> 1e-6, deviation, Tensor(1)))
+        }
+    }
+
     /// Splits off a seeded random `validationFraction` of the examples, as a (train, validation) pair.
     public func split(validationFraction: Double, seed: UInt64) -> (train: TensorDataset, validation: TensorDataset) {
         require(validationFraction > 0 && validationFraction < 1, "split: validationFraction must be in (0, 1), got \(validationFraction)")

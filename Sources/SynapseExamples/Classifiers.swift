@@ -18,6 +18,22 @@ public enum DatasetName: String, CaseIterable, Sendable {
         }
     }
 
+    /// The label-preserving random augmentation for this dataset's training images: shifts of
+    /// up to 2 pixels (random crop with padding 2), plus left–right flips for Fashion-MNIST,
+    /// whose clothes are mirror-symmetric (a mirrored digit is not the same digit). Nil for the
+    /// 8×8 digits, which are flat feature vectors.
+    public func augmentation(height: Int, width: Int) -> (any Transform)? {
+        switch self {
+        case .digits: return nil
+        case .mnist: return RandomCrop(height: height, width: width, padding: 2)
+        case .fashionMNIST:
+            return Compose {
+                RandomHorizontalFlip()
+                RandomCrop(height: height, width: width, padding: 2)
+            }
+        }
+    }
+
     /// Loads the train and test splits, from `directory` if given.
     public func load(directory: String?) throws -> (train: TensorDataset, test: TensorDataset) {
         switch self {

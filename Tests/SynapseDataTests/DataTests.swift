@@ -97,7 +97,7 @@ final class DataTests: XCTestCase {
         XCTAssertNotEqual(epochs[0], epochs[1], "each epoch has its own order")
         let again = DataLoader(dataset, batchSize: 4, shuffle: true, seed: 7)
         XCTAssertEqual(again.flatMap(\.labels.scalars), epochs[0])
-        let dropping = DataLoader(dataset, batchSize: 4, dropLast: true, transform: { $0 * 2 })
+        let dropping = DataLoader(dataset, batchSize: 4, dropLast: true, transform: Lambda { $0 * 2 })
         XCTAssertEqual(dropping.map(\.labels.count), [4, 4])
         XCTAssertEqual(dropping.first { _ in true }!.inputs.scalars, [0, 2, 4, 6])
     }
