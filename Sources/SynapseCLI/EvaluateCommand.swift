@@ -9,62 +9,88 @@ import SynapseKernels
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Evaluate a saved model on a dataset's test split: accuracy, per-class metrics, confusion matrix.")
+        abstract: "Evaluate a saved model on a dataset's test split: accuracy, per-class metrics, confusion matrix.",
+        discussion: "Example: synapse evaluate --checkpoint cnn.safetensors --dataset fashion-mnist --misclassified mistakes.png")
 
     @Option(help: "A model saved by `synapse train --save`.")
     var checkpoint: String
-    @Option(help: "Dataset: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var dataset: DatasetName = .digits
+    @Option(help: "Dataset: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")) (default: the one the model was trained on).")
+    var dataset: DatasetName?
     @Option(help: "Directory holding the dataset's IDX files.")
     var dataDir: String?
+    @Option(help: "Write a PNG grid of misclassified test images, captioned with true (green) and predicted (red) labels.")
+    var misclassified: String?
+    @Option(help: "At most this many images in the --misclassified grid.")
+    var misclassifiedLimit = 64
+    @Option(help: "Threads for the kernels (default: all cores, or SYNAPSE_NUM_THREADS).")
+    var threads: Int?
     @Flag(help: "Print one JSON object with the results as the last line of output.")
     var json = false
 
+    func validate() throws {
+        guard misclassifiedLimit > 0 else { throw ValidationError("--misclassified-limit must be positive") }
+        guard (threads ?? 1) > 0 else { throw ValidationError("--threads must be positive") }
+    }
+
     func run() throws {
-        let (tensors, metadata): ([String: Tensor], [String: String])
+        if let threads { Kernels.threadCount = threads }
+        let classifier: TrainedClassifier
         do {
-            (tensors, metadata) = try SafeTensors.read(checkpoint)
+            classifier = try TrainedClassifier(checkpoint: checkpoint)
         } catch {
             throw CLIError("\(error)")
         }
-        guard let modelName = metadata["model"].flatMap(ModelName.init(rawValue:)),
-              let inputShape = metadata["input_shape"].map({ $0.split(separator: ",").compactMap { Int($0) } }),
-              let classes = metadata["classes"].flatMap(Int.init) else {
-            throw CLIError("\(checkpoint): not a checkpoint written by `synapse train` (model metadata missing)")
-        }
+        let datasetName = dataset ?? classifier.dataset ?? .digits
         let data: (train: TensorDataset, test: TensorDataset)
         do {
-            data = try dataset.load(directory: dataDir)
+            data = try datasetName.load(directory: dataDir)
         } catch {
             throw CLIError("\(error)")
         }
         let testShape = Array(data.test.inputs.shape.dropFirst())
-        guard testShape == inputShape else {
-            throw CLIError("\(checkpoint) was trained on inputs of shape \(inputShape); \(dataset.rawValue) has \(testShape)")
+        guard testShape == classifier.inputShape else {
+            throw CLIError("\(checkpoint) was trained on inputs of shape \(classifier.inputShape); \(datasetName.rawValue) has \(testShape)")
         }
-        let model: Module
-        do {
-            model = try modelName.build(inputShape: inputShape, classes: classes)
-        } catch {
-            throw CLIError("\(error)")
+        let classes = classifier.classNames.count
+        let start = Date()
+        let metrics = evaluate(classifier.model, on: DataLoader(data.test, batchSize: 1000, transform: classifier.normalize),
+                               classCount: classes)
+        let seconds = Date().timeIntervalSince(start)
+        if let misclassified {
+            try writeMistakes(metrics.predictions, of: data.test, to: misclassified)
         }
-        do {
-            try Checkpoint.load(into: model, from: checkpoint)
-        } catch {
-            throw CLIError("\(error)")
-        }
-        // Apply the input standardization the model was trained with.
-        let transform = tensors["input.mean"].flatMap { mean in
-            tensors["input.std"].map { standardize(mean: mean, standardDeviation: $0) }
-        }
-        let metrics = evaluate(model, on: DataLoader(data.test, batchSize: 1000, transform: transform), classCount: classes)
         if json {
-            printJSON(["model": modelName.rawValue, "dataset": dataset.rawValue, "test_loss": Double(metrics.loss),
-                       "test_accuracy": Double(metrics.accuracy), "parameters": model.parameterCount,
-                       "threads": Kernels.threadCount, "examples": metrics.count])
+            printJSON(["model": classifier.modelName.rawValue, "dataset": datasetName.rawValue, "test_loss": Double(metrics.loss),
+                       "test_accuracy": Double(metrics.accuracy), "parameters": classifier.model.parameterCount,
+                       "threads": Kernels.threadCount, "examples": metrics.count, "seconds": seconds])
         } else {
             print(metrics.report(classNames: data.test.classNames))
-            print(String(format: "\ntest loss %.4f  test accuracy %.4f  (%d examples)", metrics.loss, metrics.accuracy, metrics.count))
+            print(String(format: "\ntest loss %.4f  test accuracy %.4f  (%d examples in %.2f s)",
+                         metrics.loss, metrics.accuracy, metrics.count, seconds))
+            if let misclassified { print("wrote \(misclassified)") }
+        }
+    }
+
+    /// Writes the first `misclassifiedLimit` mistakes as a captioned grid (image datasets only).
+    private func writeMistakes(_ predictions: [Int], of test: TensorDataset, to path: String) throws {
+        guard test.inputs.rank == 4 else {
+            throw CLIError("--misclassified needs an image dataset; this one's examples are \(Array(test.inputs.shape.dropFirst()))")
+        }
+        let names = test.classNames.isEmpty ? nil : test.classNames
+        let wrong = zip(test.labels.scalars, predictions).enumerated().filter { $0.element.0 != $0.element.1 }.prefix(misclassifiedLimit)
+        guard !wrong.isEmpty else {
+            if !json { print("no misclassified images; \(path) not written") }
+            return
+        }
+        let tiles = wrong.map { index, pair in
+            let (truth, prediction) = pair
+            return GridTile(image: Image(test.inputs[index]),
+                            captions: [(names?[truth] ?? String(truth), .green), (names?[prediction] ?? String(prediction), .red)])
+        }
+        do {
+            try Image.grid(tiles, columns: 8, scale: 2).write(to: path)
+        } catch {
+            throw CLIError("\(error)")
         }
     }
 }

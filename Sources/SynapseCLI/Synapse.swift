@@ -7,5 +7,5 @@ struct SynapseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "synapse",
         abstract: "Define, train and run neural networks in Swift.",
-        subcommands: [TrainCommand.self, EvaluateCommand.self, XORCommand.self])
+        subcommands: [TrainCommand.self, EvaluateCommand.self, PredictCommand.self, XORCommand.self])
 }

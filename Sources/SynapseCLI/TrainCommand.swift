@@ -129,11 +129,8 @@ struct TrainCommand: ParsableCommand {
         let metrics = evaluate(network, on: testLoader, classCount: classes)
         if let save {
             do {
-                try Checkpoint.save(network, extra: [("input.mean", mean), ("input.std", deviation)],
-                                    metadata: ["model": model.rawValue, "dataset": dataset.rawValue,
-                                                        "input_shape": inputShape.map(String.init).joined(separator: ","),
-                                               "classes": String(classes)],
-                                    to: save)
+                try TrainedClassifier.save(network, modelName: model, dataset: dataset, inputShape: inputShape, classes: classes,
+                                           normalize: normalize, to: save)
             } catch {
                 throw CLIError("\(error)")
             }

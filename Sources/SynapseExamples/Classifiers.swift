@@ -18,6 +18,14 @@ public enum DatasetName: String, CaseIterable, Sendable {
         }
     }
 
+    /// The class names, in label order.
+    public var classNames: [String] {
+        switch self {
+        case .digits, .mnist: return (0...9).map(String.init)
+        case .fashionMNIST: return Datasets.fashionMNISTClassNames
+        }
+    }
+
     /// The label-preserving random augmentation for this dataset's training images: shifts of
     /// up to 2 pixels (random crop with padding 2), plus left–right flips for Fashion-MNIST,
     /// whose clothes are mirror-symmetric (a mirrored digit is not the same digit). Nil for the
@@ -46,6 +54,8 @@ public enum DatasetName: String, CaseIterable, Sendable {
 
 /// A model architecture known to the CLI.
 public enum ModelName: String, CaseIterable, Sendable {
+    /// Softmax regression, the baseline: one linear layer on the flattened input.
+    case linear
     /// in-256-128-10 with ReLU, after flattening the input.
     case mlp
     /// The seed's CNN for 28×28 images: Conv2d(1, 32, 3, padding 1) → ReLU → MaxPool2d(2) →
@@ -57,6 +67,11 @@ public enum ModelName: String, CaseIterable, Sendable {
     /// Builds the model for examples of `inputShape` (without the batch axis) and `classes` outputs.
     public func build(inputShape: [Int], classes: Int) throws -> Module {
         switch self {
+        case .linear:
+            return Sequential {
+                Flatten()
+                Linear(inputShape.reduce(1, *), classes)
+            }
         case .mlp:
             let features = inputShape.reduce(1, *)
             return Sequential {

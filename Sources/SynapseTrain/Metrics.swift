@@ -11,10 +11,13 @@ public struct ClassificationMetrics: Sendable {
     public let confusion: [[Int]]
     /// The mean loss per example.
     public let loss: Float
+    /// The predicted class of every example, in the order they were seen (empty if not kept).
+    public let predictions: [Int]
 
-    public init(confusion: [[Int]], loss: Float) {
+    public init(confusion: [[Int]], loss: Float, predictions: [Int] = []) {
         self.confusion = confusion
         self.loss = loss
+        self.predictions = predictions
     }
 
     public var count: Int { confusion.joined().reduce(0, +) }
@@ -67,16 +70,18 @@ public func evaluate(_ model: Module, on loader: DataLoader, classCount: Int,
     var confusion = Array(repeating: Array(repeating: 0, count: classCount), count: classCount)
     var totalLoss = 0.0
     var seen = 0
+    var predictions: [Int] = []
     withoutGradients {
         for batch in loader {
             let output = model(batch.inputs)
             totalLoss += Double(lossFunction(output, batch.labels).item) * Double(batch.labels.count)
-            for (truth, prediction) in zip(batch.labels.scalars, output.argmax(axis: 1).scalars)
-            where truth < classCount && prediction < classCount {
+            let predicted = output.argmax(axis: 1).scalars
+            predictions += predicted
+            for (truth, prediction) in zip(batch.labels.scalars, predicted) where truth < classCount && prediction < classCount {
                 confusion[truth][prediction] += 1
             }
             seen += batch.labels.count
         }
     }
-    return ClassificationMetrics(confusion: confusion, loss: seen == 0 ? 0 : Float(totalLoss / Double(seen)))
+    return ClassificationMetrics(confusion: confusion, loss: seen == 0 ? 0 : Float(totalLoss / Double(seen)), predictions: predictions)
 }
