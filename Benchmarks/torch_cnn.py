@@ -69,6 +69,7 @@ def test():
     return (pred == yte).float().mean().item(), seconds
 
 print(f"torch {torch.__version__} threads={torch.get_num_threads()} model={args.model} augment={args.augment} cosine={args.cosine}", flush=True)
+total_seconds = 0.0
 for epoch in range(1, args.epochs + 1):
     t0 = time.perf_counter()
     perm = torch.randperm(len(xtr))
@@ -81,10 +82,11 @@ for epoch in range(1, args.epochs + 1):
         F.cross_entropy(model((x - mean) / std), ytr[idxs]).backward()
         opt.step()
     seconds = time.perf_counter() - t0
+    total_seconds += seconds
     if schedule:
         schedule.step()
     accuracy, _ = test()
     print(f"epoch {epoch}: seconds={seconds:.2f} test_acc={accuracy:.4f}", flush=True)
 accuracy, infer = test()
-print(f"{args.model}: test_acc={accuracy:.4f} infer_s_10k={infer:.3f}")
-print(f"peak_rss_mb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
+print(f"{args.model}: seconds_per_epoch={total_seconds / args.epochs:.2f} test_acc={accuracy:.4f} infer_s_10k={infer:.3f} "
+      f"peak_rss_mb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
