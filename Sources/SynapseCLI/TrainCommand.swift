@@ -13,6 +13,17 @@ enum OptimizerName: String, ExpressibleByArgument, CaseIterable {
     case sgd, adam, adamw, rmsprop, adagrad
 }
 
+/// `--augment flip,shift`: the augmentations to apply, comma-separated.
+struct AugmentationList: ExpressibleByArgument {
+    let kinds: [ImageAugmentation]
+
+    init?(argument: String) {
+        let kinds = argument.split(separator: ",").map { ImageAugmentation(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
+        guard !kinds.isEmpty, kinds.allSatisfy({ $0 != nil }) else { return nil }
+        self.kinds = kinds.compactMap { $0 }
+    }
+}
+
 enum ScheduleName: String, ExpressibleByArgument, CaseIterable {
     /// A constant learning rate.
     case constant
@@ -48,8 +59,8 @@ struct TrainCommand: ParsableCommand {
     var weightDecay: Float = 0
     @Option(help: "Learning-rate schedule, stepped per epoch: \(ScheduleName.allCases.map(\.rawValue).joined(separator: ", ")).")
     var lrSchedule: ScheduleName = .constant
-    @Flag(help: "Augment training images with random shifts (and flips for fashion-mnist).")
-    var augment = false
+    @Option(help: "Augment training images, a comma-separated list of \(ImageAugmentation.allCases.map(\.rawValue).joined(separator: ", ")) (e.g. flip,shift).")
+    var augment: AugmentationList?
     @Option(help: "Seed for initialization, shuffling and the validation split.")
     var seed: UInt64 = 0
     @Option(help: "Fraction of the training set held out for validation (0 disables validation and early stopping).")
@@ -100,11 +111,11 @@ struct TrainCommand: ParsableCommand {
         let (mean, deviation) = train.inputs.rank >= 4 ? train.channelStatistics() : train.featureStatistics()
         let normalize = standardize(mean: mean, standardDeviation: deviation)
         var trainTransform: any Transform = normalize
-        if augment {
-            guard inputShape.count == 3, let augmentation = dataset.augmentation(height: inputShape[1], width: inputShape[2]) else {
-                throw CLIError("--augment needs an image dataset (mnist, fashion-mnist); \(dataset.rawValue) has no image augmentation")
+        if let augment {
+            guard inputShape.count == 3 else {
+                throw CLIError("--augment needs an image dataset (mnist, fashion-mnist); \(dataset.rawValue) examples are \(inputShape)")
             }
-            trainTransform = Compose([augmentation, normalize])
+            trainTransform = Compose([ImageAugmentation.transform(augment.kinds, height: inputShape[1], width: inputShape[2]), normalize])
         }
         let trainLoader = DataLoader(train, batchSize: batchSize, shuffle: true, seed: seed, transform: trainTransform)
         let validationLoader = validation.map { DataLoader($0, batchSize: 1000, transform: normalize) }
@@ -113,7 +124,7 @@ struct TrainCommand: ParsableCommand {
             print("training \(model.rawValue) (\(network.parameterCount) parameters) on \(dataset.rawValue): "
                   + "\(train.count) train\(validation.map { ", \($0.count) validation" } ?? ""), \(data.test.count) test; "
                   + "\(self.optimizer.rawValue) lr \(lr) (\(lrSchedule.rawValue)), batch \(batchSize)"
-                  + "\(augment ? ", augmented" : ""), \(Kernels.threadCount) threads")
+                  + "\(augment.map { ", augmented (\($0.kinds.map(\.rawValue).joined(separator: ",")))" } ?? ""), \(Kernels.threadCount) threads")
         }
         var callbacks: [TrainingCallback] = [ProgressBar(quiet: json)]
         let stopping = patience.map { EarlyStopping(patience: $0) }

@@ -26,28 +26,33 @@ public enum DatasetName: String, CaseIterable, Sendable {
         }
     }
 
-    /// The label-preserving random augmentation for this dataset's training images: shifts of
-    /// up to 2 pixels (random crop with padding 2), plus left–right flips for Fashion-MNIST,
-    /// whose clothes are mirror-symmetric (a mirrored digit is not the same digit). Nil for the
-    /// 8×8 digits, which are flat feature vectors.
-    public func augmentation(height: Int, width: Int) -> (any Transform)? {
-        switch self {
-        case .digits: return nil
-        case .mnist: return RandomCrop(height: height, width: width, padding: 2)
-        case .fashionMNIST:
-            return Compose {
-                RandomHorizontalFlip()
-                RandomCrop(height: height, width: width, padding: 2)
-            }
-        }
-    }
-
     /// Loads the train and test splits, from `directory` if given.
     public func load(directory: String?) throws -> (train: TensorDataset, test: TensorDataset) {
         switch self {
         case .digits: return try Datasets.digits()
         case .mnist: return try Datasets.mnist(directory: directory ?? defaultDirectory!)
         case .fashionMNIST: return try Datasets.fashionMNIST(directory: directory ?? defaultDirectory!)
+        }
+    }
+}
+
+/// A random, label-preserving change to training images.
+public enum ImageAugmentation: String, CaseIterable, Sendable {
+    /// Mirror half of the images left–right (for mirror-symmetric classes such as clothes;
+    /// a mirrored digit is not the same digit).
+    case flip
+    /// Shift by up to 2 pixels each way: a random crop of the image padded by 2.
+    case shift
+    /// Rotate by up to ±10°.
+    case rotate
+
+    /// The transforms for `augmentations`, in the order flip, shift, rotate, for images of
+    /// `height`×`width`.
+    public static func transform(_ augmentations: [ImageAugmentation], height: Int, width: Int) -> any Transform {
+        Compose {
+            if augmentations.contains(.flip) { RandomHorizontalFlip() }
+            if augmentations.contains(.shift) { RandomCrop(height: height, width: width, padding: 2) }
+            if augmentations.contains(.rotate) { RandomAffine(degrees: 10, translate: (0, 0)) }
         }
     }
 }

@@ -39,7 +39,7 @@ final class CNNTests: XCTestCase {
         }
         let (mean, deviation) = examples.channelStatistics()
         let normalize = Normalize(mean: mean, standardDeviation: deviation)
-        let augmented = Compose([DatasetName.fashionMNIST.augmentation(height: 28, width: 28)!, normalize])
+        let augmented = Compose([ImageAugmentation.transform([.flip, .shift], height: 28, width: 28), normalize])
         let probe = DataLoader(examples, batchSize: 500, transform: normalize).first { _ in true }!
         model.eval()
         let before = withoutGradients { crossEntropy(model(probe.inputs), probe.labels).item }
