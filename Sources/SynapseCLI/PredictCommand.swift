@@ -42,6 +42,10 @@ struct PredictCommand: ParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
+        guard classifier.takesImages else {
+            throw CLIError("\(checkpoint): this \(classifier.modelName.rawValue) model takes inputs of shape \(classifier.inputShape), "
+                           + "not images; train one on mnist or fashion-mnist to classify image files")
+        }
         // Read every file first so one bad file costs only its own line, then classify all at once.
         var inputs: [(path: String, input: Tensor, inverted: Bool)] = []
         var failures = 0

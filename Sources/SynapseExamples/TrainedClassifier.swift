@@ -67,11 +67,14 @@ public struct TrainedClassifier {
         case light
     }
 
+    /// Whether the model takes images ([1 or 3, H, W] inputs), so it can classify image files.
+    public var takesImages: Bool { inputShape.count == 3 && (inputShape[0] == 1 || inputShape[0] == 3) }
+
     /// An image file prepared as the model's input [C, H, W] in [0, 1]: converted to the
     /// model's channels, inverted if its background is light, scaled to fit H×W keeping its
     /// aspect ratio, and centred on black. Also says whether it was inverted.
     public func input(from image: Image, background: Background = .auto) throws -> (input: Tensor, inverted: Bool) {
-        guard inputShape.count == 3, inputShape[0] == 1 || inputShape[0] == 3 else {
+        guard takesImages else {
             throw ModelError("this \(modelName.rawValue) model takes inputs of shape \(inputShape), not images")
         }
         let (channels, height, width) = (inputShape[0], inputShape[1], inputShape[2])
