@@ -107,7 +107,7 @@ public final class BatchNorm2d: BatchNorm {
     public override func callAsFunction(_ input: Tensor) -> Tensor {
         let channels = weight.shape[0]
         require(input.rank == 4 && input.shape[1] == channels, "BatchNorm2d: expected input [N, \(channels), H, W], got \(input.shape)")
-        return normalize(input, over: [0, 2, 3], op: "BatchNorm2d")
+        return normalize(input, op: "BatchNorm2d")
     }
 }
 

@@ -24,28 +24,25 @@ public class BatchNorm: Module {
         self.momentum = momentum
     }
 
-    /// Normalizes `input` per channel (axis 1), pooling statistics over `axes`.
-    func normalize(_ input: Tensor, over axes: [Int], op: String) -> Tensor {
+    /// Normalizes `input` [N, C, …] per channel (axis 1) with the fused `batchNormalized` op:
+    /// batch statistics in training mode (updating the running estimates), running estimates
+    /// in evaluation mode.
+    func normalize(_ input: Tensor, op: String) -> Tensor {
         let channels = weight.shape[0]
-        var shape = [Int](repeating: 1, count: input.rank)
-        shape[1] = channels
-        let mean: Tensor, variance: Tensor
-        if isTraining {
-            let count = input.count / channels
-            require(count > 1, "\(op): training needs more than one value per channel, got input \(input.shape)")
-            mean = input.mean(axes: axes, keepDims: true)
-            variance = input.variance(axes: axes, correction: 0, keepDims: true)
-            withoutGradients {
-                let unbiased = variance.reshaped([channels]) * (Float(count) / Float(count - 1))
-                runningMean = (1 - momentum) * runningMean + momentum * mean.reshaped([channels])
-                runningVariance = (1 - momentum) * runningVariance + momentum * unbiased
-                batchesTracked = batchesTracked + 1
-            }
-        } else {
-            mean = runningMean.reshaped(shape)
-            variance = runningVariance.reshaped(shape)
+        guard isTraining else {
+            return input.batchNormalized(weight: weight, bias: bias, epsilon: epsilon,
+                                         statistics: (runningMean, runningVariance)).output
         }
-        return (input - mean) / (variance + epsilon).sqrt() * weight.reshaped(shape) + bias.reshaped(shape)
+        let count = input.count / channels
+        require(count > 1, "\(op): training needs more than one value per channel, got input \(input.shape)")
+        let (output, mean, variance) = input.batchNormalized(weight: weight, bias: bias, epsilon: epsilon)
+        withoutGradients {
+            let unbiased = variance * (Float(count) / Float(count - 1))
+            runningMean = (1 - momentum) * runningMean + momentum * mean
+            runningVariance = (1 - momentum) * runningVariance + momentum * unbiased
+            batchesTracked = batchesTracked + 1
+        }
+        return output
     }
 }
 
@@ -59,7 +56,7 @@ public final class BatchNorm1d: BatchNorm {
         let features = weight.shape[0]
         require((input.rank == 2 || input.rank == 3) && input.shape[1] == features,
                 "BatchNorm1d: expected input [N, \(features)] or [N, \(features), L], got \(input.shape)")
-        return normalize(input, over: input.rank == 2 ? [0] : [0, 2], op: "BatchNorm1d")
+        return normalize(input, op: "BatchNorm1d")
     }
 }
 
