@@ -170,6 +170,9 @@ extension ConvolutionGeometry {
 private func im2col(_ g: ConvolutionGeometry, _ input: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>,
                     rowStride: Int? = nil) {
     let rowStride = rowStride ?? g.outputPlane
+    if g.strideY == 1 && g.strideX == 1 && g.outputWidth == g.width {
+        return shiftedPlanes(g, input, columns, rowStride: rowStride)
+    }
     let ow = g.outputWidth
     for c in 0..<g.groupInChannels {
         for i in 0..<g.kernelHeight {
@@ -193,6 +196,45 @@ private func im2col(_ g: ConvolutionGeometry, _ input: UnsafePointer<Float>, _ c
                         for x in valid { target[x] = source[x &* g.strideX] }
                     }
                     for x in valid.upperBound..<ow { target[x] = 0 }
+                }
+            }
+        }
+    }
+}
+
+/// im2col for stride 1 with output rows as wide as input rows ("same" padding): each patch row
+/// is the input plane shifted by the kernel offset, so it is one contiguous copy followed by
+/// zeroing the rows and the few columns that fall outside the image, instead of a short copy
+/// per output row.
+private func shiftedPlanes(_ g: ConvolutionGeometry, _ input: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>,
+                           rowStride: Int) {
+    let (width, outputPlane) = (g.width, g.outputPlane)
+    for c in 0..<g.groupInChannels {
+        let plane = input + c * g.inputPlane
+        for i in 0..<g.kernelHeight {
+            let dy = i * g.dilationY - g.paddingY
+            // Output rows whose source row lies inside the image.
+            let firstRow = min(max(0, -dy), g.outputHeight), endRow = max(firstRow, min(g.outputHeight, g.height - dy))
+            for j in 0..<g.kernelWidth {
+                let dx = j * g.dilationX - g.paddingX
+                let row = columns + ((c * g.kernelHeight + i) * g.kernelWidth + j) * rowStride
+                let shift = dy * width + dx
+                // Output position k reads input k + shift; clip to the rows in range and to the
+                // input buffer, then zero what is left outside.
+                let start = max(firstRow * width, -shift), end = min(endRow * width, g.inputPlane - shift)
+                if start < end {
+                    (row + start).update(from: plane + start + shift, count: end - start)
+                    if start > 0 { row.update(repeating: 0, count: start) }
+                    if end < outputPlane { (row + end).update(repeating: 0, count: outputPlane - end) }
+                } else {
+                    row.update(repeating: 0, count: outputPlane)
+                }
+                // Columns whose source column wraps into the neighbouring row.
+                let zeroColumns = dx > 0 ? (width - min(dx, width))..<width : 0..<min(-dx, width)
+                if !zeroColumns.isEmpty {
+                    for y in firstRow..<endRow {
+                        for x in zeroColumns { row[y * width + x] = 0 }
+                    }
                 }
             }
         }

@@ -21,6 +21,15 @@ final class ConvolutionTests: XCTestCase {
                             groups: 4),
         ConvolutionGeometry(batch: 1, inChannels: 2, outChannels: 5, height: 4, width: 6, kernelHeight: 2, kernelWidth: 3,
                             strideY: 1, strideX: 2, dilationY: 3, dilationX: 1),
+        // Stride 1 with output rows as wide as input rows takes im2col's shifted-plane path:
+        // fewer output rows than input rows, dilated "same" padding, shifts as wide as the image.
+        ConvolutionGeometry(batch: 2, inChannels: 3, outChannels: 2, height: 5, width: 6, kernelHeight: 3, kernelWidth: 1),
+        ConvolutionGeometry(batch: 2, inChannels: 4, outChannels: 4, height: 6, width: 4, kernelHeight: 3, kernelWidth: 3,
+                            paddingY: 2, paddingX: 2, dilationY: 2, dilationX: 2, groups: 2),
+        ConvolutionGeometry(batch: 1, inChannels: 2, outChannels: 3, height: 3, width: 2, kernelHeight: 5, kernelWidth: 5,
+                            paddingY: 2, paddingX: 2),
+        ConvolutionGeometry(batch: 3, inChannels: 2, outChannels: 2, height: 4, width: 7, kernelHeight: 3, kernelWidth: 5,
+                            paddingY: 1, paddingX: 2),
     ]
 
     /// Calls body(n, o, oy, ox, c, i, j, inputIndex, weightIndex) for every in-image tap of the convolution.
