@@ -40,8 +40,9 @@ extension Kernels {
         forEachPlane(g) { plane in
             let x = input + plane * g.height * g.width
             let out = output + plane * outputPlane, index = indices + plane * outputPlane
-            if g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideY == 2 && g.strideX == 2 && g.paddingY == 0 && g.paddingX == 0 {
-                maxPool2x2(x, width: g.width, outputHeight: g.outputHeight, outputWidth: g.outputWidth, out, index)
+            // A plane with NaN in it is redone by the general path, which propagates NaN.
+            if g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideY == 2 && g.strideX == 2 && g.paddingY == 0 && g.paddingX == 0
+                && maxPool2x2(x, width: g.width, outputHeight: g.outputHeight, outputWidth: g.outputWidth, out, index) {
                 return
             }
             for oy in 0..<g.outputHeight {
@@ -120,13 +121,18 @@ extension Kernels {
 
 /// The common 2×2, stride-2 max pool, eight outputs at a time. The four candidates of each
 /// window are scanned in row-major order with strict comparisons, so ties go to the first, as
-/// in the general path; blocks containing NaN take the scalar path, which propagates it.
-/// (Combining SIMD masks with `.&`/`.|` compiles to per-lane loops, so the vector path uses
-/// only single comparisons and blends.)
+/// in the general path. Returns false if the plane may hold NaN, which the vector path does
+/// not propagate: it only accumulates x − x (NaN for NaN and ±∞) and checks that once.
+/// Blends are integer bit operations on the comparison masks' lanes (`select`): Swift's
+/// `replace(with:where:)` and mask reductions such as `any` compile to per-lane mask
+/// shuffles, and `pointwiseMax` is not inlined.
 @inline(__always)
 private func maxPool2x2(_ x: UnsafePointer<Float>, width: Int, outputHeight: Int, outputWidth: Int,
-                        _ out: UnsafeMutablePointer<Float>, _ index: UnsafeMutablePointer<Int32>) {
+                        _ out: UnsafeMutablePointer<Float>, _ index: UnsafeMutablePointer<Int32>) -> Bool {
     let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+    let (right, below, belowRight) = (SIMD8<Int32>(repeating: 1), SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: width)),
+                                      SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: width + 1)))
+    var probe = SIMD16<Float>(repeating: 0)
     for oy in 0..<outputHeight {
         let top = x + 2 * oy * width, bottom = top + width
         var ox = 0
@@ -137,19 +143,20 @@ private func maxPool2x2(_ x: UnsafePointer<Float>, width: Int, outputHeight: Int
             ox = min(vectorEnd, outputWidth - 8)
             let t = UnsafeRawPointer(top + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
             let b = UnsafeRawPointer(bottom + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
-            if any(t .!= t) || any(b .!= b) { break }
+            probe += (t - t) + (b - b)
             vectorEnd = ox + 8
-            let first = SIMD8<Int32>(repeating: Int32(2 * oy * width + 2 * ox)) &+ lanes
-            var best = t.evenHalf, position = first
-            var wins = t.oddHalf .> best
-            best.replace(with: t.oddHalf, where: wins)
-            position.replace(with: first &+ 1, where: wins)
-            wins = b.evenHalf .> best
-            best.replace(with: b.evenHalf, where: wins)
-            position.replace(with: first &+ Int32(width), where: wins)
-            wins = b.oddHalf .> best
-            best.replace(with: b.oddHalf, where: wins)
-            position.replace(with: first &+ Int32(width + 1), where: wins)
+            let first = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: 2 * oy * width + 2 * ox)) &+ lanes
+            let (topLeft, topRight, bottomLeft, bottomRight) = (t.evenHalf, t.oddHalf, b.evenHalf, b.oddHalf)
+            var best = topLeft, position = first
+            var wins = (topRight .> best)._storage
+            best = select(topRight, over: best, where: wins)
+            position = select(first &+ right, over: position, where: wins)
+            wins = (bottomLeft .> best)._storage
+            best = select(bottomLeft, over: best, where: wins)
+            position = select(first &+ below, over: position, where: wins)
+            wins = (bottomRight .> best)._storage
+            best = select(bottomRight, over: best, where: wins)
+            position = select(first &+ belowRight, over: position, where: wins)
             UnsafeMutableRawPointer(out + oy * outputWidth + ox).storeBytes(of: best, as: SIMD8<Float>.self)
             UnsafeMutableRawPointer(index + oy * outputWidth + ox).storeBytes(of: position, as: SIMD8<Int32>.self)
         }
@@ -165,4 +172,17 @@ private func maxPool2x2(_ x: UnsafePointer<Float>, width: Int, outputHeight: Int
             ox += 1
         }
     }
+    return !probe.sum().isNaN
+}
+
+/// Lanes of `chosen` where `mask` is all ones, of `other` where it is zero.
+@inline(__always)
+private func select(_ chosen: SIMD8<Int32>, over other: SIMD8<Int32>, where mask: SIMD8<Int32>) -> SIMD8<Int32> {
+    other ^ ((other ^ chosen) & mask)
+}
+
+@inline(__always)
+private func select(_ chosen: SIMD8<Float>, over other: SIMD8<Float>, where mask: SIMD8<Int32>) -> SIMD8<Float> {
+    unsafeBitCast(select(unsafeBitCast(chosen, to: SIMD8<Int32>.self), over: unsafeBitCast(other, to: SIMD8<Int32>.self),
+                         where: mask), to: SIMD8<Float>.self)
 }
