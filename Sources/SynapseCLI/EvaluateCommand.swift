@@ -53,7 +53,7 @@ struct EvaluateCommand: ParsableCommand {
         }
         let classes = classifier.classNames.count
         let start = Date()
-        let metrics = evaluate(classifier.model, on: DataLoader(data.test, batchSize: 1000, transform: classifier.normalize),
+        let metrics = evaluate(classifier.model, on: DataLoader(data.test, batchSize: 250, transform: classifier.normalize),
                                classCount: classes)
         let seconds = Date().timeIntervalSince(start)
         if let misclassified {

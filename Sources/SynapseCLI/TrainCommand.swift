@@ -118,8 +118,8 @@ struct TrainCommand: ParsableCommand {
             trainTransform = Compose([ImageAugmentation.transform(augment.kinds, height: inputShape[1], width: inputShape[2]), normalize])
         }
         let trainLoader = DataLoader(train, batchSize: batchSize, shuffle: true, seed: seed, transform: trainTransform)
-        let validationLoader = validation.map { DataLoader($0, batchSize: 1000, transform: normalize) }
-        let testLoader = DataLoader(data.test, batchSize: 1000, transform: normalize)
+        let validationLoader = validation.map { DataLoader($0, batchSize: 250, transform: normalize) }
+        let testLoader = DataLoader(data.test, batchSize: 250, transform: normalize)
         if !json {
             print("training \(model.rawValue) (\(network.parameterCount) parameters) on \(dataset.rawValue): "
                   + "\(train.count) train\(validation.map { ", \($0.count) validation" } ?? ""), \(data.test.count) test; "
