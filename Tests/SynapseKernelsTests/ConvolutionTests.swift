@@ -30,6 +30,11 @@ final class ConvolutionTests: XCTestCase {
                             paddingY: 2, paddingX: 2),
         ConvolutionGeometry(batch: 3, inChannels: 2, outChannels: 2, height: 4, width: 7, kernelHeight: 3, kernelWidth: 5,
                             paddingY: 1, paddingX: 2),
+        // Longer patches with groups, and a stride-2 layer with an odd channel count.
+        ConvolutionGeometry(batch: 2, inChannels: 8, outChannels: 6, height: 5, width: 7, kernelHeight: 3, kernelWidth: 3,
+                            paddingY: 1, paddingX: 1, groups: 2),
+        ConvolutionGeometry(batch: 3, inChannels: 5, outChannels: 33, height: 6, width: 6, kernelHeight: 3, kernelWidth: 3,
+                            strideY: 2, strideX: 2, paddingY: 1, paddingX: 1),
     ]
 
     /// Calls body(n, o, oy, ox, c, i, j, inputIndex, weightIndex) for every in-image tap of the convolution.
