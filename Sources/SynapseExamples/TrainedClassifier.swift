@@ -45,7 +45,16 @@ public struct TrainedClassifier {
         self.dataset = dataset
         let names = dataset?.classNames ?? []
         classNames = names.count == classes ? names : (0..<classes).map(String.init)
-        normalize = tensors["input.mean"].flatMap { mean in tensors["input.std"].map { Normalize(mean: mean, standardDeviation: $0) } }
+        if let mean = tensors["input.mean"], let deviation = tensors["input.std"] {
+            guard mean.shape == deviation.shape, mean.count > 0, mean.count <= inputShape.reduce(1, *),
+                  deviation.scalars.allSatisfy({ $0 > 0 }) else {
+                throw ModelError("\(path): input.mean \(mean.shape) and input.std \(deviation.shape) are not usable statistics "
+                                 + "for inputs of shape \(inputShape)")
+            }
+            normalize = Normalize(mean: mean, standardDeviation: deviation)
+        } else {
+            normalize = nil
+        }
     }
 
     /// Class probabilities [N, classes] for raw inputs [N, …] in [0, 1].

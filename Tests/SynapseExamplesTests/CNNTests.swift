@@ -90,4 +90,17 @@ final class CNNTests: XCTestCase {
             XCTAssertTrue(ranking[0].probability >= ranking[1].probability && ranking[1].probability >= ranking[2].probability)
         }
     }
+
+    /// A checkpoint with unusable input statistics is an error naming the file, not a trap.
+    func testCheckpointWithMismatchedStatisticsIsAnError() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("synapse-bad-\(UUID().uuidString).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let model = try ModelName.linear.build(inputShape: [1, 28, 28], classes: 10)
+        try Checkpoint.save(model, extra: [("input.mean", Tensor([0.1, 0.2])), ("input.std", Tensor([0.3]))],
+                            metadata: ["model": "linear", "dataset": "fashion-mnist", "input_shape": "1,28,28", "classes": "10"],
+                            to: path)
+        XCTAssertThrowsError(try TrainedClassifier(checkpoint: path)) { error in
+            XCTAssertTrue("\(error)".hasPrefix(path + ": input.mean [2] and input.std [1]"), "\(error)")
+        }
+    }
 }
