@@ -22,31 +22,17 @@ struct EvaluateCommand: ParsableCommand {
     var misclassified: String?
     @Option(help: "At most this many images in the --misclassified grid.")
     var misclassifiedLimit = 64
-    @Option(help: "Threads for the kernels (default: all cores, or SYNAPSE_NUM_THREADS).")
-    var threads: Int?
-    @Flag(help: "Print one JSON object with the results as the last line of output.")
-    var json = false
+    @OptionGroup var common: CommonOptions
 
     func validate() throws {
         guard misclassifiedLimit > 0 else { throw ValidationError("--misclassified-limit must be positive") }
-        guard (threads ?? 1) > 0 else { throw ValidationError("--threads must be positive") }
     }
 
     func run() throws {
-        if let threads { Kernels.threadCount = threads }
-        let classifier: TrainedClassifier
-        do {
-            classifier = try TrainedClassifier(checkpoint: checkpoint)
-        } catch {
-            throw CLIError("\(error)")
-        }
+        common.applyThreadCount()
+        let classifier = try reportingErrors { try TrainedClassifier(checkpoint: checkpoint) }
         let datasetName = dataset ?? classifier.dataset ?? .digits
-        let data: (train: TensorDataset, test: TensorDataset)
-        do {
-            data = try datasetName.load(directory: dataDir)
-        } catch {
-            throw CLIError("\(error)")
-        }
+        let data = try reportingErrors { try datasetName.load(directory: dataDir) }
         let testShape = Array(data.test.inputs.shape.dropFirst())
         guard testShape == classifier.inputShape else {
             throw CLIError("\(checkpoint) was trained on inputs of shape \(classifier.inputShape); \(datasetName.rawValue) has \(testShape)")
@@ -59,7 +45,7 @@ struct EvaluateCommand: ParsableCommand {
         if let misclassified {
             try writeMistakes(metrics.predictions, of: data.test, to: misclassified)
         }
-        if json {
+        if common.json {
             printJSON(["model": classifier.modelName.rawValue, "dataset": datasetName.rawValue, "test_loss": Double(metrics.loss),
                        "test_accuracy": Double(metrics.accuracy), "parameters": classifier.model.parameterCount,
                        "threads": Kernels.threadCount, "examples": metrics.count, "seconds": seconds])
@@ -79,7 +65,7 @@ struct EvaluateCommand: ParsableCommand {
         let names = test.classNames.isEmpty ? nil : test.classNames
         let wrong = zip(test.labels.scalars, predictions).enumerated().filter { $0.element.0 != $0.element.1 }.prefix(misclassifiedLimit)
         guard !wrong.isEmpty else {
-            if !json { print("no misclassified images; \(path) not written") }
+            if !common.json { print("no misclassified images; \(path) not written") }
             return
         }
         let tiles = wrong.map { index, pair in
@@ -87,10 +73,6 @@ struct EvaluateCommand: ParsableCommand {
             return GridTile(image: Image(test.inputs[index]),
                             captions: [(names?[truth] ?? String(truth), .green), (names?[prediction] ?? String(prediction), .red)])
         }
-        do {
-            try Image.grid(tiles, columns: 8, scale: 2).write(to: path)
-        } catch {
-            throw CLIError("\(error)")
-        }
+        try reportingErrors { try Image.grid(tiles, columns: 8, scale: 2).write(to: path) }
     }
 }

@@ -27,8 +27,7 @@ struct PredictCommand: ParsableCommand {
     var top = 3
     @Option(help: "Image background: \(TrainedClassifier.Background.allCases.map(\.rawValue).joined(separator: ", ")).")
     var background: TrainedClassifier.Background = .auto
-    @Flag(help: "Print one JSON object per image instead of a table.")
-    var json = false
+    @OptionGroup var common: CommonOptions
 
     func validate() throws {
         guard !images.isEmpty else { throw ValidationError("give at least one image file") }
@@ -36,12 +35,8 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
-        let classifier: TrainedClassifier
-        do {
-            classifier = try TrainedClassifier(checkpoint: checkpoint)
-        } catch {
-            throw CLIError("\(error)")
-        }
+        common.applyThreadCount()
+        let classifier = try reportingErrors { try TrainedClassifier(checkpoint: checkpoint) }
         guard classifier.takesImages else {
             throw CLIError("\(checkpoint): this \(classifier.modelName.rawValue) model takes inputs of shape \(classifier.inputShape), "
                            + "not images; train one on mnist or fashion-mnist to classify image files")
@@ -62,7 +57,7 @@ struct PredictCommand: ParsableCommand {
         if !inputs.isEmpty {
             let rankings = classifier.top(min(top, classifier.classNames.count), for: Tensor.stack(inputs.map(\.input)))
             for ((path, _, inverted), ranking) in zip(inputs, rankings) {
-                if json {
+                if common.json {
                     printJSON(["file": path, "inverted": inverted,
                                "top": ranking.map { ["class": $0.className, "probability": Double($0.probability)] }])
                 } else {

@@ -71,10 +71,7 @@ struct TrainCommand: ParsableCommand {
     var history: String?
     @Option(help: "Save the trained model (safetensors) here.")
     var save: String?
-    @Option(help: "Threads for the kernels (default: all cores, or SYNAPSE_NUM_THREADS).")
-    var threads: Int?
-    @Flag(help: "Print one JSON object with the results as the last line of output.")
-    var json = false
+    @OptionGroup var common: CommonOptions
 
     func validate() throws {
         guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
@@ -82,34 +79,23 @@ struct TrainCommand: ParsableCommand {
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
         guard validationSplit >= 0 && validationSplit < 1 else { throw ValidationError("--validation-split must be in [0, 1)") }
         guard patience == nil || validationSplit > 0 else { throw ValidationError("--patience needs --validation-split") }
-        guard (threads ?? 1) > 0 else { throw ValidationError("--threads must be positive") }
     }
 
     func run() throws {
-        if let threads { Kernels.threadCount = threads }
-        let data: (train: TensorDataset, test: TensorDataset)
-        do {
-            data = try dataset.load(directory: dataDir)
-        } catch {
-            throw CLIError("\(error)")
-        }
+        common.applyThreadCount()
+        let data = try reportingErrors { try dataset.load(directory: dataDir) }
         GlobalRandom.seed(seed)
         var train = data.train, validation: TensorDataset?
         if validationSplit > 0 {
             (train, validation) = data.train.split(validationFraction: validationSplit, seed: seed)
         }
         let inputShape = Array(train.inputs.shape.dropFirst()), classes = data.train.classCount
-        let network: Module
-        do {
-            network = try model.build(inputShape: inputShape, classes: classes)
-        } catch {
-            throw CLIError("\(error)")
-        }
+        let network = try reportingErrors { try model.build(inputShape: inputShape, classes: classes) }
         let optimizer = makeOptimizer(network.parameters)
         // Standardize with statistics of the training split only: per channel for images,
         // per feature otherwise.
         let (mean, deviation) = train.inputs.rank >= 4 ? train.channelStatistics() : train.featureStatistics()
-        let normalize = standardize(mean: mean, standardDeviation: deviation)
+        let normalize = Normalize(mean: mean, standardDeviation: deviation)
         var trainTransform: any Transform = normalize
         if let augment {
             guard inputShape.count == 3 else {
@@ -120,13 +106,13 @@ struct TrainCommand: ParsableCommand {
         let trainLoader = DataLoader(train, batchSize: batchSize, shuffle: true, seed: seed, transform: trainTransform)
         let validationLoader = validation.map { DataLoader($0, batchSize: 250, transform: normalize) }
         let testLoader = DataLoader(data.test, batchSize: 250, transform: normalize)
-        if !json {
+        if !common.json {
             print("training \(model.rawValue) (\(network.parameterCount) parameters) on \(dataset.rawValue): "
                   + "\(train.count) train\(validation.map { ", \($0.count) validation" } ?? ""), \(data.test.count) test; "
                   + "\(self.optimizer.rawValue) lr \(lr) (\(lrSchedule.rawValue)), batch \(batchSize)"
                   + "\(augment.map { ", augmented (\($0.kinds.map(\.rawValue).joined(separator: ",")))" } ?? ""), \(Kernels.threadCount) threads")
         }
-        var callbacks: [TrainingCallback] = [ProgressBar(quiet: json)]
+        var callbacks: [TrainingCallback] = [ProgressBar(quiet: common.json)]
         let stopping = patience.map { EarlyStopping(patience: $0) }
         if let stopping { callbacks.append(stopping) }
         if let history { callbacks.append(HistoryWriter(path: history)) }
@@ -139,15 +125,13 @@ struct TrainCommand: ParsableCommand {
         let log = trainer.fit(trainLoader, validation: validationLoader, epochs: epochs, classCount: classes)
         let metrics = evaluate(network, on: testLoader, classCount: classes)
         if let save {
-            do {
+            try reportingErrors {
                 try TrainedClassifier.save(network, modelName: model, dataset: dataset, inputShape: inputShape, classes: classes,
                                            normalize: normalize, to: save)
-            } catch {
-                throw CLIError("\(error)")
             }
         }
         let secondsPerEpoch = log.map(\.seconds).reduce(0, +) / Double(log.count)
-        if json {
+        if common.json {
             printJSON([
                 "model": model.rawValue, "dataset": dataset.rawValue, "epochs": log.count,
                 "seconds_per_epoch": secondsPerEpoch, "train_loss": Double(log.last!.trainLoss),
@@ -173,16 +157,4 @@ struct TrainCommand: ParsableCommand {
         case .adagrad: return Adagrad(parameters: parameters, lr: lr, weightDecay: weightDecay)
         }
     }
-}
-
-/// A user-facing failure: printed as "Error: message" with exit code 1, no stack trace.
-struct CLIError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Prints `object` as one line of JSON with sorted keys.
-func printJSON(_ object: [String: Any]) {
-    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-    print(String(decoding: data, as: UTF8.self))
 }

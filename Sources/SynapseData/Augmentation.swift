@@ -122,13 +122,18 @@ public struct AffineWarp: Sendable {
                             let sourceY = sine * dx + cosine * dy + centerY
                             let (x0, y0) = (Int(sourceX.rounded(.down)), Int(sourceY.rounded(.down)))
                             let (fx, fy) = (sourceX - Float(x0), sourceY - Float(y0))
+                            // Which of the four neighbours lie inside the image is the same for every channel.
+                            let rows = (y0 >= 0 && y0 < height, y0 + 1 >= 0 && y0 + 1 < height)
+                            let columns = (x0 >= 0 && x0 < width, x0 + 1 >= 0 && x0 + 1 < width)
                             for channel in 0..<channels {
                                 let plane = input.baseAddress! + (image * channels + channel) * height * width
-                                func pixel(_ row: Int, _ column: Int) -> Float {
-                                    row >= 0 && row < height && column >= 0 && column < width ? plane[row * width + column] : fill
-                                }
-                                let top = pixel(y0, x0) + (pixel(y0, x0 + 1) - pixel(y0, x0)) * fx
-                                let bottom = pixel(y0 + 1, x0) + (pixel(y0 + 1, x0 + 1) - pixel(y0 + 1, x0)) * fx
+                                let corner = plane + y0 * width + x0  // only dereferenced where inside
+                                let topLeft = rows.0 && columns.0 ? corner[0] : fill
+                                let topRight = rows.0 && columns.1 ? corner[1] : fill
+                                let bottomLeft = rows.1 && columns.0 ? corner[width] : fill
+                                let bottomRight = rows.1 && columns.1 ? corner[width + 1] : fill
+                                let top = topLeft + (topRight - topLeft) * fx
+                                let bottom = bottomLeft + (bottomRight - bottomLeft) * fx
                                 result[((image * channels + channel) * height + y) * width + x] = top + (bottom - top) * fy
                             }
                         }

@@ -37,14 +37,11 @@ public struct TensorDataset: Dataset {
         return (inputs.indexSelect(axis: 0, indices: index), IndexTensor(indices.map { labels.scalars[$0] }))
     }
 
-    /// Per-feature mean and standard deviation over the examples (axis 0), for `standardize`.
-    /// Constant features get a standard deviation of 1, so they map to 0 instead of dividing by 0.
+    /// Per-feature mean and standard deviation over the examples (axis 0), shaped [1, …] to
+    /// broadcast over a batch, for `Normalize`. Constant features get a standard deviation of 1,
+    /// so they map to 0 instead of dividing by 0.
     public func featureStatistics() -> (mean: Tensor, standardDeviation: Tensor) {
-        withoutGradients {
-            let mean = inputs.mean(axis: 0, keepDims: true)
-            let deviation = inputs.variance(axis: 0, correction: 0, keepDims: true).sqrt()
-            return (mean, Tensor.where(deviation .> 1e-6, deviation, Tensor(1)))
-        }
+        statistics(over: [0])
     }
 
     /// Per-channel mean and standard deviation of image examples [N, C, …], shaped [1, C, 1, …]
@@ -53,8 +50,13 @@ public struct TensorDataset: Dataset {
     /// shifted, cropped or flipped images, and nearly constant border pixels are not blown up.
     public func channelStatistics() -> (mean: Tensor, standardDeviation: Tensor) {
         require(inputs.rank >= 3, "channelStatistics: needs inputs [N, C, …], got \(inputs.shape)")
-        return withoutGradients {
-            let axes = [0] + Array(2..<inputs.rank)
+        return statistics(over: [0] + Array(2..<inputs.rank))
+    }
+
+    /// Mean and population standard deviation over `axes`, kept as size-1 axes; deviations
+    /// near 0 become 1.
+    private func statistics(over axes: [Int]) -> (mean: Tensor, standardDeviation: Tensor) {
+        withoutGradients {
             let mean = inputs.mean(axes: axes, keepDims: true)
             let deviation = inputs.variance(axes: axes, correction: 0, keepDims: true).sqrt()
             return (mean, Tensor.where(deviation .> 1e-6, deviation, Tensor(1)))

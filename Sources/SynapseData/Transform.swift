@@ -83,9 +83,3 @@ public struct Normalize: Transform {
         withoutGradients { (batch - mean) / standardDeviation }
     }
 }
-
-/// Standardizes batches with per-feature or per-channel statistics (see
-/// `TensorDataset.featureStatistics` and `channelStatistics`).
-public func standardize(mean: Tensor, standardDeviation: Tensor) -> Normalize {
-    Normalize(mean: mean, standardDeviation: standardDeviation)
-}

@@ -1,0 +1,46 @@
+// What the `synapse` commands share: thread and output options, user-facing errors, JSON output.
+
+import ArgumentParser
+import Foundation
+import SynapseKernels
+
+/// `--threads` and `--json`, shared by the commands that run models.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "Threads for the kernels (default: all cores, or SYNAPSE_NUM_THREADS).")
+    var threads: Int?
+    @Flag(help: "Print JSON results instead of text.")
+    var json = false
+
+    func validate() throws {
+        guard (threads ?? 1) > 0 else { throw ValidationError("--threads must be positive") }
+    }
+
+    /// Applies `--threads`, if given, to the kernels.
+    func applyThreadCount() {
+        if let threads { Kernels.threadCount = threads }
+    }
+}
+
+/// A user-facing failure: printed as "Error: message" with exit code 1, no stack trace.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs `body`, turning any error it throws into a `CLIError` with the error's message (which
+/// names the file or input at fault), so users see that message rather than a type dump.
+func reportingErrors<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as CLIError {
+        throw error
+    } catch {
+        throw CLIError("\(error)")
+    }
+}
+
+/// Prints `object` as one line of JSON with sorted keys.
+func printJSON(_ object: [String: Any]) {
+    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+    print(String(decoding: data, as: UTF8.self))
+}
