@@ -15,20 +15,22 @@ public enum Padding: Sendable, Equatable, ExpressibleByIntegerLiteral {
 }
 
 /// 2-D convolution, as `torch.nn.Conv2d`: weight [out, in / groups, kH, kW], bias [out];
-/// PyTorch's default initialization U(−1/√fanIn, 1/√fanIn) for both.
+/// PyTorch's default initialization U(−1/√fanIn, 1/√fanIn) for both, unless `initializer`
+/// chooses the weight's.
 public final class Conv2d: Module {
     @Parameter public var weight: Tensor
     public let bias: Parameter?
     public let stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int), groups: Int
 
     public convenience init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Padding = .valid,
-                dilation: Int = 1, groups: Int = 1, bias: Bool = true) {
+                dilation: Int = 1, groups: Int = 1, bias: Bool = true, initializer: Initializer? = nil) {
         self.init(inChannels, outChannels, kernelSize: (kernelSize, kernelSize), stride: (stride, stride),
-                  padding: padding, dilation: (dilation, dilation), groups: groups, bias: bias)
+                  padding: padding, dilation: (dilation, dilation), groups: groups, bias: bias, initializer: initializer)
     }
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
-                padding: Padding = .valid, dilation: (Int, Int) = (1, 1), groups: Int = 1, bias: Bool = true) {
+                padding: Padding = .valid, dilation: (Int, Int) = (1, 1), groups: Int = 1, bias: Bool = true,
+                initializer: Initializer? = nil) {
         require(inChannels > 0 && outChannels > 0 && groups > 0 && inChannels % groups == 0 && outChannels % groups == 0,
                 "Conv2d: \(inChannels) → \(outChannels) channels cannot be split into \(groups) groups")
         require(kernelSize.0 > 0 && kernelSize.1 > 0 && stride.0 > 0 && stride.1 > 0 && dilation.0 > 0 && dilation.1 > 0,
@@ -50,7 +52,7 @@ public final class Conv2d: Module {
         self.groups = groups
         let fanIn = inChannels / groups * kernelSize.0 * kernelSize.1
         let bound = 1 / Float(fanIn).squareRoot()
-        _weight = Parameter(Initializer.uniform(bound: bound).make([outChannels, inChannels / groups, kernelSize.0, kernelSize.1]))
+        _weight = Parameter((initializer ?? .uniform(bound: bound)).make([outChannels, inChannels / groups, kernelSize.0, kernelSize.1]))
         self.bias = bias ? Parameter(Initializer.uniform(bound: bound).make([outChannels])) : nil
     }
 

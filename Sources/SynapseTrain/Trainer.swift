@@ -13,6 +13,7 @@ public struct EpochLog: Sendable, Codable {
     public let trainAccuracy: Float
     public let validationLoss: Float?
     public let validationAccuracy: Float?
+    /// The rate of the epoch's last optimizer step.
     public let learningRate: Float
     public let seconds: Double
 }
@@ -33,6 +34,14 @@ extension TrainingCallback {
     public func trainingDidEnd(_ trainer: Trainer, history: [EpochLog]) {}
 }
 
+/// How often a `Trainer` steps its learning-rate schedule.
+public enum ScheduleInterval: Sendable {
+    /// After every epoch, as PyTorch's examples step an `LRScheduler`.
+    case epoch
+    /// After every optimizer step, for a smooth decay within short runs.
+    case batch
+}
+
 /// Trains a classifier with mini-batch gradient descent:
 /// for each batch, zero the gradients, run the model, compute the loss, back-propagate, step.
 public final class Trainer {
@@ -40,8 +49,10 @@ public final class Trainer {
     public let optimizer: Optimizer
     public let loss: (Tensor, IndexTensor) -> Tensor
     public var callbacks: [TrainingCallback]
-    /// Stepped once per epoch, if set.
+    /// Stepped once per epoch or once per batch, as `scheduleInterval` says, if set.
     public var schedule: LearningRateSchedule?
+    /// When `schedule` steps; a per-batch schedule's period counts batches.
+    public var scheduleInterval: ScheduleInterval = .epoch
     /// Clips the global gradient norm before each step, if set.
     public var gradientClipNorm: Float?
     /// The full validation metrics (per-class precision, recall, F1, confusion matrix) of the
@@ -66,13 +77,16 @@ public final class Trainer {
             model.train()
             let start = DispatchTime.now().uptimeNanoseconds
             var lossSum = 0.0, correct = 0, seen = 0
+            var learningRate = optimizer.learningRate
             for (index, batch) in train.enumerated() {
                 optimizer.zeroGrad()
                 let output = model(batch.inputs)
                 let batchLoss = loss(output, batch.labels)
                 batchLoss.backward()
                 if let gradientClipNorm { clipGradientNorm(optimizer.parameters, maxNorm: gradientClipNorm) }
+                learningRate = optimizer.learningRate
                 optimizer.step()
+                if scheduleInterval == .batch { schedule?.step() }
                 let hits = zip(output.argmax(axis: 1).scalars, batch.labels.scalars).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
                 let lossValue = batchLoss.item
                 lossSum += Double(lossValue) * Double(batch.labels.count)
@@ -89,9 +103,9 @@ public final class Trainer {
             let log = EpochLog(epoch: epoch, trainLoss: Float(lossSum / Double(max(seen, 1))),
                                trainAccuracy: Float(correct) / Float(max(seen, 1)),
                                validationLoss: metrics?.loss, validationAccuracy: metrics?.accuracy,
-                               learningRate: optimizer.learningRate, seconds: seconds)
+                               learningRate: learningRate, seconds: seconds)
             history.append(log)
-            schedule?.step()
+            if scheduleInterval == .epoch { schedule?.step() }
             var stop = false
             for callback in callbacks where callback.epochDidEnd(self, log: log) { stop = true }
             if stop { break }

@@ -49,6 +49,17 @@ final class ModuleTests: XCTestCase {
         XCTAssertLessThanOrEqual(layer.bias!.value.abs().max().item, bound)
     }
 
+    func testConv2dTakesAWeightInitializer() {
+        GlobalRandom.seed(0)
+        let conv = Conv2d(32, 64, kernelSize: 3, initializer: .kaimingNormal())
+        XCTAssertEqual(conv.weight.variance().item, 2 / 288, accuracy: 5e-4)
+        // The bias keeps PyTorch's default U(−1/√fanIn, 1/√fanIn).
+        XCTAssertLessThanOrEqual(conv.bias!.value.abs().max().item, 1 / Float(288).squareRoot())
+        let zero = Conv2d(3, 4, kernelSize: (1, 5), initializer: .zeros)
+        XCTAssertEqual(zero.weight.shape, [4, 3, 1, 5])
+        XCTAssertEqual(zero.weight.abs().max().item, 0)
+    }
+
     func testInitializersHaveTheirVariance() {
         var generator = RandomGenerator(seed: 1)
         let xavier = Initializer.xavierNormal().make([200, 300], generator: &generator)

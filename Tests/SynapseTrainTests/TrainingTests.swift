@@ -43,6 +43,25 @@ final class TrainingTests: XCTestCase {
         XCTAssertGreaterThan(evaluate(model, on: DataLoader(test, batchSize: 256), classCount: 10).accuracy, 0.9)
     }
 
+    func testScheduleStepsPerEpochOrPerBatch() throws {
+        let inputs = Tensor.randn([40, 3], seed: 3)
+        let data = TensorDataset(inputs: inputs, labels: IndexTensor((0..<40).map { $0 % 2 }))
+        for (interval, expectedSteps) in [(ScheduleInterval.epoch, 3), (.batch, 3 * 4)] {
+            let model = Linear(3, 2)
+            let optimizer = SGD(parameters: model.parameters, lr: 0.1)
+            let trainer = Trainer(model: model, optimizer: optimizer)
+            let schedule = StepSchedule(optimizer: optimizer, stepSize: 1, gamma: 0.5)
+            trainer.schedule = schedule
+            trainer.scheduleInterval = interval
+            let history = trainer.fit(DataLoader(data, batchSize: 10), epochs: 3, classCount: 2)
+            XCTAssertEqual(schedule.stepCount, expectedSteps)
+            XCTAssertEqual(optimizer.learningRate, 0.1 * Float(pow(0.5, Double(expectedSteps))), accuracy: 1e-9)
+            // Each epoch logs the rate its last batch used.
+            let lastBatchRate: Float = interval == .epoch ? 0.1 * 0.25 : 0.1 * Float(pow(0.5, 11))
+            XCTAssertEqual(history.last!.learningRate, lastBatchRate, accuracy: 1e-9)
+        }
+    }
+
     /// A bounded Fashion-MNIST run (100 steps; debug builds are slow) when the Debian dataset is
     /// installed, as in CI: the loss must fall and test accuracy clear a floor.
     func testShortFashionMNISTRunLearns() throws {
