@@ -9,6 +9,20 @@
 import Foundation
 import SynapseKernels
 
+let usage = """
+    usage: synapse-bench [elementwise|gemm|conv|all …] [--count N] [--repeats R] [--rounds R] [--python PATH]
+      elementwise  16M-element add, multiply, exp, sum vs numpy and memcpy (--count elements, --repeats)
+      gemm         GEMM GFLOP/s and the NN shapes vs OpenBLAS (libopenblas.so.0, if present)
+      conv         Conv2d forward and backward vs PyTorch (--python with torch; --rounds)
+    """
+
+/// Prints `message` and the usage on stderr and exits with status 2, as a command-line tool
+/// does for misuse (a crash report would bury the message).
+func exitWithUsage(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("synapse-bench: \(message)\n\(usage)\n".utf8))
+    exit(2)
+}
+
 struct Options {
     var count = 16 * 1024 * 1024
     var repeats = 10
@@ -20,17 +34,25 @@ struct Options {
     init(arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
         while let flag = iterator.next() {
+            if flag == "--help" || flag == "-h" {
+                print(usage)
+                exit(0)
+            }
             if !flag.hasPrefix("--") {
                 sections.append(flag)
                 continue
             }
-            guard let value = iterator.next() else { fatalError("synapse-bench: \(flag) needs a value") }
+            guard let value = iterator.next() else { exitWithUsage("\(flag) needs a value") }
+            func positive() -> Int {
+                guard let number = Int(value), number > 0 else { exitWithUsage("\(flag) needs a positive integer, got \(value)") }
+                return number
+            }
             switch flag {
-            case "--count": count = Int(value) ?? count
-            case "--repeats": repeats = Int(value) ?? repeats
-            case "--rounds": rounds = Int(value) ?? rounds
+            case "--count": count = positive()
+            case "--repeats": repeats = positive()
+            case "--rounds": rounds = positive()
             case "--python": python = value
-            default: fatalError("synapse-bench: unknown option \(flag); use --count, --repeats, --rounds or --python")
+            default: exitWithUsage("unknown option \(flag)")
             }
         }
     }
@@ -39,13 +61,16 @@ struct Options {
 
 let options = Options(arguments: CommandLine.arguments)
 let sections = options.sections.isEmpty || options.sections == ["all"] ? ["elementwise", "gemm", "conv"] : options.sections
+for section in sections where !["elementwise", "gemm", "conv"].contains(section) {
+    exitWithUsage("unknown section \(section)")
+}
 print("threads available: \(Kernels.threadCount); fast build: \(Kernels.isNativeBuild ? "yes" : "no")")
 for section in sections {
     switch section {
     case "elementwise": elementwiseBenchmark(options: options)
     case "gemm": gemmBenchmark(options: options)
     case "conv": convolutionBenchmark(options: options)
-    default: fatalError("synapse-bench: unknown section \(section); use elementwise, gemm, conv or all")
+    default: break
     }
     print("")
 }
