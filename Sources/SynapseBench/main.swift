@@ -10,7 +10,8 @@ import Foundation
 import SynapseKernels
 
 let usage = """
-    usage: synapse-bench [elementwise|gemm|conv|all …] [--count N] [--repeats R] [--rounds R] [--python PATH]
+    usage: synapse-bench [elementwise|gemm|conv|all …] [--count N] [--repeats R] [--rounds R] [--python PATH] [--only TEXT]
+      --only TEXT  run only the rows whose name contains TEXT (e.g. --only 2048)
       elementwise  16M-element add, multiply, exp, sum vs numpy and memcpy (--count elements, --repeats)
       gemm         GEMM GFLOP/s and the NN shapes vs OpenBLAS (libopenblas.so.0, if present)
       conv         Conv2d forward and backward vs PyTorch (--python with torch; --rounds)
@@ -24,10 +25,14 @@ func exitWithUsage(_ message: String) -> Never {
 }
 
 struct Options {
+    func includes(_ row: String) -> Bool { only.map { row.contains($0) } ?? true }
+
     var count = 16 * 1024 * 1024
     var repeats = 10
     var rounds = 15
     var python = "python3"
+    /// Runs only the rows whose name contains this text.
+    var only: String?
 
     var sections: [String] = []
 
@@ -52,6 +57,7 @@ struct Options {
             case "--repeats": repeats = positive()
             case "--rounds": rounds = positive()
             case "--python": python = value
+            case "--only": only = value
             default: exitWithUsage("unknown option \(flag)")
             }
         }

@@ -2,11 +2,13 @@
 //
 // B is packed into panels of 32 columns and A into blocks of 12 rows, so the micro-kernel
 // reads both as contiguous streams (rows of a large A would otherwise alias in the L1 cache).
+// A slab of A is packed once per depth block and reused for every block of B, because
+// packing A transposes it and costs more than copying B's rows.
 // The 12×32 micro-kernel keeps 24 SIMD16 accumulators in registers (two per row), so
 // there are enough independent fused multiply-adds in flight to hide their latency, and
-// each broadcast A element feeds two of them. Work is split over blocks of C only, and every element
-// of C is summed over k in the same order whatever the thread count, so results are
-// bitwise identical with 1, 2 or more threads.
+// each broadcast A element feeds two of them. Threads split C into tiles, each an
+// independent GEMM, and every element of C is summed over k in the same order whatever the
+// thread count, so results are bitwise identical with 1, 2 or more threads.
 
 import CSynapse
 
@@ -17,7 +19,11 @@ private let microColumns = 32
 /// The deepest k block; k is split into equal blocks no deeper than this, so a k of 288 runs
 /// as one block rather than 256 + 32.
 private let kBlock = 384
+/// Columns of B per block: a packed block (kBlock × nBlock) stays in the L2 cache while
+/// every row block of A streams past it.
 private let nBlock = 512
+/// Rows of A per slab: a packed slab (mBlock × kBlock) is reused by every column block.
+private let mBlock = 3072
 
 /// acc + a · b, fused when the build targets a CPU with FMA. Without a CPU target Swift
 /// lowers `addingProduct` to one scalar `fmaf` call per lane, so the baseline build uses a
@@ -49,67 +55,102 @@ extension Kernels {
         // Below about a million flops, waking a second thread costs more than it saves.
         let threads = m * n * k >= 1 << 19 ? threadCount : 1
         let rowStride = transposeA ? 1 : lda, columnStride = transposeA ? lda : 1
-        let packed = scratch(.packedB, count: k * min(n, nBlock).roundedUp(to: microColumns))
         // A small row-major B already sits in cache with each panel's rows contiguous, so the
         // micro-kernel reads it in place; only a ragged last panel is packed, for its padding.
         let inPlace = !transposeB && k * n <= 1 << 17
-        var column0 = 0
-        while column0 < n {
-            let width = min(nBlock, n - column0)
-            let panels = (width + microColumns - 1) / microColumns
-            let fullPanels = width / microColumns
-            let packTasks = threads > 1 && k * width >= 1 << 15 && !inPlace ? threads : 1
-            parallelFor(packTasks) { task in
-                if inPlace {
-                    if fullPanels < panels {
-                        packPanel(b, ldb: ldb, transposed: false, k: k, column: column0 + fullPanels * microColumns,
-                                  width: width - fullPanels * microColumns, into: packed + fullPanels * k * microColumns)
-                    }
-                } else if transposeB {
-                    for panel in stride(from: task, to: panels, by: packTasks) {
-                        packPanel(b, ldb: ldb, transposed: true, k: k, column: column0 + panel * microColumns,
-                                  width: min(microColumns, width - panel * microColumns), into: packed + panel * k * microColumns)
-                    }
-                } else {
-                    // Walk B row by row: reading a panel's strip of every row instead would touch
-                    // a new page per row and thrash the TLB on large matrices.
-                    packRowsOfB(b + column0, ldb: ldb, rows: (k * task / packTasks)..<(k * (task + 1) / packTasks), k: k,
-                                width: width, into: packed)
-                }
+        // Each task computes its own tile of C as an independent GEMM, packing what it reads
+        // itself: one fork and join for the whole product, and no barrier between packing and
+        // computing. Splitting columns repacks A in every task and splitting rows repacks B,
+        // so split the side whose duplicated packing costs less.
+        let rowBlocks = (m + microRows - 1) / microRows, panels = (n + microColumns - 1) / microColumns
+        let splitColumns = panels >= threads && (m < n || rowBlocks < threads)
+        let tasks = min(threads, splitColumns ? panels : rowBlocks)
+        parallelFor(tasks) { task in
+            if splitColumns {
+                let first = panels * task / tasks * microColumns, end = min(n, panels * (task + 1) / tasks * microColumns)
+                gemmTile(rowStride: rowStride, columnStride: columnStride, transposeB: transposeB, inPlace: inPlace,
+                         m: m, n: end - first, k: k, a: a, b: transposeB ? b + first * ldb : b + first, ldb: ldb,
+                         c: c + first, ldc: ldc, accumulate: accumulate)
+            } else {
+                let first = rowBlocks * task / tasks * microRows, end = min(m, rowBlocks * (task + 1) / tasks * microRows)
+                gemmTile(rowStride: rowStride, columnStride: columnStride, transposeB: transposeB, inPlace: inPlace,
+                         m: end - first, n: n, k: k, a: a + first * rowStride, b: b, ldb: ldb,
+                         c: c + first * ldc, ldc: ldc, accumulate: accumulate)
             }
-            // Split C into a grid of row-block groups × panel groups, one cell per task.
-            let rowBlocks = (m + microRows - 1) / microRows
-            let rowGroups = min(threads, rowBlocks)
-            let panelGroups = rowGroups < threads ? min(panels, threads / rowGroups) : 1
-            parallelFor(rowGroups * panelGroups) { task in
-                let rowGroup = task / panelGroups, panelGroup = task % panelGroups
-                let firstBlock = rowBlocks * rowGroup / rowGroups, endBlock = rowBlocks * (rowGroup + 1) / rowGroups
-                let firstPanel = panels * panelGroup / panelGroups, endPanel = panels * (panelGroup + 1) / panelGroups
-                let packedA = scratch(.packedA, count: microRows * kBlock)
-                let depthBlocks = (k + kBlock - 1) / kBlock, blockDepth = (k + depthBlocks - 1) / depthBlocks
-                var depth0 = 0
-                while depth0 < k {
-                    let depth = min(blockDepth, k - depth0)
-                    for block in firstBlock..<endBlock {
-                        let row = block * microRows
-                        let rows = min(microRows, m - row)
-                        packRows(a + row * rowStride + depth0 * columnStride, rowStride: rowStride, columnStride: columnStride,
-                                 rows: rows, depth: depth, into: packedA)
-                        for panel in firstPanel..<endPanel {
+        }
+    }
+
+    /// One thread's GEMM, BLIS-style: for each slab of A (up to mBlock rows × one depth block),
+    /// packed once, stream every block of B (one depth block × nBlock columns, packed into the
+    /// L2 cache) past it, 12 rows × 32 columns of C at a time.
+    private static func gemmTile(rowStride: Int, columnStride: Int, transposeB: Bool, inPlace: Bool,
+                                 m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, ldb: Int,
+                                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        let depthBlocks = (k + kBlock - 1) / kBlock, blockDepth = (k + depthBlocks - 1) / depthBlocks
+        let packedA = scratch(.packedA, count: min(m, mBlock).roundedUp(to: microRows) * blockDepth)
+        let packedB = scratch(.packedB, count: blockDepth * min(n, nBlock).roundedUp(to: microColumns))
+        var row0 = 0
+        while row0 < m {
+            let height = min(mBlock, m - row0)
+            let rowBlocks = (height + microRows - 1) / microRows
+            var depth0 = 0
+            while depth0 < k {
+                let depth = min(blockDepth, k - depth0)
+                for block in 0..<rowBlocks {
+                    let row = row0 + block * microRows
+                    packRows(a + row * rowStride + depth0 * columnStride, rowStride: rowStride, columnStride: columnStride,
+                             rows: min(microRows, m - row), depth: depth, into: packedA + block * microRows * depth)
+                }
+                var column0 = 0
+                while column0 < n {
+                    let width = min(nBlock, n - column0)
+                    packBlockOfB(b, ldb: ldb, transposed: transposeB, inPlace: inPlace, depth0: depth0, depth: depth,
+                                 column0: column0, width: width, into: packedB)
+                    let fullPanels = width / microColumns
+                    for block in 0..<rowBlocks {
+                        let row = row0 + block * microRows
+                        for panel in 0..<(width + microColumns - 1) / microColumns {
                             let column = panel * microColumns
                             let direct = inPlace && panel < fullPanels
-                            microKernel(depth: depth, a: packedA,
-                                        b: direct ? b + depth0 * ldb + column0 + column
-                                                  : UnsafePointer(packed + panel * k * microColumns + depth0 * microColumns),
+                            microKernel(depth: depth, a: packedA + block * microRows * depth,
+                                        b: direct ? b + depth0 * ldb + column0 + column : UnsafePointer(packedB + panel * depth * microColumns),
                                         bStride: direct ? ldb : microColumns,
-                                        c: c + row * ldc + column0 + column, ldc: ldc, rows: rows,
+                                        c: c + row * ldc + column0 + column, ldc: ldc, rows: min(microRows, m - row),
                                         columns: min(microColumns, width - column), addToC: accumulate || depth0 > 0)
                         }
                     }
-                    depth0 += depth
+                    column0 += width
                 }
+                depth0 += depth
             }
-            column0 += width
+            row0 += height
+        }
+    }
+
+    /// Packs rows depth0..<depth0+depth of columns column0..<column0+width of op(B) as panels
+    /// of `microColumns`: row p of panel j at packed[(j · depth + p) · microColumns]. With
+    /// `inPlace` only a ragged last panel is packed.
+    private static func packBlockOfB(_ b: UnsafePointer<Float>, ldb: Int, transposed: Bool, inPlace: Bool,
+                                     depth0: Int, depth: Int, column0: Int, width: Int,
+                                     into packed: UnsafeMutablePointer<Float>) {
+        let panels = (width + microColumns - 1) / microColumns
+        let fullPanels = width / microColumns
+        if inPlace {
+            if fullPanels < panels {
+                packPanel(b + depth0 * ldb, ldb: ldb, transposed: false, k: depth, column: column0 + fullPanels * microColumns,
+                          width: width - fullPanels * microColumns, into: packed + fullPanels * depth * microColumns)
+            }
+            return
+        }
+        if transposed {
+            for panel in 0..<panels {
+                packPanel(b + depth0, ldb: ldb, transposed: true, k: depth, column: column0 + panel * microColumns,
+                          width: min(microColumns, width - panel * microColumns), into: packed + panel * depth * microColumns)
+            }
+        } else {
+            // Walk B row by row: reading a panel's strip of every row instead would touch
+            // a new page per row and thrash the TLB on large matrices.
+            packRowsOfB(b + depth0 * ldb + column0, ldb: ldb, rows: 0..<depth, k: depth, width: width, into: packed)
         }
     }
 }
@@ -218,11 +259,12 @@ private func microKernel(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<F
     var c90 = PanelVector(), c91 = PanelVector()
     var c100 = PanelVector(), c101 = PanelVector()
     var c110 = PanelVector(), c111 = PanelVector()
-    var p = 0
-    while p < depth {
-        let row = UnsafeRawPointer(b + p * bStride)
+    // Walk both operands by pointer bumps: an index times a stride costs a multiply and an
+    // overflow check per step, which compete with the FMAs for execution ports.
+    var row = UnsafeRawPointer(b), ap = a
+    let end = a + depth * microRows
+    while ap < end {
         let b0 = row.loadUnaligned(as: PanelVector.self), b1 = row.loadUnaligned(fromByteOffset: 64, as: PanelVector.self)
-        let ap = a + p * microRows
         let x0 = PanelVector(repeating: ap[0])
         c00 = multiplyAdd(c00, x0, b0); c01 = multiplyAdd(c01, x0, b1)
         let x1 = PanelVector(repeating: ap[1])
@@ -247,7 +289,8 @@ private func microKernel(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<F
         c100 = multiplyAdd(c100, x10, b0); c101 = multiplyAdd(c101, x10, b1)
         let x11 = PanelVector(repeating: ap[11])
         c110 = multiplyAdd(c110, x11, b0); c111 = multiplyAdd(c111, x11, b1)
-        p += 1
+        row += bStride &* MemoryLayout<Float>.stride
+        ap += microRows
     }
     store(c00, c01, c, columns: columns, add: addToC)
     if rows > 1 { store(c10, c11, c + 1 * ldc, columns: columns, add: addToC) }

@@ -28,6 +28,18 @@ final class GemmTests: XCTestCase {
         }
     }
 
+    /// Shapes that cross the blocking: more rows than one packed slab of A, several column
+    /// blocks of B and several depth blocks, split over threads by rows and by columns.
+    func testShapesThatCrossBlockBoundaries() {
+        for threads in [1, 2, 3] {
+            Kernels.threadCount = threads
+            for (m, n, k) in [(3080, 40, 5), (40, 1100, 390)] {
+                check(m: m, n: n, k: k, transposeA: false, transposeB: false, accumulate: true)
+                check(m: m, n: n, k: k, transposeA: true, transposeB: true, accumulate: false)
+            }
+        }
+    }
+
     func testDotProductGemmMatchesReference() {
         for threads in [1, 2, 3] {
             Kernels.threadCount = threads
@@ -48,18 +60,20 @@ final class GemmTests: XCTestCase {
     }
 
     func testResultsAreBitwiseIdenticalAcrossThreadCounts() {
-        let (m, n, k) = (97, 300, 517)
-        let a = values(m * k, seed: 4), b = values(k * n, seed: 5)
-        var results: [[Float]] = []
-        for threads in [1, 2, 3] {
-            Kernels.threadCount = threads
-            var c = [Float](repeating: 0, count: m * n)
-            Kernels.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k,
-                         c: &c, ldc: n, accumulate: false)
-            results.append(c)
+        // Threads split the first shape's columns and the second's rows.
+        for (m, n, k) in [(97, 300, 517), (300, 97, 517)] {
+            let a = values(m * k, seed: 4), b = values(k * n, seed: 5)
+            var results: [[Float]] = []
+            for threads in [1, 2, 3] {
+                Kernels.threadCount = threads
+                var c = [Float](repeating: 0, count: m * n)
+                Kernels.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k,
+                             c: &c, ldc: n, accumulate: false)
+                results.append(c)
+            }
+            XCTAssertEqual(results[0], results[1], "\(m)×\(n)×\(k)")
+            XCTAssertEqual(results[0], results[2], "\(m)×\(n)×\(k)")
         }
-        XCTAssertEqual(results[0], results[1])
-        XCTAssertEqual(results[0], results[2])
     }
 
     private func check(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool) {
