@@ -5,6 +5,8 @@
 // out along the image) it would have to transpose both. Here each 4×4 tile of C is sixteen
 // SIMD dot products over k instead, reading rows as they lie.
 
+import CSynapse
+
 private let tileRows = 4
 private let depthBlock = 2048
 
@@ -51,9 +53,7 @@ private func dotProductTile(depth: Int, a: UnsafePointer<Float>, lda: Int, rows:
     var s30 = PanelVector(), s31 = PanelVector(), s32 = PanelVector(), s33 = PanelVector()
     @inline(__always) func load(_ p: UnsafePointer<Float>, _ offset: Int, _ count: Int) -> PanelVector {
         if count == 16 { return UnsafeRawPointer(p + offset).loadUnaligned(as: PanelVector.self) }
-        var v = PanelVector()
-        for lane in 0..<count { v[lane] = p[offset + lane] }
-        return v
+        return synapse_load_prefix16(p + offset, Int32(count))
     }
     var p = 0
     while p < depth {

@@ -14,11 +14,11 @@ import CSynapse
 
 typealias PanelVector = SIMD16<Float>
 
-private let microRows = 12
+let microRows = 12
 private let microColumns = 32
 /// The deepest k block; k is split into equal blocks no deeper than this, so a k of 288 runs
 /// as one block rather than 256 + 32.
-private let kBlock = 384
+let kBlock = 384
 /// Columns of B per block: a packed block (kBlock × nBlock) stays in the L2 cache while
 /// every row block of A streams past it.
 private let nBlock = 512
@@ -46,10 +46,10 @@ extension Kernels {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
-        if n < microColumns / 2 && m > 2 * n {
-            // A narrow C wastes most of each 32-wide panel; Cᵀ = op(B)ᵀ · op(A)ᵀ fills them.
-            gemmTransposedOutput(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                                 a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+        if n <= PanelVector.scalarCount {
+            // A narrow C (a classifier's 10 outputs) would waste most of each 32-wide panel.
+            gemmNarrow(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                       a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
             return
         }
         // Below about a million flops, waking a second thread costs more than it saves.
@@ -155,23 +155,8 @@ extension Kernels {
     }
 }
 
-extension Kernels {
-    /// C (+)= op(A) · op(B) computed as Cᵀ = op(B)ᵀ · op(A)ᵀ into scratch, then transposed into C.
-    private static func gemmTransposedOutput(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
-                                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                                             c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-        let product = scratch(.transposedOutput, count: n * m)
-        gemm(transposeA: !transposeB, transposeB: !transposeA, m: n, n: m, k: k,
-             a: b, lda: ldb, b: a, ldb: lda, c: product, ldc: m, accumulate: false)
-        for i in 0..<m {
-            let row = c + i * ldc
-            for j in 0..<n { row[j] = accumulate ? row[j] + product[j * m + i] : product[j * m + i] }
-        }
-    }
-}
-
 extension Int {
-    fileprivate func roundedUp(to multiple: Int) -> Int { (self + multiple - 1) / multiple * multiple }
+    func roundedUp(to multiple: Int) -> Int { (self + multiple - 1) / multiple * multiple }
 }
 
 /// Packs rows `rows` of B (not transposed) for all panels of a `width`-column block: row p of
@@ -221,7 +206,7 @@ private func packPanel(_ b: UnsafePointer<Float>, ldb: Int, transposed: Bool, k:
 
 /// Packs rows × depth of A (element (r, p) at a[r · rowStride + p · columnStride]) as `depth`
 /// groups of `microRows` consecutive floats, zero-filling rows past `rows`.
-private func packRows(_ a: UnsafePointer<Float>, rowStride: Int, columnStride: Int, rows: Int, depth: Int,
+func packRows(_ a: UnsafePointer<Float>, rowStride: Int, columnStride: Int, rows: Int, depth: Int,
                       into packed: UnsafeMutablePointer<Float>) {
     if rows < microRows { packed.update(repeating: 0, count: depth * microRows) }
     if rowStride == 1 && rows == microRows {

@@ -21,6 +21,36 @@ static inline int synapse_target_is_x86(void) {
 #endif
 }
 
+typedef float synapse_float16 __attribute__((ext_vector_type(16)));
+
+// The first `count` (0...16) floats at `source`, zeros after, without touching memory past
+// them: a masked load where the target has AVX-512 (Swift's SIMD types have no masked
+// memory operations), an element loop otherwise.
+static inline synapse_float16 synapse_load_prefix16(const float *source, int count) {
+#if defined(__AVX512F__)
+    typedef float v16 __attribute__((__vector_size__(64)));
+    return (synapse_float16)__builtin_ia32_loadups512_mask(source, (v16){0}, (unsigned short)((1u << count) - 1));
+#else
+    synapse_float16 value = 0;
+    for (int j = 0; j < count; j++) value[j] = source[j];
+    return value;
+#endif
+}
+
+// Writes the first `count` (0...16) lanes of `value` to `target`, added to what is there
+// when `add` is set, leaving the memory after them alone.
+static inline void synapse_store_prefix16(float *target, synapse_float16 value, int count, int add) {
+#if defined(__AVX512F__)
+    typedef float v16 __attribute__((__vector_size__(64)));
+    unsigned short mask = (unsigned short)((1u << count) - 1);
+    v16 sum = (v16)value;
+    if (add) sum += __builtin_ia32_loadups512_mask(target, (v16){0}, mask);
+    __builtin_ia32_storeups512_mask(target, sum, mask);
+#else
+    for (int j = 0; j < count; j++) target[j] = add ? target[j] + value[j] : value[j];
+#endif
+}
+
 // Sequentially consistent atomics (the park handshake is Dekker-style, so acquire/release is not enough) on plain longs, for the spin/park handshake of the pool.
 static inline long synapse_atomic_load(const long *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
 static inline void synapse_atomic_store(long *p, long v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
