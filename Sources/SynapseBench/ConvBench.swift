@@ -15,7 +15,7 @@ func convolutionBenchmark(options: Options) {
         ("conv32x64_14", "32→64, 14×14", ConvolutionGeometry(batch: 64, inChannels: 32, outChannels: 64, height: 14, width: 14,
                                                             kernelHeight: 3, kernelWidth: 3, paddingY: 1, paddingX: 1), true),
     ]
-    for (key, name, g, inputGradient) in layers {
+    for (key, name, g, inputGradient) in layers where options.includes(name) {
         let inputCount = g.batch * g.inChannels * g.height * g.width
         let weightCount = g.outChannels * g.inChannels * 9
         let outputCount = g.batch * g.outChannels * g.outputHeight * g.outputWidth

@@ -229,9 +229,33 @@ func packRows(_ a: UnsafePointer<Float>, rowStride: Int, columnStride: Int, rows
 }
 
 /// C[0..<rows, 0..<columns] (+)= packed A (depth × 12) · a B panel (depth rows of 32, `bStride` apart).
-@inline(__always)
+/// A ragged block runs a variant that computes only the rows (4, 8 or 12) and columns (16 or
+/// 32) it needs: a 64-row or 196-column product would otherwise spend a tenth of its
+/// multiply-adds on padding.
 private func microKernel(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, bStride: Int,
                          c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, addToC: Bool) {
+    let wide = columns > PanelVector.scalarCount
+    switch (rows > 8 ? 12 : rows > 4 ? 8 : 4, wide) {
+    case (12, true):
+        tile(depth: depth, a: a, b: b, bStride: bStride, c: c, ldc: ldc, rows: rows, columns: columns, addToC: addToC, rowLimit: 12, wide: true)
+    case (12, false):
+        tile(depth: depth, a: a, b: b, bStride: bStride, c: c, ldc: ldc, rows: rows, columns: columns, addToC: addToC, rowLimit: 12, wide: false)
+    case (8, true):
+        tile(depth: depth, a: a, b: b, bStride: bStride, c: c, ldc: ldc, rows: rows, columns: columns, addToC: addToC, rowLimit: 8, wide: true)
+    case (8, false):
+        tile(depth: depth, a: a, b: b, bStride: bStride, c: c, ldc: ldc, rows: rows, columns: columns, addToC: addToC, rowLimit: 8, wide: false)
+    case (_, true):
+        tile(depth: depth, a: a, b: b, bStride: bStride, c: c, ldc: ldc, rows: rows, columns: columns, addToC: addToC, rowLimit: 4, wide: true)
+    case (_, false):
+        tile(depth: depth, a: a, b: b, bStride: bStride, c: c, ldc: ldc, rows: rows, columns: columns, addToC: addToC, rowLimit: 4, wide: false)
+    }
+}
+
+/// The micro-kernel body for at most `rowLimit` rows and 16 or (`wide`) 32 columns; inlined
+/// with constant limits, so each variant keeps only its own multiply-adds.
+@inline(__always)
+private func tile(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, bStride: Int,
+                  c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, addToC: Bool, rowLimit: Int, wide: Bool) {
     var c00 = PanelVector(), c01 = PanelVector()
     var c10 = PanelVector(), c11 = PanelVector()
     var c20 = PanelVector(), c21 = PanelVector()
@@ -249,31 +273,36 @@ private func microKernel(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<F
     var row = UnsafeRawPointer(b), ap = a
     let end = a + depth * microRows
     while ap < end {
-        let b0 = row.loadUnaligned(as: PanelVector.self), b1 = row.loadUnaligned(fromByteOffset: 64, as: PanelVector.self)
-        let x0 = PanelVector(repeating: ap[0])
-        c00 = multiplyAdd(c00, x0, b0); c01 = multiplyAdd(c01, x0, b1)
-        let x1 = PanelVector(repeating: ap[1])
-        c10 = multiplyAdd(c10, x1, b0); c11 = multiplyAdd(c11, x1, b1)
-        let x2 = PanelVector(repeating: ap[2])
-        c20 = multiplyAdd(c20, x2, b0); c21 = multiplyAdd(c21, x2, b1)
-        let x3 = PanelVector(repeating: ap[3])
-        c30 = multiplyAdd(c30, x3, b0); c31 = multiplyAdd(c31, x3, b1)
-        let x4 = PanelVector(repeating: ap[4])
-        c40 = multiplyAdd(c40, x4, b0); c41 = multiplyAdd(c41, x4, b1)
-        let x5 = PanelVector(repeating: ap[5])
-        c50 = multiplyAdd(c50, x5, b0); c51 = multiplyAdd(c51, x5, b1)
-        let x6 = PanelVector(repeating: ap[6])
-        c60 = multiplyAdd(c60, x6, b0); c61 = multiplyAdd(c61, x6, b1)
-        let x7 = PanelVector(repeating: ap[7])
-        c70 = multiplyAdd(c70, x7, b0); c71 = multiplyAdd(c71, x7, b1)
-        let x8 = PanelVector(repeating: ap[8])
-        c80 = multiplyAdd(c80, x8, b0); c81 = multiplyAdd(c81, x8, b1)
-        let x9 = PanelVector(repeating: ap[9])
-        c90 = multiplyAdd(c90, x9, b0); c91 = multiplyAdd(c91, x9, b1)
-        let x10 = PanelVector(repeating: ap[10])
-        c100 = multiplyAdd(c100, x10, b0); c101 = multiplyAdd(c101, x10, b1)
-        let x11 = PanelVector(repeating: ap[11])
-        c110 = multiplyAdd(c110, x11, b0); c111 = multiplyAdd(c111, x11, b1)
+        let b0 = row.loadUnaligned(as: PanelVector.self)
+        let b1 = wide ? row.loadUnaligned(fromByteOffset: 64, as: PanelVector.self) : PanelVector()
+            let x0 = PanelVector(repeating: ap[0])
+            c00 = multiplyAdd(c00, x0, b0); if wide { c01 = multiplyAdd(c01, x0, b1) }
+            let x1 = PanelVector(repeating: ap[1])
+            c10 = multiplyAdd(c10, x1, b0); if wide { c11 = multiplyAdd(c11, x1, b1) }
+            let x2 = PanelVector(repeating: ap[2])
+            c20 = multiplyAdd(c20, x2, b0); if wide { c21 = multiplyAdd(c21, x2, b1) }
+            let x3 = PanelVector(repeating: ap[3])
+            c30 = multiplyAdd(c30, x3, b0); if wide { c31 = multiplyAdd(c31, x3, b1) }
+        if rowLimit > 4 {
+            let x4 = PanelVector(repeating: ap[4])
+            c40 = multiplyAdd(c40, x4, b0); if wide { c41 = multiplyAdd(c41, x4, b1) }
+            let x5 = PanelVector(repeating: ap[5])
+            c50 = multiplyAdd(c50, x5, b0); if wide { c51 = multiplyAdd(c51, x5, b1) }
+            let x6 = PanelVector(repeating: ap[6])
+            c60 = multiplyAdd(c60, x6, b0); if wide { c61 = multiplyAdd(c61, x6, b1) }
+            let x7 = PanelVector(repeating: ap[7])
+            c70 = multiplyAdd(c70, x7, b0); if wide { c71 = multiplyAdd(c71, x7, b1) }
+        }
+        if rowLimit > 8 {
+            let x8 = PanelVector(repeating: ap[8])
+            c80 = multiplyAdd(c80, x8, b0); if wide { c81 = multiplyAdd(c81, x8, b1) }
+            let x9 = PanelVector(repeating: ap[9])
+            c90 = multiplyAdd(c90, x9, b0); if wide { c91 = multiplyAdd(c91, x9, b1) }
+            let x10 = PanelVector(repeating: ap[10])
+            c100 = multiplyAdd(c100, x10, b0); if wide { c101 = multiplyAdd(c101, x10, b1) }
+            let x11 = PanelVector(repeating: ap[11])
+            c110 = multiplyAdd(c110, x11, b0); if wide { c111 = multiplyAdd(c111, x11, b1) }
+        }
         row += bStride &* MemoryLayout<Float>.stride
         ap += microRows
     }
@@ -301,7 +330,7 @@ private func store(_ low: PanelVector, _ high: PanelVector, _ row: UnsafeMutable
         raw.storeBytes(of: first, as: PanelVector.self)
         raw.storeBytes(of: second, toByteOffset: 64, as: PanelVector.self)
     } else {
-        for j in 0..<min(columns, 16) { row[j] = add ? row[j] + low[j] : low[j] }
-        for j in 16..<max(columns, 16) { row[j] = add ? row[j] + high[j - 16] : high[j - 16] }
+        synapse_store_prefix16(row, low, Int32(min(columns, 16)), add ? 1 : 0)
+        if columns > 16 { synapse_store_prefix16(row + 16, high, Int32(columns - 16), add ? 1 : 0) }
     }
 }
