@@ -51,23 +51,28 @@ private func dotProductTile(depth: Int, a: UnsafePointer<Float>, lda: Int, rows:
     var s10 = PanelVector(), s11 = PanelVector(), s12 = PanelVector(), s13 = PanelVector()
     var s20 = PanelVector(), s21 = PanelVector(), s22 = PanelVector(), s23 = PanelVector()
     var s30 = PanelVector(), s31 = PanelVector(), s32 = PanelVector(), s33 = PanelVector()
-    @inline(__always) func load(_ p: UnsafePointer<Float>, _ offset: Int, _ count: Int) -> PanelVector {
-        if count == 16 { return UnsafeRawPointer(p + offset).loadUnaligned(as: PanelVector.self) }
-        return synapse_load_prefix16(p + offset, Int32(count))
-    }
-    var p = 0
-    while p < depth {
-        let count = min(16, depth - p)
-        let x0 = load(a0, p, count), x1 = load(a1, p, count), x2 = load(a2, p, count), x3 = load(a3, p, count)
-        var y = load(b0, p, count)
+    @inline(__always) func step(_ load: (UnsafePointer<Float>) -> PanelVector) {
+        let x0 = load(a0), x1 = load(a1), x2 = load(a2), x3 = load(a3)
+        var y = load(b0)
         s00 = multiplyAdd(s00, x0, y); s10 = multiplyAdd(s10, x1, y); s20 = multiplyAdd(s20, x2, y); s30 = multiplyAdd(s30, x3, y)
-        y = load(b1, p, count)
+        y = load(b1)
         s01 = multiplyAdd(s01, x0, y); s11 = multiplyAdd(s11, x1, y); s21 = multiplyAdd(s21, x2, y); s31 = multiplyAdd(s31, x3, y)
-        y = load(b2, p, count)
+        y = load(b2)
         s02 = multiplyAdd(s02, x0, y); s12 = multiplyAdd(s12, x1, y); s22 = multiplyAdd(s22, x2, y); s32 = multiplyAdd(s32, x3, y)
-        y = load(b3, p, count)
+        y = load(b3)
         s03 = multiplyAdd(s03, x0, y); s13 = multiplyAdd(s13, x1, y); s23 = multiplyAdd(s23, x2, y); s33 = multiplyAdd(s33, x3, y)
-        p += count
+    }
+    // Full vectors first, then one masked step for the tail: a length test inside every load
+    // kept the loop from compiling to bare loads and FMAs.
+    let full = depth / 16 * 16
+    var p = 0
+    while p < full {
+        step { UnsafeRawPointer($0 + p).loadUnaligned(as: PanelVector.self) }
+        p &+= 16
+    }
+    if full < depth {
+        let count = Int32(depth - full)
+        step { synapse_load_prefix16($0 + full, count) }
     }
     @inline(__always) func write(_ row: Int, _ v0: PanelVector, _ v1: PanelVector, _ v2: PanelVector, _ v3: PanelVector) {
         let target = c + row * ldc
