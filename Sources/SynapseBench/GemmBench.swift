@@ -20,6 +20,8 @@ func gemmBenchmark(options: Options) {
         ("784×64×128 AᵀB", true, false, 784, 64, 128, defaultThreads),
         ("64×128×784 ABᵀ", false, true, 64, 128, 784, defaultThreads),
         ("128×64×10 AᵀB", true, false, 128, 64, 10, defaultThreads),
+        // One image of the 32→64 convolution at 14×14 (Wᵀ · patches), as each thread runs it.
+        ("conv 64×288×196 AᵀB", true, false, 64, 288, 196, 1),
     ]
     for (name, transposeA, transposeB, m, k, n, threads) in rows where options.includes(name) {
         let a = randomBuffer(m * k, seed: 1), b = randomBuffer(k * n, seed: 2)

@@ -35,6 +35,16 @@ final class ConvolutionTests: XCTestCase {
                             paddingY: 1, paddingX: 1, groups: 2),
         ConvolutionGeometry(batch: 3, inChannels: 5, outChannels: 33, height: 6, width: 6, kernelHeight: 3, kernelWidth: 3,
                             strideY: 2, strideX: 2, paddingY: 1, paddingX: 1),
+        // Direct convolutions (stride 1, one group, several channels): a ragged second block of
+        // 32 output channels; output rows wider than one 14-pixel tile with a rectangular kernel;
+        // no padding (the input gradient then pads by 2); uneven padding on a 5×3 kernel.
+        ConvolutionGeometry(batch: 3, inChannels: 5, outChannels: 33, height: 6, width: 6, kernelHeight: 3, kernelWidth: 3,
+                            paddingY: 1, paddingX: 1),
+        ConvolutionGeometry(batch: 2, inChannels: 4, outChannels: 6, height: 5, width: 17, kernelHeight: 3, kernelWidth: 5,
+                            paddingY: 1, paddingX: 2),
+        ConvolutionGeometry(batch: 2, inChannels: 6, outChannels: 4, height: 7, width: 9, kernelHeight: 3, kernelWidth: 3),
+        ConvolutionGeometry(batch: 1, inChannels: 4, outChannels: 5, height: 8, width: 6, kernelHeight: 5, kernelWidth: 3,
+                            paddingY: 2, paddingX: 0),
     ]
 
     /// Calls body(n, o, oy, ox, c, i, j, inputIndex, weightIndex) for every in-image tap of the convolution.
@@ -101,6 +111,26 @@ final class ConvolutionTests: XCTestCase {
                 assertClose(db, expectedDb, "backward bias \(g)")
             }
         }
+    }
+
+    func testDirectConvolutionIsBitwiseIdenticalAcrossThreadCounts() {
+        let g = ConvolutionGeometry(batch: 5, inChannels: 6, outChannels: 40, height: 9, width: 16,
+                                    kernelHeight: 3, kernelWidth: 3, paddingY: 1, paddingX: 1)
+        XCTAssertTrue(g.allowsDirect)
+        let x = values(5 * 6 * 144, seed: 8), w = values(40 * 54, seed: 9), dy = values(5 * 40 * 144, seed: 10)
+        var outputs: [[Float]] = [], inputGradients: [[Float]] = []
+        for threads in [1, 2, 3] {
+            Kernels.threadCount = threads
+            var y = [Float](repeating: 0, count: dy.count), dx = [Float](repeating: 0, count: x.count)
+            Kernels.convolutionForward(g, input: x, weight: w, bias: nil, output: &y)
+            Kernels.convolutionBackwardData(g, gradOutput: dy, weight: w, gradInput: &dx)
+            outputs.append(y)
+            inputGradients.append(dx)
+        }
+        XCTAssertEqual(outputs[0], outputs[1])
+        XCTAssertEqual(outputs[0], outputs[2])
+        XCTAssertEqual(inputGradients[0], inputGradients[1])
+        XCTAssertEqual(inputGradients[0], inputGradients[2])
     }
 
     func testWeightGradientIsBitwiseIdenticalAcrossThreadCounts() {

@@ -1,0 +1,201 @@
+// Direct convolution for stride 1, no dilation, one group: no patch matrix at all.
+//
+// im2col copies every input value kernelHeight × kernelWidth times and then runs a GEMM over
+// the copies; here the micro-kernel broadcasts input pixels straight from a zero-padded copy
+// of the image and multiplies them by packed weight vectors. A tile is 14 neighbouring output
+// pixels of one row × 32 output channels: 28 SIMD16 accumulators, and with two weight
+// vectors and a broadcast that fills AVX-512's 32 vector registers without spilling. Tiles
+// write channels-last; one transpose per image gives the NCHW planes. Each output sums its
+// (channel, kernel row, kernel column) terms in that order, as the im2col GEMM does, and
+// images are split over threads, so results do not depend on the thread count.
+
+/// Output pixels per tile.
+private let tilePixels = 14
+/// Output channels per tile: two SIMD16 vectors.
+private let tileChannels = 32
+
+extension ConvolutionGeometry {
+    /// Whether the forward pass and the input gradient run as direct convolutions: stride 1,
+    /// no dilation, one group, padding less than the kernel (so the input gradient is a
+    /// convolution too) and several input channels. A single input channel (an image's first
+    /// layer) has too few terms per output to pay for packing 32-channel tiles; a pointwise
+    /// convolution is a plain GEMM.
+    var allowsDirect: Bool {
+        strideY == 1 && strideX == 1 && dilationY == 1 && dilationX == 1 && groups == 1 && !isPointwise
+            && paddingY < kernelHeight && paddingX < kernelWidth && inChannels >= 4 && outChannels >= 4
+    }
+
+    /// The forward pass of one image as a direct convolution.
+    var directForward: DirectConvolution {
+        DirectConvolution(channels: inChannels, height: height, width: width, outChannels: outChannels,
+                          kernelHeight: kernelHeight, kernelWidth: kernelWidth, paddingY: paddingY, paddingX: paddingX)
+    }
+
+    /// The input gradient of one image: the output gradient convolved with the kernel rotated
+    /// by 180°, input and output channels swapped, padded by kernel − 1 − padding.
+    var directBackwardData: DirectConvolution {
+        DirectConvolution(channels: outChannels, height: outputHeight, width: outputWidth, outChannels: inChannels,
+                          kernelHeight: kernelHeight, kernelWidth: kernelWidth,
+                          paddingY: kernelHeight - 1 - paddingY, paddingX: kernelWidth - 1 - paddingX)
+    }
+}
+
+extension Kernels {
+    /// Runs `convolution` on every image of a batch, `inputPlanes` and `outputPlanes` floats
+    /// apart, one image per task when there are enough images to keep every thread busy.
+    static func runDirect(_ convolution: DirectConvolution, batch: Int, input: UnsafePointer<Float>, inputStride: Int,
+                          packedWeights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, outputStride: Int) {
+        let tasks = batch >= threadCount ? batch : 1
+        parallelFor(tasks) { task in
+            let buffer = scratch(.convolution, count: convolution.scratchCount)
+            for n in tasks == 1 ? 0..<batch : task..<(task + 1) {
+                convolution.run(input: input + n * inputStride, packedWeights: packedWeights,
+                                output: output + n * outputStride, scratch: buffer)
+            }
+        }
+    }
+}
+
+/// A stride-1, undilated, ungrouped convolution of one image with `channels` input planes of
+/// height × width, zero padding (paddingY, paddingX) and a kernelHeight × kernelWidth kernel.
+struct DirectConvolution {
+    let channels: Int, height: Int, width: Int, outChannels: Int
+    let kernelHeight: Int, kernelWidth: Int, paddingY: Int, paddingX: Int
+
+    var outputHeight: Int { height + 2 * paddingY - kernelHeight + 1 }
+    var outputWidth: Int { width + 2 * paddingX - kernelWidth + 1 }
+    var paddedWidth: Int { width + 2 * paddingX }
+    var paddedPlane: Int { (height + 2 * paddingY) * paddedWidth }
+    /// Terms per output: one per (input channel, kernel row, kernel column).
+    var steps: Int { channels * kernelHeight * kernelWidth }
+    var channelBlocks: Int { (outChannels + tileChannels - 1) / tileChannels }
+    /// Floats of packed weights: `steps` vectors of 32 output channels per block.
+    var packedWeightCount: Int { channelBlocks * steps * tileChannels }
+    /// A ragged last tile reads up to a tile's width past the last padded row.
+    private var slack: Int { tilePixels + kernelWidth }
+    /// Floats of per-thread scratch: the padded image and the channels-last results.
+    var scratchCount: Int { channels * paddedPlane + slack + outputHeight * outputWidth * channelBlocks * tileChannels }
+
+    /// Packs weights for `run`: the term (o, c, ky, kx) is weights[o · outStride + c · inStride
+    /// + ky' · kernelWidth + kx'], where (ky', kx') is (ky, kx), or the kernel rotated by 180°
+    /// when `flipped`. Output channels past `outChannels` get zeros.
+    func packWeights(_ weights: UnsafePointer<Float>, outStride: Int, inStride: Int, flipped: Bool,
+                     into packed: UnsafeMutablePointer<Float>) {
+        packed.update(repeating: 0, count: packedWeightCount)
+        for o in 0..<outChannels {
+            let block = o / tileChannels, lane = o % tileChannels
+            for c in 0..<channels {
+                for ky in 0..<kernelHeight {
+                    for kx in 0..<kernelWidth {
+                        let sourceY = flipped ? kernelHeight - 1 - ky : ky, sourceX = flipped ? kernelWidth - 1 - kx : kx
+                        let step = (c * kernelHeight + ky) * kernelWidth + kx
+                        packed[(block * steps + step) * tileChannels + lane] =
+                            weights[o * outStride + c * inStride + sourceY * kernelWidth + sourceX]
+                    }
+                }
+            }
+        }
+    }
+
+    /// output (outChannels planes of outputHeight × outputWidth) = the convolution of `input`
+    /// (channels planes of height × width) with weights packed by `packWeights`.
+    func run(input: UnsafePointer<Float>, packedWeights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+             scratch: UnsafeMutablePointer<Float>) {
+        let padded = scratch, paddedWidth = paddedWidth, paddedPlane = paddedPlane
+        padded.update(repeating: 0, count: channels * paddedPlane + slack)
+        for c in 0..<channels {
+            for y in 0..<height {
+                (padded + c * paddedPlane + (y + paddingY) * paddedWidth + paddingX)
+                    .update(from: input + (c * height + y) * width, count: width)
+            }
+        }
+        let results = padded + channels * paddedPlane + slack
+        // Where each term's pixel lies relative to the output pixel, in the padded image.
+        let offsets = UnsafeMutablePointer<Int>.allocate(capacity: steps)
+        defer { offsets.deallocate() }
+        for c in 0..<channels {
+            for ky in 0..<kernelHeight {
+                for kx in 0..<kernelWidth {
+                    offsets[(c * kernelHeight + ky) * kernelWidth + kx] = c * paddedPlane + ky * paddedWidth + kx
+                }
+            }
+        }
+        let resultStride = channelBlocks * tileChannels
+        for block in 0..<channelBlocks {
+            let weights = packedWeights + block * steps * tileChannels
+            for y in 0..<outputHeight {
+                var x = 0
+                while x < outputWidth {
+                    convolutionTile(input: padded + y * paddedWidth + x, weights: weights, offsets: offsets, steps: steps,
+                                    output: results + (y * outputWidth + x) * resultStride + block * tileChannels,
+                                    outputStride: resultStride, pixels: min(tilePixels, outputWidth - x))
+                    x += tilePixels
+                }
+            }
+        }
+        Kernels.transpose(results, sourceStride: resultStride, rows: outputHeight * outputWidth, columns: outChannels,
+                          into: output, destinationStride: outputHeight * outputWidth)
+    }
+}
+
+/// 14 output pixels × 32 output channels: output[i · outputStride + o] = Σ over the steps of
+/// input[offsets[step] + i] · weights[step · 32 + o], for i < pixels.
+private func convolutionTile(input: UnsafePointer<Float>, weights: UnsafePointer<Float>, offsets: UnsafePointer<Int>, steps: Int,
+                             output: UnsafeMutablePointer<Float>, outputStride: Int, pixels: Int) {
+    var a00 = PanelVector(), a01 = PanelVector()
+    var a10 = PanelVector(), a11 = PanelVector()
+    var a20 = PanelVector(), a21 = PanelVector()
+    var a30 = PanelVector(), a31 = PanelVector()
+    var a40 = PanelVector(), a41 = PanelVector()
+    var a50 = PanelVector(), a51 = PanelVector()
+    var a60 = PanelVector(), a61 = PanelVector()
+    var a70 = PanelVector(), a71 = PanelVector()
+    var a80 = PanelVector(), a81 = PanelVector()
+    var a90 = PanelVector(), a91 = PanelVector()
+    var a100 = PanelVector(), a101 = PanelVector()
+    var a110 = PanelVector(), a111 = PanelVector()
+    var a120 = PanelVector(), a121 = PanelVector()
+    var a130 = PanelVector(), a131 = PanelVector()
+    // One flat loop over the terms, each at a precomputed offset: nested channel and kernel
+    // loops made the compiler spill accumulators at every inner-loop boundary.
+    var w = UnsafeRawPointer(weights)
+    for step in 0..<steps {
+        let p = input + offsets[step]
+        let w0 = w.loadUnaligned(as: PanelVector.self), w1 = w.loadUnaligned(fromByteOffset: 64, as: PanelVector.self)
+        var x: PanelVector
+        x = PanelVector(repeating: p[0]); a00 = multiplyAdd(a00, x, w0); a01 = multiplyAdd(a01, x, w1)
+        x = PanelVector(repeating: p[1]); a10 = multiplyAdd(a10, x, w0); a11 = multiplyAdd(a11, x, w1)
+        x = PanelVector(repeating: p[2]); a20 = multiplyAdd(a20, x, w0); a21 = multiplyAdd(a21, x, w1)
+        x = PanelVector(repeating: p[3]); a30 = multiplyAdd(a30, x, w0); a31 = multiplyAdd(a31, x, w1)
+        x = PanelVector(repeating: p[4]); a40 = multiplyAdd(a40, x, w0); a41 = multiplyAdd(a41, x, w1)
+        x = PanelVector(repeating: p[5]); a50 = multiplyAdd(a50, x, w0); a51 = multiplyAdd(a51, x, w1)
+        x = PanelVector(repeating: p[6]); a60 = multiplyAdd(a60, x, w0); a61 = multiplyAdd(a61, x, w1)
+        x = PanelVector(repeating: p[7]); a70 = multiplyAdd(a70, x, w0); a71 = multiplyAdd(a71, x, w1)
+        x = PanelVector(repeating: p[8]); a80 = multiplyAdd(a80, x, w0); a81 = multiplyAdd(a81, x, w1)
+        x = PanelVector(repeating: p[9]); a90 = multiplyAdd(a90, x, w0); a91 = multiplyAdd(a91, x, w1)
+        x = PanelVector(repeating: p[10]); a100 = multiplyAdd(a100, x, w0); a101 = multiplyAdd(a101, x, w1)
+        x = PanelVector(repeating: p[11]); a110 = multiplyAdd(a110, x, w0); a111 = multiplyAdd(a111, x, w1)
+        x = PanelVector(repeating: p[12]); a120 = multiplyAdd(a120, x, w0); a121 = multiplyAdd(a121, x, w1)
+        x = PanelVector(repeating: p[13]); a130 = multiplyAdd(a130, x, w0); a131 = multiplyAdd(a131, x, w1)
+        w += 2 * MemoryLayout<PanelVector>.stride
+    }
+    @inline(__always) func put(_ low: PanelVector, _ high: PanelVector, _ pixel: Int) {
+        let target = UnsafeMutableRawPointer(output + pixel * outputStride)
+        target.storeBytes(of: low, as: PanelVector.self)
+        target.storeBytes(of: high, toByteOffset: 64, as: PanelVector.self)
+    }
+    if pixels > 0 { put(a00, a01, 0) }
+    if pixels > 1 { put(a10, a11, 1) }
+    if pixels > 2 { put(a20, a21, 2) }
+    if pixels > 3 { put(a30, a31, 3) }
+    if pixels > 4 { put(a40, a41, 4) }
+    if pixels > 5 { put(a50, a51, 5) }
+    if pixels > 6 { put(a60, a61, 6) }
+    if pixels > 7 { put(a70, a71, 7) }
+    if pixels > 8 { put(a80, a81, 8) }
+    if pixels > 9 { put(a90, a91, 9) }
+    if pixels > 10 { put(a100, a101, 10) }
+    if pixels > 11 { put(a110, a111, 11) }
+    if pixels > 12 { put(a120, a121, 12) }
+    if pixels > 13 { put(a130, a131, 13) }
+}
