@@ -29,6 +29,14 @@ func convolutionBenchmark(options: Options) {
             if inputGradient { Kernels.convolutionBackwardData(g, gradOutput: dy, weight: w, gradInput: dx) }
             Kernels.convolutionBackwardWeight(g, input: x, gradOutput: dy, gradWeight: dw, gradBias: db)
         }
+        if ProcessInfo.processInfo.environment["PASSES"] != nil {
+            let data = { if inputGradient { Kernels.convolutionBackwardData(g, gradOutput: dy, weight: w, gradInput: dx) } }
+            let weights = { Kernels.convolutionBackwardWeight(g, input: x, gradOutput: dy, gradWeight: dw, gradBias: db) }
+            for (pass, body) in [("data", data), ("weight", weights)] {
+                let (ours, _) = interleavedBestTimes(rounds: options.rounds, repeats: 5, body, nil)
+                print(name, pass, String(format: "%.3f", ours * 1e3))
+            }
+        }
         for (index, (pass, body)) in [("forward", forward), ("fwd+bwd", train)].enumerated() {
             let (ours, _) = interleavedBestTimes(rounds: options.rounds, repeats: 5, body, nil)
             var line = name.padding(toLength: 22, withPad: " ", startingAt: 0) + pass.padding(toLength: 9, withPad: " ", startingAt: 0)

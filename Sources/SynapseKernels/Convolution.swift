@@ -136,8 +136,29 @@ extension Kernels {
     public static func convolutionBackwardWeight(_ g: ConvolutionGeometry, input: UnsafePointer<Float>,
                                                  gradOutput: UnsafePointer<Float>, gradWeight: UnsafeMutablePointer<Float>,
                                                  gradBias: UnsafeMutablePointer<Float>?) {
+        if let gradBias { biasGradient(g, gradOutput, gradBias) }
         let weightCount = g.outChannels * g.patchSize
         let chunks = (g.batch + weightGradientChunk - 1) / weightGradientChunk
+        if g.allowsDirect {
+            let direct = g.directForward, partialCount = direct.packedWeightCount
+            let partials = UnsafeMutablePointer<Float>.allocate(capacity: chunks * partialCount)
+            defer { partials.deallocate() }
+            parallelFor(chunks) { chunk in
+                let buffer = scratch(.convolution, count: direct.gradientScratchCount)
+                let partial = partials + chunk * partialCount
+                partial.update(repeating: 0, count: partialCount)
+                for n in (chunk * weightGradientChunk)..<min(g.batch, (chunk + 1) * weightGradientChunk) {
+                    direct.accumulateWeightGradient(input: input + n * g.inChannels * g.inputPlane,
+                                                    gradOutput: gradOutput + n * g.outChannels * g.outputPlane,
+                                                    into: partial, scratch: buffer)
+                }
+            }
+            for chunk in 1..<max(chunks, 1) {
+                binaryRun(Add(), partials, 1, partials + chunk * partialCount, 1, partials, partialCount)
+            }
+            direct.unpackWeights(partials, into: gradWeight)
+            return
+        }
         let partials = UnsafeMutablePointer<Float>.allocate(capacity: chunks * weightCount)
         defer { partials.deallocate() }
         let span = weightGradientChunk * g.outputPlane
@@ -170,12 +191,15 @@ extension Kernels {
         for chunk in 1..<max(chunks, 1) {
             binaryRun(Add(), gradWeight, 1, partials + chunk * weightCount, 1, gradWeight, weightCount)
         }
-        if let gradBias {
-            let perChannel = UnsafeMutablePointer<Float>.allocate(capacity: g.batch * g.outChannels)
-            defer { perChannel.deallocate() }
-            reduce(.sum, gradOutput, perChannel, outer: g.batch * g.outChannels, size: g.outputPlane, inner: 1)
-            reduce(.sum, perChannel, gradBias, outer: 1, size: g.batch, inner: g.outChannels)
-        }
+    }
+
+    /// gradBias[o] = Σ over images and pixels of gradOutput[n, o].
+    private static func biasGradient(_ g: ConvolutionGeometry, _ gradOutput: UnsafePointer<Float>,
+                                     _ gradBias: UnsafeMutablePointer<Float>) {
+        let perChannel = UnsafeMutablePointer<Float>.allocate(capacity: g.batch * g.outChannels)
+        defer { perChannel.deallocate() }
+        reduce(.sum, gradOutput, perChannel, outer: g.batch * g.outChannels, size: g.outputPlane, inner: 1)
+        reduce(.sum, perChannel, gradBias, outer: 1, size: g.batch, inner: g.outChannels)
     }
 }
 

@@ -72,7 +72,7 @@ struct DirectConvolution {
     /// Floats of packed weights: `steps` vectors of 32 output channels per block.
     var packedWeightCount: Int { channelBlocks * steps * tileChannels }
     /// A ragged last tile reads up to a tile's width past the last padded row.
-    private var slack: Int { tilePixels + kernelWidth }
+    var slack: Int { tilePixels + kernelWidth }
     /// Floats of per-thread scratch: the padded image and the channels-last results.
     var scratchCount: Int { channels * paddedPlane + slack + outputHeight * outputWidth * channelBlocks * tileChannels }
 
@@ -97,11 +97,9 @@ struct DirectConvolution {
         }
     }
 
-    /// output (outChannels planes of outputHeight × outputWidth) = the convolution of `input`
-    /// (channels planes of height × width) with weights packed by `packWeights`.
-    func run(input: UnsafePointer<Float>, packedWeights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-             scratch: UnsafeMutablePointer<Float>) {
-        let padded = scratch, paddedWidth = paddedWidth, paddedPlane = paddedPlane
+    /// Copies the image into `padded` (channels planes of the padded size, then `slack` zeros)
+    /// with a zero border.
+    func pad(_ input: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
         padded.update(repeating: 0, count: channels * paddedPlane + slack)
         for c in 0..<channels {
             for y in 0..<height {
@@ -109,6 +107,14 @@ struct DirectConvolution {
                     .update(from: input + (c * height + y) * width, count: width)
             }
         }
+    }
+
+    /// output (outChannels planes of outputHeight × outputWidth) = the convolution of `input`
+    /// (channels planes of height × width) with weights packed by `packWeights`.
+    func run(input: UnsafePointer<Float>, packedWeights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+             scratch: UnsafeMutablePointer<Float>) {
+        let padded = scratch
+        pad(input, into: padded)
         let results = padded + channels * paddedPlane + slack
         // Where each term's pixel lies relative to the output pixel, in the padded image.
         let offsets = UnsafeMutablePointer<Int>.allocate(capacity: steps)
@@ -198,4 +204,112 @@ private func convolutionTile(input: UnsafePointer<Float>, weights: UnsafePointer
     if pixels > 11 { put(a110, a111, 11) }
     if pixels > 12 { put(a120, a121, 12) }
     if pixels > 13 { put(a130, a131, 13) }
+}
+
+extension DirectConvolution {
+    /// Floats of per-thread scratch for `accumulateWeightGradient`: the padded image, the output
+    /// gradient channels-last, and the output pixels' positions in the padded image.
+    var gradientScratchCount: Int {
+        channels * paddedPlane + slack + outputHeight * outputWidth * (channelBlocks * tileChannels + 1)
+    }
+
+    /// partial[(block · steps + step) · 32 + lane] += Σ over output pixels of gradOutput[o, pixel] ·
+    /// (padded input at the pixel shifted by the step's kernel offset), for output channel
+    /// o = block · 32 + lane: the weight gradient of one image, in `packWeights`' layout.
+    func accumulateWeightGradient(input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+                                  into partial: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        let padded = scratch
+        pad(input, into: padded)
+        let pixels = outputHeight * outputWidth, gradientStride = channelBlocks * tileChannels
+        let gradients = padded + channels * paddedPlane + slack
+        if outChannels < gradientStride { gradients.update(repeating: 0, count: pixels * gradientStride) }
+        Kernels.transpose(gradOutput, sourceStride: pixels, rows: outChannels, columns: pixels,
+                          into: gradients, destinationStride: gradientStride)
+        // Pixel positions are stored as floats' bit patterns in the scratch's last stretch.
+        let positions = UnsafeMutableRawPointer(gradients + pixels * gradientStride).bindMemory(to: Int32.self, capacity: pixels)
+        for y in 0..<outputHeight {
+            for x in 0..<outputWidth { positions[y * outputWidth + x] = Int32(y * paddedWidth + x) }
+        }
+        var offsets = (0, 0, 0, 0, 0, 0, 0, 0, 0)
+        for first in stride(from: 0, to: steps, by: gradientTaps) {
+            let taps = min(gradientTaps, steps - first)
+            withUnsafeMutableBytes(of: &offsets) { raw in
+                let table = raw.bindMemory(to: Int.self)
+                for t in 0..<gradientTaps {
+                    // A ragged last group repeats its first tap; those sums are dropped.
+                    let step = first + (t < taps ? t : 0)
+                    let c = step / (kernelHeight * kernelWidth), tap = step % (kernelHeight * kernelWidth)
+                    table[t] = c * paddedPlane + tap / kernelWidth * paddedWidth + tap % kernelWidth
+                }
+            }
+            for block in 0..<channelBlocks {
+                withUnsafeBytes(of: &offsets) { raw in
+                    gradientTile(input: padded, positions: positions, pixels: pixels,
+                                 offsets: raw.baseAddress!.assumingMemoryBound(to: Int.self),
+                                 gradients: gradients + block * tileChannels, gradientStride: gradientStride,
+                                 partial: partial + (block * steps + first) * tileChannels, taps: taps)
+                }
+            }
+        }
+    }
+
+    /// weights[o · steps + step] = packed[(block · steps + step) · 32 + lane] for o = block · 32 + lane:
+    /// `packWeights`' layout back to [out, in, kernel rows, kernel columns].
+    func unpackWeights(_ packed: UnsafePointer<Float>, into weights: UnsafeMutablePointer<Float>) {
+        for block in 0..<channelBlocks {
+            Kernels.transpose(packed + block * steps * tileChannels, sourceStride: tileChannels, rows: steps,
+                              columns: min(tileChannels, outChannels - block * tileChannels),
+                              into: weights + block * tileChannels * steps, destinationStride: steps)
+        }
+    }
+}
+
+/// Kernel taps per weight-gradient tile: nine taps × 32 output channels make 18 accumulators.
+private let gradientTaps = 9
+
+/// partial[t · 32 + o] += Σ over pixels of input[positions[pixel] + offsets[t]] · gradients[pixel · gradientStride + o]
+/// for t < taps and o < 32.
+private func gradientTile(input: UnsafePointer<Float>, positions: UnsafePointer<Int32>, pixels: Int, offsets: UnsafePointer<Int>,
+                          gradients: UnsafePointer<Float>, gradientStride: Int, partial: UnsafeMutablePointer<Float>, taps: Int) {
+    var a00 = PanelVector(), a01 = PanelVector()
+    var a10 = PanelVector(), a11 = PanelVector()
+    var a20 = PanelVector(), a21 = PanelVector()
+    var a30 = PanelVector(), a31 = PanelVector()
+    var a40 = PanelVector(), a41 = PanelVector()
+    var a50 = PanelVector(), a51 = PanelVector()
+    var a60 = PanelVector(), a61 = PanelVector()
+    var a70 = PanelVector(), a71 = PanelVector()
+    var a80 = PanelVector(), a81 = PanelVector()
+    let o0 = offsets[0], o1 = offsets[1], o2 = offsets[2], o3 = offsets[3], o4 = offsets[4], o5 = offsets[5], o6 = offsets[6], o7 = offsets[7], o8 = offsets[8]
+    var g = UnsafeRawPointer(gradients)
+    let gradientBytes = gradientStride * MemoryLayout<Float>.stride
+    for pixel in 0..<pixels {
+        let p = input + Int(positions[pixel])
+        let g0 = g.loadUnaligned(as: PanelVector.self), g1 = g.loadUnaligned(fromByteOffset: 64, as: PanelVector.self)
+        var x: PanelVector
+        x = PanelVector(repeating: p[o0]); a00 = multiplyAdd(a00, x, g0); a01 = multiplyAdd(a01, x, g1)
+        x = PanelVector(repeating: p[o1]); a10 = multiplyAdd(a10, x, g0); a11 = multiplyAdd(a11, x, g1)
+        x = PanelVector(repeating: p[o2]); a20 = multiplyAdd(a20, x, g0); a21 = multiplyAdd(a21, x, g1)
+        x = PanelVector(repeating: p[o3]); a30 = multiplyAdd(a30, x, g0); a31 = multiplyAdd(a31, x, g1)
+        x = PanelVector(repeating: p[o4]); a40 = multiplyAdd(a40, x, g0); a41 = multiplyAdd(a41, x, g1)
+        x = PanelVector(repeating: p[o5]); a50 = multiplyAdd(a50, x, g0); a51 = multiplyAdd(a51, x, g1)
+        x = PanelVector(repeating: p[o6]); a60 = multiplyAdd(a60, x, g0); a61 = multiplyAdd(a61, x, g1)
+        x = PanelVector(repeating: p[o7]); a70 = multiplyAdd(a70, x, g0); a71 = multiplyAdd(a71, x, g1)
+        x = PanelVector(repeating: p[o8]); a80 = multiplyAdd(a80, x, g0); a81 = multiplyAdd(a81, x, g1)
+        g += gradientBytes
+    }
+    @inline(__always) func add(_ low: PanelVector, _ high: PanelVector, _ tap: Int) {
+        let target = UnsafeMutableRawPointer(partial + tap * tileChannels)
+        target.storeBytes(of: low + target.loadUnaligned(as: PanelVector.self), as: PanelVector.self)
+        target.storeBytes(of: high + target.loadUnaligned(fromByteOffset: 64, as: PanelVector.self), toByteOffset: 64, as: PanelVector.self)
+    }
+    if taps > 0 { add(a00, a01, 0) }
+    if taps > 1 { add(a10, a11, 1) }
+    if taps > 2 { add(a20, a21, 2) }
+    if taps > 3 { add(a30, a31, 3) }
+    if taps > 4 { add(a40, a41, 4) }
+    if taps > 5 { add(a50, a51, 5) }
+    if taps > 6 { add(a60, a61, 6) }
+    if taps > 7 { add(a70, a71, 7) }
+    if taps > 8 { add(a80, a81, 8) }
 }

@@ -114,19 +114,24 @@ final class ConvolutionTests: XCTestCase {
     }
 
     func testDirectConvolutionIsBitwiseIdenticalAcrossThreadCounts() {
-        let g = ConvolutionGeometry(batch: 5, inChannels: 6, outChannels: 40, height: 9, width: 16,
+        let g = ConvolutionGeometry(batch: 17, inChannels: 6, outChannels: 40, height: 9, width: 16,
                                     kernelHeight: 3, kernelWidth: 3, paddingY: 1, paddingX: 1)
         XCTAssertTrue(g.allowsDirect)
-        let x = values(5 * 6 * 144, seed: 8), w = values(40 * 54, seed: 9), dy = values(5 * 40 * 144, seed: 10)
-        var outputs: [[Float]] = [], inputGradients: [[Float]] = []
+        let x = values(17 * 6 * 144, seed: 8), w = values(40 * 54, seed: 9), dy = values(17 * 40 * 144, seed: 10)
+        var outputs: [[Float]] = [], inputGradients: [[Float]] = [], weightGradients: [[Float]] = []
         for threads in [1, 2, 3] {
             Kernels.threadCount = threads
             var y = [Float](repeating: 0, count: dy.count), dx = [Float](repeating: 0, count: x.count)
+            var dw = [Float](repeating: 0, count: w.count)
             Kernels.convolutionForward(g, input: x, weight: w, bias: nil, output: &y)
             Kernels.convolutionBackwardData(g, gradOutput: dy, weight: w, gradInput: &dx)
+            Kernels.convolutionBackwardWeight(g, input: x, gradOutput: dy, gradWeight: &dw, gradBias: nil)
             outputs.append(y)
             inputGradients.append(dx)
+            weightGradients.append(dw)
         }
+        XCTAssertEqual(weightGradients[0], weightGradients[1])
+        XCTAssertEqual(weightGradients[0], weightGradients[2])
         XCTAssertEqual(outputs[0], outputs[1])
         XCTAssertEqual(outputs[0], outputs[2])
         XCTAssertEqual(inputGradients[0], inputGradients[1])
