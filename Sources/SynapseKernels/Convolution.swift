@@ -48,13 +48,9 @@ extension Kernels {
     public static func convolutionForward(_ g: ConvolutionGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                           bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
         if g.allowsDirect {
-            let direct = g.directForward
-            let packed = UnsafeMutablePointer<Float>.allocate(capacity: direct.packedWeightCount)
-            defer { packed.deallocate() }
-            direct.packWeights(weight, outStride: g.patchSize, inStride: g.kernelHeight * g.kernelWidth, flipped: false, into: packed)
-            runDirect(direct, batch: g.batch, input: input, inputStride: g.inChannels * g.inputPlane, packedWeights: packed,
-                      output: output, outputStride: g.outChannels * g.outputPlane)
-            if let bias { addBias(g, bias, output) }
+            runDirect(g.directForward, batch: g.batch, input: input, inputStride: g.inChannels * g.inputPlane,
+                      weights: weight, outStride: g.patchSize, inStride: g.kernelHeight * g.kernelWidth, flipped: false,
+                      bias: bias, output: output, outputStride: g.outChannels * g.outputPlane)
             return
         }
         // The GEMM wants A one column at a time; giving it Wᵀ once spares a transpose per image.
@@ -84,26 +80,15 @@ extension Kernels {
         }
     }
 
-    /// Adds bias[o] to every output plane o of the batch.
-    private static func addBias(_ g: ConvolutionGeometry, _ bias: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>) {
-        for plane in 0..<g.batch * g.outChannels {
-            let values = output + plane * g.outputPlane
-            binaryRun(Add(), values, 1, bias + plane % g.outChannels, 0, values, g.outputPlane)
-        }
-    }
-
     /// gradInput = the gradient of the convolution with respect to its input (overwritten).
     public static func convolutionBackwardData(_ g: ConvolutionGeometry, gradOutput: UnsafePointer<Float>,
                                                weight: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>) {
         if g.allowsDirect {
-            let direct = g.directBackwardData
-            let packed = UnsafeMutablePointer<Float>.allocate(capacity: direct.packedWeightCount)
-            defer { packed.deallocate() }
-            // Term (input channel c, output channel o) of the forward weight sits at
-            // weight[o · patchSize + c · kernelArea].
-            direct.packWeights(weight, outStride: g.kernelHeight * g.kernelWidth, inStride: g.patchSize, flipped: true, into: packed)
-            runDirect(direct, batch: g.batch, input: gradOutput, inputStride: g.outChannels * g.outputPlane,
-                      packedWeights: packed, output: gradInput, outputStride: g.inChannels * g.inputPlane)
+            // The forward weight's term (input channel c, output channel o) sits at
+            // weight[o · patchSize + c · kernelArea]; here c is the output channel.
+            runDirect(g.directBackwardData, batch: g.batch, input: gradOutput, inputStride: g.outChannels * g.outputPlane,
+                      weights: weight, outStride: g.kernelHeight * g.kernelWidth, inStride: g.patchSize, flipped: true,
+                      bias: nil, output: gradInput, outputStride: g.inChannels * g.inputPlane)
             return
         }
         forEachImage(g) { n, columns in

@@ -41,15 +41,24 @@ extension ConvolutionGeometry {
 }
 
 extension Kernels {
-    /// Runs `convolution` on every image of a batch, `inputPlanes` and `outputPlanes` floats
-    /// apart, one image per task when there are enough images to keep every thread busy.
+    /// Runs `convolution` on every image of a batch (images `inputStride` and `outputStride`
+    /// floats apart), one image per task when there are enough images to keep every thread
+    /// busy. The weights are packed once from `weights` as `packWeights` describes.
     static func runDirect(_ convolution: DirectConvolution, batch: Int, input: UnsafePointer<Float>, inputStride: Int,
-                          packedWeights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, outputStride: Int) {
+                          weights: UnsafePointer<Float>, outStride: Int, inStride: Int, flipped: Bool, bias: UnsafePointer<Float>?,
+                          output: UnsafeMutablePointer<Float>, outputStride: Int) {
+        let blockChannels = convolution.channelBlocks * tileChannels
+        let packedWeights = UnsafeMutablePointer<Float>.allocate(capacity: convolution.packedWeightCount + blockChannels)
+        defer { packedWeights.deallocate() }
+        convolution.packWeights(weights, outStride: outStride, inStride: inStride, flipped: flipped, into: packedWeights)
+        let packedBias = packedWeights + convolution.packedWeightCount
+        packedBias.update(repeating: 0, count: blockChannels)
+        if let bias { packedBias.update(from: bias, count: convolution.outChannels) }
         let tasks = batch >= threadCount ? batch : 1
         parallelFor(tasks) { task in
             let buffer = scratch(.convolution, count: convolution.scratchCount)
             for n in tasks == 1 ? 0..<batch : task..<(task + 1) {
-                convolution.run(input: input + n * inputStride, packedWeights: packedWeights,
+                convolution.run(input: input + n * inputStride, packedWeights: packedWeights, packedBias: packedBias,
                                 output: output + n * outputStride, scratch: buffer)
             }
         }
@@ -110,9 +119,10 @@ struct DirectConvolution {
     }
 
     /// output (outChannels planes of outputHeight × outputWidth) = the convolution of `input`
-    /// (channels planes of height × width) with weights packed by `packWeights`.
-    func run(input: UnsafePointer<Float>, packedWeights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-             scratch: UnsafeMutablePointer<Float>) {
+    /// (channels planes of height × width) with weights packed by `packWeights`, plus
+    /// `packedBias` (one float per output channel, zero-padded to whole 32-channel blocks).
+    func run(input: UnsafePointer<Float>, packedWeights: UnsafePointer<Float>, packedBias: UnsafePointer<Float>,
+             output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         let padded = scratch
         pad(input, into: padded)
         let results = padded + channels * paddedPlane + slack
@@ -133,7 +143,7 @@ struct DirectConvolution {
                 var x = 0
                 while x < outputWidth {
                     convolutionTile(input: padded + y * paddedWidth + x, weights: weights, offsets: offsets, steps: steps,
-                                    output: results + (y * outputWidth + x) * resultStride + block * tileChannels,
+                                    bias: packedBias + block * tileChannels, output: results + (y * outputWidth + x) * resultStride + block * tileChannels,
                                     outputStride: resultStride, pixels: min(tilePixels, outputWidth - x))
                     x += tilePixels
                 }
@@ -145,9 +155,9 @@ struct DirectConvolution {
 }
 
 /// 14 output pixels × 32 output channels: output[i · outputStride + o] = Σ over the steps of
-/// input[offsets[step] + i] · weights[step · 32 + o], for i < pixels.
+/// input[offsets[step] + i] · weights[step · 32 + o], plus bias[o], for i < pixels.
 private func convolutionTile(input: UnsafePointer<Float>, weights: UnsafePointer<Float>, offsets: UnsafePointer<Int>, steps: Int,
-                             output: UnsafeMutablePointer<Float>, outputStride: Int, pixels: Int) {
+                             bias: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, outputStride: Int, pixels: Int) {
     var a00 = PanelVector(), a01 = PanelVector()
     var a10 = PanelVector(), a11 = PanelVector()
     var a20 = PanelVector(), a21 = PanelVector()
@@ -185,10 +195,12 @@ private func convolutionTile(input: UnsafePointer<Float>, weights: UnsafePointer
         x = PanelVector(repeating: p[13]); a130 = multiplyAdd(a130, x, w0); a131 = multiplyAdd(a131, x, w1)
         w += 2 * MemoryLayout<PanelVector>.stride
     }
+    let biasLow = UnsafeRawPointer(bias).loadUnaligned(as: PanelVector.self)
+    let biasHigh = UnsafeRawPointer(bias).loadUnaligned(fromByteOffset: 64, as: PanelVector.self)
     @inline(__always) func put(_ low: PanelVector, _ high: PanelVector, _ pixel: Int) {
         let target = UnsafeMutableRawPointer(output + pixel * outputStride)
-        target.storeBytes(of: low, as: PanelVector.self)
-        target.storeBytes(of: high, toByteOffset: 64, as: PanelVector.self)
+        target.storeBytes(of: low + biasLow, as: PanelVector.self)
+        target.storeBytes(of: high + biasHigh, toByteOffset: 64, as: PanelVector.self)
     }
     if pixels > 0 { put(a00, a01, 0) }
     if pixels > 1 { put(a10, a11, 1) }
