@@ -132,7 +132,7 @@ private func maxPool2x2(_ x: UnsafePointer<Float>, width: Int, outputHeight: Int
     let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
     let (right, below, belowRight) = (SIMD8<Int32>(repeating: 1), SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: width)),
                                       SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: width + 1)))
-    var probe = SIMD16<Float>(repeating: 0)
+    var probe = SIMD16<Float>(repeating: 0), scalarProbe: Float = 0
     for oy in 0..<outputHeight {
         let top = x + 2 * oy * width, bottom = top + width
         var ox = 0
@@ -160,19 +160,24 @@ private func maxPool2x2(_ x: UnsafePointer<Float>, width: Int, outputHeight: Int
             UnsafeMutableRawPointer(out + oy * outputWidth + ox).storeBytes(of: best, as: SIMD8<Float>.self)
             UnsafeMutableRawPointer(index + oy * outputWidth + ox).storeBytes(of: position, as: SIMD8<Int32>.self)
         }
+        // Rows narrower than eight outputs (a 14-pixel plane pools to 7): the same strict
+        // comparisons one window at a time, as selects rather than branches, which ReLU's
+        // many tied zeros would keep mispredicting. NaN is caught by the same probe.
         ox = vectorEnd
         while ox < outputWidth {
-            let c = 2 * ox
-            var best = top[c], bestIndex = 2 * oy * width + c
-            if top[c + 1] > best || top[c + 1].isNaN && !best.isNaN { best = top[c + 1]; bestIndex = 2 * oy * width + c + 1 }
-            if bottom[c] > best || bottom[c].isNaN && !best.isNaN { best = bottom[c]; bestIndex = (2 * oy + 1) * width + c }
-            if bottom[c + 1] > best || bottom[c + 1].isNaN && !best.isNaN { best = bottom[c + 1]; bestIndex = (2 * oy + 1) * width + c + 1 }
+            let c = 2 * ox, first = 2 * oy * width + c
+            let (topLeft, topRight, bottomLeft, bottomRight) = (top[c], top[c + 1], bottom[c], bottom[c + 1])
+            scalarProbe += (topLeft - topLeft) + (topRight - topRight) + (bottomLeft - bottomLeft) + (bottomRight - bottomRight)
+            var best = topLeft, bestIndex = first
+            if topRight > best { best = topRight; bestIndex = first + 1 }
+            if bottomLeft > best { best = bottomLeft; bestIndex = first + width }
+            if bottomRight > best { best = bottomRight; bestIndex = first + width + 1 }
             out[oy * outputWidth + ox] = best
-            index[oy * outputWidth + ox] = Int32(bestIndex)
+            index[oy * outputWidth + ox] = Int32(truncatingIfNeeded: bestIndex)
             ox += 1
         }
     }
-    return !probe.sum().isNaN
+    return !probe.sum().isNaN && !scalarProbe.isNaN
 }
 
 /// Lanes of `chosen` where `mask` is all ones, of `other` where it is zero.

@@ -217,6 +217,20 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertEqual(index[15], 63)
     }
 
+    func testMaxPoolPropagatesNaNOnNarrowRows() {
+        // 14 pixels pool to 7 outputs, fewer than one vector: the scalar selects' path.
+        let g = PoolingGeometry(planes: 1, height: 2, width: 14, kernelHeight: 2, kernelWidth: 2, strideY: 2, strideX: 2)
+        var x = (0..<28).map { Float($0 % 5) }
+        x[14 + 4] = .nan  // bottom row, window 2
+        var out = [Float](repeating: 0, count: 7), index = [Int32](repeating: 0, count: 7)
+        Kernels.maxPoolForward(g, input: x, output: &out, indices: &index)
+        XCTAssertTrue(out[2].isNaN)
+        XCTAssertEqual(index[2], 18)
+        // Window 0 holds 0, 1 on top and 4, 0 below: the maximum is below-left.
+        XCTAssertEqual(out[0], 4)
+        XCTAssertEqual(index[0], 14)
+    }
+
     private func assertClose(_ actual: [Float], _ expected: [Double], _ context: String,
                              file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(actual.count, expected.count, context, file: file, line: line)
