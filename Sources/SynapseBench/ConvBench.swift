@@ -29,12 +29,13 @@ func convolutionBenchmark(options: Options) {
             if inputGradient { Kernels.convolutionBackwardData(g, gradOutput: dy, weight: w, gradInput: dx) }
             Kernels.convolutionBackwardWeight(g, input: x, gradOutput: dy, gradWeight: dw, gradBias: db)
         }
-        if ProcessInfo.processInfo.environment["PASSES"] != nil {
-            let data = { if inputGradient { Kernels.convolutionBackwardData(g, gradOutput: dy, weight: w, gradInput: dx) } }
+        if options.passes {
+            let data = { Kernels.convolutionBackwardData(g, gradOutput: dy, weight: w, gradInput: dx) }
             let weights = { Kernels.convolutionBackwardWeight(g, input: x, gradOutput: dy, gradWeight: dw, gradBias: db) }
-            for (pass, body) in [("data", data), ("weight", weights)] {
+            for (pass, body) in (inputGradient ? [("dx only", data)] : []) + [("dw only", weights)] {
                 let (ours, _) = interleavedBestTimes(rounds: options.rounds, repeats: 5, body, nil)
-                print(name, pass, String(format: "%.3f", ours * 1e3))
+                print(name.padding(toLength: 22, withPad: " ", startingAt: 0) + pass.padding(toLength: 9, withPad: " ", startingAt: 0)
+                      + String(format: "%10.3f", ours * 1e3))
             }
         }
         for (index, (pass, body)) in [("forward", forward), ("fwd+bwd", train)].enumerated() {

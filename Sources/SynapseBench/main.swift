@@ -10,8 +10,9 @@ import Foundation
 import SynapseKernels
 
 let usage = """
-    usage: synapse-bench [elementwise|gemm|conv|all …] [--count N] [--repeats R] [--rounds R] [--python PATH] [--only TEXT]
+    usage: synapse-bench [elementwise|gemm|conv|all …] [--count N] [--repeats R] [--rounds R] [--python PATH] [--only TEXT] [--passes]
       --only TEXT  run only the rows whose name contains TEXT (e.g. --only 2048)
+      --passes     conv: also time the input and weight gradients on their own (Synapse only)
       elementwise  16M-element add, multiply, exp, sum vs numpy and memcpy (--count elements, --repeats)
       gemm         GEMM GFLOP/s and the NN shapes vs OpenBLAS (libopenblas.so.0, if present)
       conv         Conv2d forward and backward vs PyTorch (--python with torch; --rounds)
@@ -33,6 +34,8 @@ struct Options {
     var python = "python3"
     /// Runs only the rows whose name contains this text.
     var only: String?
+    /// Also times each convolution backward pass on its own (Synapse only).
+    var passes = false
 
     var sections: [String] = []
 
@@ -42,6 +45,10 @@ struct Options {
             if flag == "--help" || flag == "-h" {
                 print(usage)
                 exit(0)
+            }
+            if flag == "--passes" {
+                passes = true
+                continue
             }
             if !flag.hasPrefix("--") {
                 sections.append(flag)
