@@ -97,21 +97,29 @@ private func narrowRowsKernel(depth: Int, a: UnsafePointer<Float>, lda: Int, row
 
 /// How many columns of C a specialization of `narrowColumnsKernel` computes.
 private protocol ColumnCount { static var count: Int { get } }
+private enum UpToTwo: ColumnCount { static var count: Int { 2 } }
 private enum UpToFour: ColumnCount { static var count: Int { 4 } }
+private enum UpToSix: ColumnCount { static var count: Int { 6 } }
 private enum UpToEight: ColumnCount { static var count: Int { 8 } }
+private enum UpToTen: ColumnCount { static var count: Int { 10 } }
 private enum UpToTwelve: ColumnCount { static var count: Int { 12 } }
+private enum UpToFourteen: ColumnCount { static var count: Int { 14 } }
 private enum UpToSixteen: ColumnCount { static var count: Int { 16 } }
 
 /// C[0..<rows, 0..<columns] (+)= A · packed B, where A's column r (r < rows ≤ 16) is a[r + p · lda]
-/// over p < depth, and B is depth × 16. Column groups of 4, 8, 12 or 16 are specializations
-/// (a type parameter, which the compiler specializes where an argument would not fold), so
-/// a 10-column C computes 12 columns, not 16.
+/// over p < depth, and B is depth × 16. Even column counts are specializations (a type
+/// parameter, which the compiler specializes where an argument would not fold), so a
+/// 10-column C computes exactly 10 columns.
 private func narrowColumnsKernel(depth: Int, a: UnsafePointer<Float>, lda: Int, rows: Int, b: UnsafePointer<Float>,
                                  c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int, addToC: Bool) {
     switch columns {
+    case ...2: columnsBody(UpToTwo.self, depth: depth, a: a, lda: lda, rows: rows, b: b, c: c, ldc: ldc, columns: columns, addToC: addToC)
     case ...4: columnsBody(UpToFour.self, depth: depth, a: a, lda: lda, rows: rows, b: b, c: c, ldc: ldc, columns: columns, addToC: addToC)
+    case ...6: columnsBody(UpToSix.self, depth: depth, a: a, lda: lda, rows: rows, b: b, c: c, ldc: ldc, columns: columns, addToC: addToC)
     case ...8: columnsBody(UpToEight.self, depth: depth, a: a, lda: lda, rows: rows, b: b, c: c, ldc: ldc, columns: columns, addToC: addToC)
+    case ...10: columnsBody(UpToTen.self, depth: depth, a: a, lda: lda, rows: rows, b: b, c: c, ldc: ldc, columns: columns, addToC: addToC)
     case ...12: columnsBody(UpToTwelve.self, depth: depth, a: a, lda: lda, rows: rows, b: b, c: c, ldc: ldc, columns: columns, addToC: addToC)
+    case ...14: columnsBody(UpToFourteen.self, depth: depth, a: a, lda: lda, rows: rows, b: b, c: c, ldc: ldc, columns: columns, addToC: addToC)
     default: columnsBody(UpToSixteen.self, depth: depth, a: a, lda: lda, rows: rows, b: b, c: c, ldc: ldc, columns: columns, addToC: addToC)
     }
 }
@@ -143,23 +151,31 @@ private func columnsBody<Limit: ColumnCount>(_ limit: Limit.Type, depth: Int, a:
         let column = full ? UnsafeRawPointer(ap).loadUnaligned(as: PanelVector.self) : synapse_load_prefix16(ap, Int32(rows))
         c0 = multiplyAdd(c0, column, PanelVector(repeating: bp[0]))
         c1 = multiplyAdd(c1, column, PanelVector(repeating: bp[1]))
-        c2 = multiplyAdd(c2, column, PanelVector(repeating: bp[2]))
-        c3 = multiplyAdd(c3, column, PanelVector(repeating: bp[3]))
+        if Limit.count > 2 {
+            c2 = multiplyAdd(c2, column, PanelVector(repeating: bp[2]))
+            c3 = multiplyAdd(c3, column, PanelVector(repeating: bp[3]))
+        }
         if Limit.count > 4 {
             c4 = multiplyAdd(c4, column, PanelVector(repeating: bp[4]))
             c5 = multiplyAdd(c5, column, PanelVector(repeating: bp[5]))
+        }
+        if Limit.count > 6 {
             c6 = multiplyAdd(c6, column, PanelVector(repeating: bp[6]))
             c7 = multiplyAdd(c7, column, PanelVector(repeating: bp[7]))
         }
         if Limit.count > 8 {
             c8 = multiplyAdd(c8, column, PanelVector(repeating: bp[8]))
             c9 = multiplyAdd(c9, column, PanelVector(repeating: bp[9]))
+        }
+        if Limit.count > 10 {
             c10 = multiplyAdd(c10, column, PanelVector(repeating: bp[10]))
             c11 = multiplyAdd(c11, column, PanelVector(repeating: bp[11]))
         }
         if Limit.count > 12 {
             c12 = multiplyAdd(c12, column, PanelVector(repeating: bp[12]))
             c13 = multiplyAdd(c13, column, PanelVector(repeating: bp[13]))
+        }
+        if Limit.count > 14 {
             c14 = multiplyAdd(c14, column, PanelVector(repeating: bp[14]))
             c15 = multiplyAdd(c15, column, PanelVector(repeating: bp[15]))
         }

@@ -14,7 +14,7 @@ final class GemmTests: XCTestCase {
 
     func testAllTransposesAtOddSizesAndThreadCounts() {
         let sizes = [(1, 1, 1), (1, 17, 5), (13, 1, 7), (7, 9, 1), (33, 29, 131), (8, 16, 8), (65, 3, 300), (9, 1030, 270),
-                     (29, 10, 800), (20, 16, 50), (100, 15, 64), (37, 6, 40)]
+                     (29, 10, 800), (20, 16, 50), (100, 15, 64), (37, 6, 40), (21, 7, 30), (18, 12, 20), (40, 13, 17)]
         for threads in [1, 2, 3] {
         Kernels.threadCount = threads
         for (m, n, k) in sizes {
