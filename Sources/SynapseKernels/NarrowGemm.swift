@@ -22,11 +22,16 @@ extension Kernels {
         let tasks = m * PanelVector.scalarCount * k >= 1 << 19 ? min(threadCount, rowBlocks) : 1
         let depthBlocks = (k + kBlock - 1) / kBlock, blockDepth = (k + depthBlocks - 1) / depthBlocks
         parallelFor(tasks) { task in
-            let packedB = scratch(.packedB, count: blockDepth * PanelVector.scalarCount)
+            // The column kernel reads B's rows only as far as an even column count, so a
+            // row-major B with an even width is read in place.
+            let bInPlace = transposeA && !transposeB && n % 2 == 0
+            let packedB = scratch(.packedB, count: bInPlace ? 0 : blockDepth * PanelVector.scalarCount)
             var depth0 = 0
             while depth0 < k {
                 let depth = min(blockDepth, k - depth0)
-                packNarrowPanel(b, ldb: ldb, transposed: transposeB, depth0: depth0, depth: depth, width: n, into: packedB)
+                if !bInPlace {
+                    packNarrowPanel(b, ldb: ldb, transposed: transposeB, depth0: depth0, depth: depth, width: n, into: packedB)
+                }
                 let addToC = accumulate || depth0 > 0
                 for block in (rowBlocks * task / tasks)..<(rowBlocks * (task + 1) / tasks) {
                     let row = block * blockRows, rows = min(blockRows, m - row)
@@ -34,7 +39,9 @@ extension Kernels {
                         narrowRowsKernel(depth: depth, a: a + row * lda + depth0, lda: lda, rows: rows,
                                          b: packedB, c: c + row * ldc, ldc: ldc, columns: n, addToC: addToC)
                     } else {
-                        narrowColumnsKernel(depth: depth, a: a + depth0 * lda + row, lda: lda, rows: rows, b: packedB,
+                        narrowColumnsKernel(depth: depth, a: a + depth0 * lda + row, lda: lda, rows: rows,
+                                            b: bInPlace ? b + depth0 * ldb : UnsafePointer(packedB),
+                                            bStride: bInPlace ? ldb : PanelVector.scalarCount,
                                             c: c + row * ldc, ldc: ldc, columns: n, addToC: addToC)
                     }
                 }
@@ -106,26 +113,27 @@ private enum UpToTwelve: ColumnCount { static var count: Int { 12 } }
 private enum UpToFourteen: ColumnCount { static var count: Int { 14 } }
 private enum UpToSixteen: ColumnCount { static var count: Int { 16 } }
 
-/// C[0..<rows, 0..<columns] (+)= A · packed B, where A's column r (r < rows ≤ 16) is a[r + p · lda]
-/// over p < depth, and B is depth × 16. Even column counts are specializations (a type
+/// C[0..<rows, 0..<columns] (+)= A · B, where A's column r (r < rows ≤ 16) is a[r + p · lda]
+/// over p < depth, and B's row p starts at b + p · bStride. Only the first `columns` of each
+/// row of B are read, rounded up to an even count. Even column counts are specializations (a type
 /// parameter, which the compiler specializes where an argument would not fold), so a
 /// 10-column C computes exactly 10 columns.
-private func narrowColumnsKernel(depth: Int, a: UnsafePointer<Float>, lda: Int, rows: Int, b: UnsafePointer<Float>,
+private func narrowColumnsKernel(depth: Int, a: UnsafePointer<Float>, lda: Int, rows: Int, b: UnsafePointer<Float>, bStride: Int,
                                  c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int, addToC: Bool) {
     switch columns {
-    case ...2: columnsBody(UpToTwo.self, depth: depth, a: a, lda: lda, rows: rows, b: b, c: c, ldc: ldc, columns: columns, addToC: addToC)
-    case ...4: columnsBody(UpToFour.self, depth: depth, a: a, lda: lda, rows: rows, b: b, c: c, ldc: ldc, columns: columns, addToC: addToC)
-    case ...6: columnsBody(UpToSix.self, depth: depth, a: a, lda: lda, rows: rows, b: b, c: c, ldc: ldc, columns: columns, addToC: addToC)
-    case ...8: columnsBody(UpToEight.self, depth: depth, a: a, lda: lda, rows: rows, b: b, c: c, ldc: ldc, columns: columns, addToC: addToC)
-    case ...10: columnsBody(UpToTen.self, depth: depth, a: a, lda: lda, rows: rows, b: b, c: c, ldc: ldc, columns: columns, addToC: addToC)
-    case ...12: columnsBody(UpToTwelve.self, depth: depth, a: a, lda: lda, rows: rows, b: b, c: c, ldc: ldc, columns: columns, addToC: addToC)
-    case ...14: columnsBody(UpToFourteen.self, depth: depth, a: a, lda: lda, rows: rows, b: b, c: c, ldc: ldc, columns: columns, addToC: addToC)
-    default: columnsBody(UpToSixteen.self, depth: depth, a: a, lda: lda, rows: rows, b: b, c: c, ldc: ldc, columns: columns, addToC: addToC)
+    case ...2: columnsBody(UpToTwo.self, depth: depth, a: a, lda: lda, rows: rows, b: b, bStride: bStride, c: c, ldc: ldc, columns: columns, addToC: addToC)
+    case ...4: columnsBody(UpToFour.self, depth: depth, a: a, lda: lda, rows: rows, b: b, bStride: bStride, c: c, ldc: ldc, columns: columns, addToC: addToC)
+    case ...6: columnsBody(UpToSix.self, depth: depth, a: a, lda: lda, rows: rows, b: b, bStride: bStride, c: c, ldc: ldc, columns: columns, addToC: addToC)
+    case ...8: columnsBody(UpToEight.self, depth: depth, a: a, lda: lda, rows: rows, b: b, bStride: bStride, c: c, ldc: ldc, columns: columns, addToC: addToC)
+    case ...10: columnsBody(UpToTen.self, depth: depth, a: a, lda: lda, rows: rows, b: b, bStride: bStride, c: c, ldc: ldc, columns: columns, addToC: addToC)
+    case ...12: columnsBody(UpToTwelve.self, depth: depth, a: a, lda: lda, rows: rows, b: b, bStride: bStride, c: c, ldc: ldc, columns: columns, addToC: addToC)
+    case ...14: columnsBody(UpToFourteen.self, depth: depth, a: a, lda: lda, rows: rows, b: b, bStride: bStride, c: c, ldc: ldc, columns: columns, addToC: addToC)
+    default: columnsBody(UpToSixteen.self, depth: depth, a: a, lda: lda, rows: rows, b: b, bStride: bStride, c: c, ldc: ldc, columns: columns, addToC: addToC)
     }
 }
 
 private func columnsBody<Limit: ColumnCount>(_ limit: Limit.Type, depth: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
-                                             b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int,
+                                             b: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int,
                                              addToC: Bool) {
     let lanes = PanelVector.scalarCount
     var c0 = PanelVector()
@@ -180,7 +188,7 @@ private func columnsBody<Limit: ColumnCount>(_ limit: Limit.Type, depth: Int, a:
             c15 = multiplyAdd(c15, column, PanelVector(repeating: bp[15]))
         }
         ap += lda
-        bp += lanes
+        bp += bStride
     }
     // Accumulator j holds column j of C's rows. Four rounds of pairwise unzips turn the
     // 16 × 16 tile around in registers; then each row of C is one masked store.
