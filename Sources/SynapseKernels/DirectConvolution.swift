@@ -219,10 +219,10 @@ private func convolutionTile(input: UnsafePointer<Float>, weights: UnsafePointer
 }
 
 extension DirectConvolution {
-    /// Floats of per-thread scratch for `accumulateWeightGradient`: the padded image, the output
-    /// gradient channels-last, and the output pixels' positions in the padded image.
+    /// Floats of per-thread scratch for `accumulateWeightGradient`: the padded image and the
+    /// output gradient channels-last.
     var gradientScratchCount: Int {
-        channels * paddedPlane + slack + outputHeight * outputWidth * (channelBlocks * tileChannels + 1)
+        channels * paddedPlane + slack + outputHeight * outputWidth * channelBlocks * tileChannels
     }
 
     /// partial[(block · steps + step) · 32 + lane] += Σ over output pixels of gradOutput[o, pixel] ·
@@ -237,8 +237,8 @@ extension DirectConvolution {
         if outChannels < gradientStride { gradients.update(repeating: 0, count: pixels * gradientStride) }
         Kernels.transpose(gradOutput, sourceStride: pixels, rows: outChannels, columns: pixels,
                           into: gradients, destinationStride: gradientStride)
-        // Pixel positions are stored as floats' bit patterns in the scratch's last stretch.
-        let positions = UnsafeMutableRawPointer(gradients + pixels * gradientStride).bindMemory(to: Int32.self, capacity: pixels)
+        let positions = UnsafeMutablePointer<Int32>.allocate(capacity: pixels)
+        defer { positions.deallocate() }
         for y in 0..<outputHeight {
             for x in 0..<outputWidth { positions[y * outputWidth + x] = Int32(y * paddedWidth + x) }
         }

@@ -14,7 +14,7 @@ import CSynapse
 
 typealias PanelVector = SIMD16<Float>
 
-let microRows = 12
+private let microRows = 12
 private let microColumns = 32
 /// The deepest k block; k is split into equal blocks no deeper than this, so a k of 288 runs
 /// as one block rather than 256 + 32.
@@ -156,7 +156,7 @@ extension Kernels {
 }
 
 extension Int {
-    func roundedUp(to multiple: Int) -> Int { (self + multiple - 1) / multiple * multiple }
+    fileprivate func roundedUp(to multiple: Int) -> Int { (self + multiple - 1) / multiple * multiple }
 }
 
 /// Packs rows `rows` of B (not transposed) for all panels of a `width`-column block: row p of
@@ -206,7 +206,7 @@ private func packPanel(_ b: UnsafePointer<Float>, ldb: Int, transposed: Bool, k:
 
 /// Packs rows × depth of A (element (r, p) at a[r · rowStride + p · columnStride]) as `depth`
 /// groups of `microRows` consecutive floats, zero-filling rows past `rows`.
-func packRows(_ a: UnsafePointer<Float>, rowStride: Int, columnStride: Int, rows: Int, depth: Int,
+private func packRows(_ a: UnsafePointer<Float>, rowStride: Int, columnStride: Int, rows: Int, depth: Int,
                       into packed: UnsafeMutablePointer<Float>) {
     if rows < microRows { packed.update(repeating: 0, count: depth * microRows) }
     if rowStride == 1 && rows == microRows {
