@@ -70,6 +70,28 @@ extension Kernels {
 struct DirectConvolution {
     let channels: Int, height: Int, width: Int, outChannels: Int
     let kernelHeight: Int, kernelWidth: Int, paddingY: Int, paddingX: Int
+    /// Where each term's input pixel lies relative to its output pixel's in the padded image,
+    /// in term order; then `gradientTaps` repeats of the first, so that a ragged last group
+    /// of weight-gradient taps reads inside the table (its extra sums are dropped).
+    let termOffsets: [Int]
+    /// Each output pixel's position in the padded image.
+    let pixelPositions: [Int32]
+
+    init(channels: Int, height: Int, width: Int, outChannels: Int,
+         kernelHeight: Int, kernelWidth: Int, paddingY: Int, paddingX: Int) {
+        (self.channels, self.height, self.width, self.outChannels) = (channels, height, width, outChannels)
+        (self.kernelHeight, self.kernelWidth, self.paddingY, self.paddingX) = (kernelHeight, kernelWidth, paddingY, paddingX)
+        let paddedWidth = width + 2 * paddingX, paddedPlane = (height + 2 * paddingY) * paddedWidth
+        let kernelArea = kernelHeight * kernelWidth
+        let offsets = (0..<channels * kernelArea).map { step in
+            step / kernelArea * paddedPlane + step % kernelArea / kernelWidth * paddedWidth + step % kernelWidth
+        }
+        termOffsets = offsets + Array(repeating: offsets.first ?? 0, count: gradientTaps)
+        let outputWidth = width + 2 * paddingX - kernelWidth + 1
+        pixelPositions = (0..<(height + 2 * paddingY - kernelHeight + 1) * outputWidth).map {
+            Int32($0 / outputWidth * paddedWidth + $0 % outputWidth)
+        }
+    }
 
     var outputHeight: Int { height + 2 * paddingY - kernelHeight + 1 }
     var outputWidth: Int { width + 2 * paddingX - kernelWidth + 1 }
@@ -126,26 +148,19 @@ struct DirectConvolution {
         let padded = scratch
         pad(input, into: padded)
         let results = padded + channels * paddedPlane + slack
-        // Where each term's pixel lies relative to the output pixel, in the padded image.
-        let offsets = UnsafeMutablePointer<Int>.allocate(capacity: steps)
-        defer { offsets.deallocate() }
-        for c in 0..<channels {
-            for ky in 0..<kernelHeight {
-                for kx in 0..<kernelWidth {
-                    offsets[(c * kernelHeight + ky) * kernelWidth + kx] = c * paddedPlane + ky * paddedWidth + kx
-                }
-            }
-        }
         let resultStride = channelBlocks * tileChannels
-        for block in 0..<channelBlocks {
-            let weights = packedWeights + block * steps * tileChannels
-            for y in 0..<outputHeight {
-                var x = 0
-                while x < outputWidth {
-                    convolutionTile(input: padded + y * paddedWidth + x, weights: weights, offsets: offsets, steps: steps,
-                                    bias: packedBias + block * tileChannels, output: results + (y * outputWidth + x) * resultStride + block * tileChannels,
-                                    outputStride: resultStride, pixels: min(tilePixels, outputWidth - x))
-                    x += tilePixels
+        termOffsets.withUnsafeBufferPointer { offsets in
+            for block in 0..<channelBlocks {
+                let weights = packedWeights + block * steps * tileChannels
+                for y in 0..<outputHeight {
+                    var x = 0
+                    while x < outputWidth {
+                        convolutionTile(input: padded + y * paddedWidth + x, weights: weights, offsets: offsets.baseAddress!,
+                                        steps: steps, bias: packedBias + block * tileChannels,
+                                        output: results + (y * outputWidth + x) * resultStride + block * tileChannels,
+                                        outputStride: resultStride, pixels: min(tilePixels, outputWidth - x))
+                        x += tilePixels
+                    }
                 }
             }
         }
@@ -237,29 +252,16 @@ extension DirectConvolution {
         if outChannels < gradientStride { gradients.update(repeating: 0, count: pixels * gradientStride) }
         Kernels.transpose(gradOutput, sourceStride: pixels, rows: outChannels, columns: pixels,
                           into: gradients, destinationStride: gradientStride)
-        let positions = UnsafeMutablePointer<Int32>.allocate(capacity: pixels)
-        defer { positions.deallocate() }
-        for y in 0..<outputHeight {
-            for x in 0..<outputWidth { positions[y * outputWidth + x] = Int32(y * paddedWidth + x) }
-        }
-        var offsets = (0, 0, 0, 0, 0, 0, 0, 0, 0)
-        for first in stride(from: 0, to: steps, by: gradientTaps) {
-            let taps = min(gradientTaps, steps - first)
-            withUnsafeMutableBytes(of: &offsets) { raw in
-                let table = raw.bindMemory(to: Int.self)
-                for t in 0..<gradientTaps {
-                    // A ragged last group repeats its first tap; those sums are dropped.
-                    let step = first + (t < taps ? t : 0)
-                    let c = step / (kernelHeight * kernelWidth), tap = step % (kernelHeight * kernelWidth)
-                    table[t] = c * paddedPlane + tap / kernelWidth * paddedWidth + tap % kernelWidth
-                }
-            }
-            for block in 0..<channelBlocks {
-                withUnsafeBytes(of: &offsets) { raw in
-                    gradientTile(input: padded, positions: positions, pixels: pixels,
-                                 offsets: raw.baseAddress!.assumingMemoryBound(to: Int.self),
-                                 gradients: gradients + block * tileChannels, gradientStride: gradientStride,
-                                 partial: partial + (block * steps + first) * tileChannels, taps: taps)
+        termOffsets.withUnsafeBufferPointer { offsets in
+            pixelPositions.withUnsafeBufferPointer { positions in
+                for first in stride(from: 0, to: steps, by: gradientTaps) {
+                    for block in 0..<channelBlocks {
+                        gradientTile(input: padded, positions: positions.baseAddress!, pixels: pixels,
+                                     offsets: offsets.baseAddress! + first,
+                                     gradients: gradients + block * tileChannels, gradientStride: gradientStride,
+                                     partial: partial + (block * steps + first) * tileChannels,
+                                     taps: min(gradientTaps, steps - first))
+                    }
                 }
             }
         }
