@@ -21,7 +21,7 @@ let package = Package(
         // Layer 3: modules, layers, initializers and losses.
         .target(name: "SynapseNN", dependencies: ["SynapseCore"]),
         // Layer 4: optimizers.
-        .target(name: "SynapseOptim", dependencies: ["SynapseCore", "SynapseNN"]),
+        .target(name: "SynapseOptim", dependencies: ["SynapseCore", "SynapseKernels", "SynapseNN"]),
         // zlib, present on every machine as zlib1g-dev, for .gz datasets.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Layer 5: datasets, loaders and file formats for data.

@@ -59,6 +59,8 @@ struct TrainCommand: ParsableCommand {
     var weightDecay: Float = 0
     @Option(help: "Learning-rate schedule, stepped per epoch: \(ScheduleName.allCases.map(\.rawValue).joined(separator: ", ")).")
     var lrSchedule: ScheduleName = .constant
+    @Option(help: "Average the weights over training with this decay per step (e.g. 0.999) and keep the average; validation, test and the saved model use it.")
+    var emaDecay: Float?
     @Option(help: "Augment training images, a comma-separated list of \(ImageAugmentation.allCases.map(\.rawValue).joined(separator: ", ")) (e.g. flip,shift).")
     var augment: AugmentationList?
     @Option(help: "Seed for initialization, shuffling and the validation split.")
@@ -78,6 +80,7 @@ struct TrainCommand: ParsableCommand {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
         guard validationSplit >= 0 && validationSplit < 1 else { throw ValidationError("--validation-split must be in [0, 1)") }
+        guard emaDecay.map({ $0 >= 0 && $0 < 1 }) ?? true else { throw ValidationError("--ema-decay must be in [0, 1)") }
         guard patience == nil || validationSplit > 0 else { throw ValidationError("--patience needs --validation-split") }
     }
 
@@ -117,6 +120,7 @@ struct TrainCommand: ParsableCommand {
         if let stopping { callbacks.append(stopping) }
         if let history { callbacks.append(HistoryWriter(path: history)) }
         let trainer = Trainer(model: network, optimizer: optimizer, callbacks: callbacks)
+        if let emaDecay { trainer.averaging = ExponentialMovingAverage(parameters: network.parameters, decay: emaDecay) }
         switch lrSchedule {
         case .constant: break
         case .cosine: trainer.schedule = CosineSchedule(optimizer: optimizer, period: epochs)

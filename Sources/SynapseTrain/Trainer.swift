@@ -55,6 +55,10 @@ public final class Trainer {
     public var scheduleInterval: ScheduleInterval = .epoch
     /// Clips the global gradient norm before each step, if set.
     public var gradientClipNorm: Float?
+    /// An average of the weights, updated after every step, if set. Validation and the
+    /// callbacks' `epochDidEnd` see the averaged weights, and `fit` ends by writing them into
+    /// the model; training itself always continues from the last iterate.
+    public var averaging: ExponentialMovingAverage?
     /// The full validation metrics (per-class precision, recall, F1, confusion matrix) of the
     /// most recent epoch, when training with a validation loader.
     public private(set) var lastValidationMetrics: ClassificationMetrics?
@@ -86,6 +90,7 @@ public final class Trainer {
                 if let gradientClipNorm { clipGradientNorm(optimizer.parameters, maxNorm: gradientClipNorm) }
                 learningRate = optimizer.learningRate
                 optimizer.step()
+                averaging?.update()
                 if scheduleInterval == .batch { schedule?.step() }
                 let hits = zip(output.argmax(axis: 1).scalars, batch.labels.scalars).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
                 let lossValue = batchLoss.item
@@ -98,19 +103,28 @@ public final class Trainer {
                 }
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            let metrics = validation.map { evaluate(model, on: $0, classCount: classCount, loss: loss) }
-            lastValidationMetrics = metrics
-            let log = EpochLog(epoch: epoch, trainLoss: Float(lossSum / Double(max(seen, 1))),
-                               trainAccuracy: Float(correct) / Float(max(seen, 1)),
-                               validationLoss: metrics?.loss, validationAccuracy: metrics?.accuracy,
-                               learningRate: learningRate, seconds: seconds)
-            history.append(log)
             if scheduleInterval == .epoch { schedule?.step() }
-            var stop = false
-            for callback in callbacks where callback.epochDidEnd(self, log: log) { stop = true }
+            let stop = withAveragedWeights { () -> Bool in
+                let metrics = validation.map { evaluate(model, on: $0, classCount: classCount, loss: loss) }
+                lastValidationMetrics = metrics
+                let log = EpochLog(epoch: epoch, trainLoss: Float(lossSum / Double(max(seen, 1))),
+                                   trainAccuracy: Float(correct) / Float(max(seen, 1)),
+                                   validationLoss: metrics?.loss, validationAccuracy: metrics?.accuracy,
+                                   learningRate: learningRate, seconds: seconds)
+                history.append(log)
+                var stop = false
+                for callback in callbacks where callback.epochDidEnd(self, log: log) { stop = true }
+                return stop
+            }
             if stop { break }
         }
+        averaging?.copyToParameters()
         callbacks.forEach { $0.trainingDidEnd(self, history: history) }
         return history
+    }
+
+    private func withAveragedWeights<T>(_ body: () -> T) -> T {
+        guard let averaging else { return body() }
+        return averaging.withAveragedWeights(body)
     }
 }

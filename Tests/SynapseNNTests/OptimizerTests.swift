@@ -165,3 +165,44 @@ final class ScheduleAndClippingTests: XCTestCase {
         XCTAssertEqual(a.grad!.scalars[0], 0.6, accuracy: 1e-5)
     }
 }
+
+/// Weight averaging against values computed by hand.
+final class WeightAveragingTests: XCTestCase {
+    func testExponentialMovingAverage() {
+        // 21 elements cover full vectors and a tail; the large parameter crosses the threading threshold.
+        let start: [Float] = (0..<21).map { Float($0) - 7 }
+        let small = Parameter(Tensor(start)), large = Parameter(Tensor.randn([300_003], seed: 4))
+        let average = ExponentialMovingAverage(parameters: [small, large], decay: 0.1)
+        XCTAssertEqual(average.currentDecay, 0.1, accuracy: 1e-7)
+        let largeStart = large.value.scalars
+        let first = start.map { $0 * 3 }, second = start.map { -$0 + 1 }
+        small.assign(Tensor(first))
+        large.assign(large.value * 2)
+        average.update()
+        small.assign(Tensor(second))
+        average.update()
+        for i in 0..<21 {
+            let expected = 0.1 * (0.1 * start[i] + 0.9 * first[i]) + 0.9 * second[i]
+            XCTAssertEqual(average.averagedValues[0].scalars[i], expected, accuracy: 1e-5)
+        }
+        let largeAverage = average.averagedValues[1].scalars
+        for i in stride(from: 0, to: 300_003, by: 9_999) {
+            // Two updates toward 2·w0 from w0: 0.1·(0.1·w0 + 0.9·2w0) + 0.9·2w0 = 1.99·w0.
+            XCTAssertEqual(largeAverage[i], 1.99 * largeStart[i], accuracy: 1e-5)
+        }
+        // The averaged weights are visible inside the closure only.
+        let inside = average.withAveragedWeights { small.value.scalars }
+        XCTAssertEqual(inside, average.averagedValues[0].scalars)
+        XCTAssertEqual(small.value.scalars, second)
+        average.copyToParameters()
+        XCTAssertEqual(small.value.scalars, average.averagedValues[0].scalars)
+
+        // Early updates use (1 + n) / (10 + n) until it exceeds the decay.
+        let slow = ExponentialMovingAverage(parameters: [Parameter(Tensor([1]))], decay: 0.999)
+        XCTAssertEqual(slow.currentDecay, 0.1, accuracy: 1e-7)
+        slow.update()
+        XCTAssertEqual(slow.currentDecay, 2 / 11, accuracy: 1e-7)
+        for _ in 0..<20_000 { slow.update() }
+        XCTAssertEqual(slow.currentDecay, 0.999, accuracy: 1e-7)
+    }
+}

@@ -62,6 +62,27 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    func testTrainingWithWeightAveragingValidatesAndEndsWithTheAverage() throws {
+        GlobalRandom.seed(0)
+        let (full, _) = try Datasets.digits()
+        let (train, validation) = full.split(validationFraction: 0.2, seed: 0)
+        let model = Sequential { Linear(64, 32); ReLU(); Linear(32, 10) }
+        let optimizer = SGD(parameters: model.parameters, lr: 0.05, momentum: 0.9)
+        let trainer = Trainer(model: model, optimizer: optimizer)
+        let averaging = ExponentialMovingAverage(parameters: model.parameters, decay: 0.99)
+        trainer.averaging = averaging
+        let history = trainer.fit(DataLoader(train, batchSize: 32, shuffle: true, seed: 1),
+                                  validation: DataLoader(validation, batchSize: 256), epochs: 3, classCount: 10)
+        XCTAssertEqual(averaging.updateCount, 3 * DataLoader(train, batchSize: 32).batchCount)
+        // The model ends with the averaged weights, which are what the last validation measured.
+        for (parameter, average) in zip(model.parameters, averaging.averagedValues) {
+            XCTAssertEqual(parameter.value.scalars, average.scalars)
+        }
+        let final = evaluate(model, on: DataLoader(validation, batchSize: 256), classCount: 10)
+        XCTAssertEqual(final.loss, history.last!.validationLoss!, accuracy: 1e-6)
+        XCTAssertGreaterThan(final.accuracy, 0.9)
+    }
+
     /// A bounded Fashion-MNIST run (100 steps; debug builds are slow) when the Debian dataset is
     /// installed, as in CI: the loss must fall and test accuracy clear a floor.
     func testShortFashionMNISTRunLearns() throws {
