@@ -3,7 +3,7 @@ optimizer, batch size, input normalization, augmentation and schedule, following
 ../shared/anchors/torch_seed_models.py.
 
 Prints one line per epoch (seconds, test accuracy), the 10,000-image inference time, and peak RSS.
-Usage: python Benchmarks/torch_cnn.py [seed-cnn|cnn] [--epochs N] [--augment] [--cosine] [--threads N]
+Usage: python Benchmarks/torch_cnn.py [seed-cnn|cnn] [--epochs N] [--augment] [--cosine] [--ema-decay D] [--threads N]
 """
 import argparse, gzip, os, resource, struct, time
 import numpy as np
@@ -14,6 +14,8 @@ parser.add_argument("model", choices=["seed-cnn", "cnn"])
 parser.add_argument("--epochs", type=int, default=1)
 parser.add_argument("--augment", action="store_true", help="random flips and shifts of up to 2 pixels")
 parser.add_argument("--cosine", action="store_true", help="cosine learning-rate annealing over the epochs")
+parser.add_argument("--ema-decay", type=float, help="test with an exponential moving average of the weights, "
+                    "decay min(D, (1 + n) / (10 + n)) at update n, as `synapse train --ema-decay`")
 parser.add_argument("--threads", type=int, default=2)
 args = parser.parse_args()
 torch.set_num_threads(args.threads)
@@ -58,17 +60,38 @@ torch.manual_seed(0)
 model = seed_cnn() if args.model == "seed-cnn" else cnn()
 opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, args.epochs) if args.cosine else None
+params = list(model.parameters())
+averages = [p.detach().clone() for p in params] if args.ema_decay is not None else None
+updates = 0
+
+def update_average():
+    global updates
+    decay = min(args.ema_decay, (1 + updates) / (10 + updates))
+    updates += 1
+    with torch.no_grad():
+        torch._foreach_lerp_(averages, params, 1 - decay)
+
+def swap_average():
+    with torch.no_grad():
+        for p, a in zip(params, averages):
+            raw = p.detach().clone()
+            p.copy_(a)
+            a.copy_(raw)
 
 def test():
+    if averages:
+        swap_average()
     model.eval()
     with torch.no_grad():
         t0 = time.perf_counter()
         pred = torch.cat([model((xte[i:i + 1000] - mean) / std).argmax(1) for i in range(0, len(xte), 1000)])
         seconds = time.perf_counter() - t0
     model.train()
+    if averages:
+        swap_average()
     return (pred == yte).float().mean().item(), seconds
 
-print(f"torch {torch.__version__} threads={torch.get_num_threads()} model={args.model} augment={args.augment} cosine={args.cosine}", flush=True)
+print(f"torch {torch.__version__} threads={torch.get_num_threads()} model={args.model} augment={args.augment} cosine={args.cosine} ema_decay={args.ema_decay}", flush=True)
 total_seconds = 0.0
 for epoch in range(1, args.epochs + 1):
     t0 = time.perf_counter()
@@ -81,6 +104,8 @@ for epoch in range(1, args.epochs + 1):
         opt.zero_grad()
         F.cross_entropy(model((x - mean) / std), ytr[idxs]).backward()
         opt.step()
+        if averages:
+            update_average()
     seconds = time.perf_counter() - t0
     total_seconds += seconds
     if schedule:

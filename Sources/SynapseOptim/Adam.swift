@@ -2,6 +2,7 @@
 
 import Foundation
 import SynapseCore
+import SynapseKernels
 import SynapseNN
 
 /// Adam (Kingma & Ba) as in PyTorch: m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g²,
@@ -28,6 +29,7 @@ public class Adam: Optimizer {
     }
 
     public override func update(_ parameter: Parameter, gradient: Tensor, state: inout [String: Tensor]) {
+        guard gradient.count > 0 else { return }
         let step = Float((state["step"]?.item ?? 0) + 1)
         state["step"] = Tensor(step)
         let lr = learningRate, beta1 = beta1, beta2 = beta2, epsilon = epsilon
@@ -41,13 +43,10 @@ public class Adam: Optimizer {
             average.withUnsafeMutableBufferPointer { m in
                 squareAverage.withUnsafeMutableBufferPointer { v in
                     parameter.updateInPlace { w in
-                        for i in 0..<w.count {
-                            let d = g[i] + l2 * w[i]
-                            m[i] = beta1 * m[i] + (1 - beta1) * d
-                            v[i] = beta2 * v[i] + (1 - beta2) * d * d
-                            let denominator = (v[i] / correction2).squareRoot() + epsilon
-                            w[i] = w[i] * shrink - lr * (m[i] / correction1) / denominator
-                        }
+                        Kernels.adamStep(weights: w.baseAddress!, gradient: g.baseAddress!, firstMoment: m.baseAddress!,
+                                         secondMoment: v.baseAddress!, count: w.count, learningRate: lr, beta1: beta1,
+                                         beta2: beta2, epsilon: epsilon, correction1: correction1, correction2: correction2,
+                                         l2: l2, shrink: shrink)
                     }
                 }
             }

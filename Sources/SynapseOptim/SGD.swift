@@ -1,6 +1,7 @@
 // Stochastic gradient descent with momentum, Nesterov momentum and weight decay.
 
 import SynapseCore
+import SynapseKernels
 import SynapseNN
 
 /// PyTorch's SGD: g ← ∇ + weightDecay · w (L2); with momentum, b ← momentum · b + (1 − dampening) · g
@@ -23,26 +24,23 @@ public final class SGD: Optimizer {
     }
 
     public override func update(_ parameter: Parameter, gradient: Tensor, state: inout [String: Tensor]) {
-        let lr = learningRate, decay = weightDecay, momentum = momentum, dampening = dampening, nesterov = nesterov
+        guard gradient.count > 0 else { return }
         let firstStep = state["momentum"] == nil
+        var buffer = momentum == 0 ? nil : takeState("momentum", shape: parameter.shape, from: &state)
         gradient.withUnsafeBufferPointer { g in
-            if momentum == 0 {
-                parameter.updateInPlace { w in
-                    for i in 0..<w.count { w[i] -= lr * (g[i] + decay * w[i]) }
+            parameter.updateInPlace { w in
+                func step(_ momentumBuffer: UnsafeMutablePointer<Float>?) {
+                    Kernels.sgdStep(weights: w.baseAddress!, gradient: g.baseAddress!, momentumBuffer: momentumBuffer, count: w.count,
+                                    learningRate: learningRate, weightDecay: weightDecay, momentum: momentum,
+                                    dampening: dampening, nesterov: nesterov, firstStep: firstStep)
                 }
-                return
-            }
-            var buffer = takeState("momentum", shape: parameter.shape, from: &state)
-            buffer.withUnsafeMutableBufferPointer { b in
-                parameter.updateInPlace { w in
-                    for i in 0..<w.count {
-                        let d = g[i] + decay * w[i]
-                        b[i] = firstStep ? d : momentum * b[i] + (1 - dampening) * d
-                        w[i] -= lr * (nesterov ? d + momentum * b[i] : b[i])
-                    }
+                if buffer == nil {
+                    step(nil)
+                } else {
+                    buffer!.withUnsafeMutableBufferPointer { step($0.baseAddress!) }
                 }
             }
-            state["momentum"] = buffer
         }
+        if let buffer { state["momentum"] = buffer }
     }
 }
