@@ -16,7 +16,7 @@ extension Kernels {
         // A row-major A is read in place eight rows at a time, broadcasting its elements
         // against B's 16-wide rows. A transposed A holds each step's rows side by side, so it
         // is the vector instead: 16 rows of C per block, one accumulator per column of C.
-        let blockRows = transposeA ? PanelVector.scalarCount : 8
+        let blockRows = transposeA ? (n <= pairedColumnLimit ? 2 * PanelVector.scalarCount : PanelVector.scalarCount) : 8
         let rowBlocks = (m + blockRows - 1) / blockRows
         // The padded work is m × 16 × k multiply-adds; below about a million flops one thread wins.
         let tasks = m * PanelVector.scalarCount * k >= 1 << 19 ? min(threadCount, rowBlocks) : 1
@@ -113,12 +113,41 @@ private enum UpToTwelve: ColumnCount { static var count: Int { 12 } }
 private enum UpToFourteen: ColumnCount { static var count: Int { 14 } }
 private enum UpToSixteen: ColumnCount { static var count: Int { 16 } }
 
-/// C[0..<rows, 0..<columns] (+)= A · B, where A's column r (r < rows ≤ 16) is a[r + p · lda]
-/// over p < depth, and B's row p starts at b + p · bStride. Only the first `columns` of each
-/// row of B are read, rounded up to an even count. Even column counts are specializations (a type
-/// parameter, which the compiler specializes where an argument would not fold), so a
-/// 10-column C computes exactly 10 columns.
+/// The widest C that the paired kernel computes: its 2 × 12 accumulators, two columns of A
+/// and a broadcast fill 27 of the 32 vector registers.
+private let pairedColumnLimit = 12
+
+/// C[0..<rows, 0..<columns] (+)= A · B, where A's column r (r < rows ≤ 32, and rows ≤ 16 when
+/// columns > 12) is a[r + p · lda] over p < depth, and B's row p starts at b + p · bStride.
+/// Only the first `columns` of each row of B are read, rounded up to an even count. Even
+/// column counts are specializations (a type parameter, which the compiler specializes where
+/// an argument would not fold), so a 10-column C computes exactly 10 columns.
 private func narrowColumnsKernel(depth: Int, a: UnsafePointer<Float>, lda: Int, rows: Int, b: UnsafePointer<Float>, bStride: Int,
+                                 c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int, addToC: Bool) {
+    let lanes = PanelVector.scalarCount
+    if rows == 2 * lanes {
+        // Each broadcast of B feeds two multiply-adds, halving the loads per FMA.
+        switch columns {
+        case ...2: pairedColumnsBody(UpToTwo.self, depth: depth, a: a, lda: lda, b: b, bStride: bStride, c: c, ldc: ldc, columns: columns, addToC: addToC)
+        case ...4: pairedColumnsBody(UpToFour.self, depth: depth, a: a, lda: lda, b: b, bStride: bStride, c: c, ldc: ldc, columns: columns, addToC: addToC)
+        case ...6: pairedColumnsBody(UpToSix.self, depth: depth, a: a, lda: lda, b: b, bStride: bStride, c: c, ldc: ldc, columns: columns, addToC: addToC)
+        case ...8: pairedColumnsBody(UpToEight.self, depth: depth, a: a, lda: lda, b: b, bStride: bStride, c: c, ldc: ldc, columns: columns, addToC: addToC)
+        case ...10: pairedColumnsBody(UpToTen.self, depth: depth, a: a, lda: lda, b: b, bStride: bStride, c: c, ldc: ldc, columns: columns, addToC: addToC)
+        default: pairedColumnsBody(UpToTwelve.self, depth: depth, a: a, lda: lda, b: b, bStride: bStride, c: c, ldc: ldc, columns: columns, addToC: addToC)
+        }
+        return
+    }
+    if rows > lanes {
+        singleColumnsKernel(depth: depth, a: a, lda: lda, rows: lanes, b: b, bStride: bStride, c: c, ldc: ldc, columns: columns, addToC: addToC)
+        singleColumnsKernel(depth: depth, a: a + lanes, lda: lda, rows: rows - lanes, b: b, bStride: bStride, c: c + lanes * ldc, ldc: ldc,
+                            columns: columns, addToC: addToC)
+        return
+    }
+    singleColumnsKernel(depth: depth, a: a, lda: lda, rows: rows, b: b, bStride: bStride, c: c, ldc: ldc, columns: columns, addToC: addToC)
+}
+
+/// `narrowColumnsKernel` for rows ≤ 16.
+private func singleColumnsKernel(depth: Int, a: UnsafePointer<Float>, lda: Int, rows: Int, b: UnsafePointer<Float>, bStride: Int,
                                  c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int, addToC: Bool) {
     switch columns {
     case ...2: columnsBody(UpToTwo.self, depth: depth, a: a, lda: lda, rows: rows, b: b, bStride: bStride, c: c, ldc: ldc, columns: columns, addToC: addToC)
@@ -130,6 +159,63 @@ private func narrowColumnsKernel(depth: Int, a: UnsafePointer<Float>, lda: Int, 
     case ...14: columnsBody(UpToFourteen.self, depth: depth, a: a, lda: lda, rows: rows, b: b, bStride: bStride, c: c, ldc: ldc, columns: columns, addToC: addToC)
     default: columnsBody(UpToSixteen.self, depth: depth, a: a, lda: lda, rows: rows, b: b, bStride: bStride, c: c, ldc: ldc, columns: columns, addToC: addToC)
     }
+}
+
+/// 32 full rows of C: two vectors of A per step against each broadcast of B.
+private func pairedColumnsBody<Limit: ColumnCount>(_ limit: Limit.Type, depth: Int, a: UnsafePointer<Float>, lda: Int,
+                                                   b: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                                   columns: Int, addToC: Bool) {
+    let zero = PanelVector()
+    var c0 = zero, c1 = zero, c2 = zero, c3 = zero, c4 = zero, c5 = zero
+    var c6 = zero, c7 = zero, c8 = zero, c9 = zero, c10 = zero, c11 = zero
+    var d0 = zero, d1 = zero, d2 = zero, d3 = zero, d4 = zero, d5 = zero
+    var d6 = zero, d7 = zero, d8 = zero, d9 = zero, d10 = zero, d11 = zero
+    var ap = UnsafeRawPointer(a), bp = b
+    let rowBytes = lda * MemoryLayout<Float>.stride, halfBytes = MemoryLayout<PanelVector>.stride
+    for _ in 0..<depth {
+        let low = ap.loadUnaligned(as: PanelVector.self), high = ap.loadUnaligned(fromByteOffset: halfBytes, as: PanelVector.self)
+        var broadcast = PanelVector(repeating: bp[0])
+        c0 = multiplyAdd(c0, low, broadcast); d0 = multiplyAdd(d0, high, broadcast)
+        broadcast = PanelVector(repeating: bp[1])
+        c1 = multiplyAdd(c1, low, broadcast); d1 = multiplyAdd(d1, high, broadcast)
+        if Limit.count > 2 {
+            broadcast = PanelVector(repeating: bp[2])
+            c2 = multiplyAdd(c2, low, broadcast); d2 = multiplyAdd(d2, high, broadcast)
+            broadcast = PanelVector(repeating: bp[3])
+            c3 = multiplyAdd(c3, low, broadcast); d3 = multiplyAdd(d3, high, broadcast)
+        }
+        if Limit.count > 4 {
+            broadcast = PanelVector(repeating: bp[4])
+            c4 = multiplyAdd(c4, low, broadcast); d4 = multiplyAdd(d4, high, broadcast)
+            broadcast = PanelVector(repeating: bp[5])
+            c5 = multiplyAdd(c5, low, broadcast); d5 = multiplyAdd(d5, high, broadcast)
+        }
+        if Limit.count > 6 {
+            broadcast = PanelVector(repeating: bp[6])
+            c6 = multiplyAdd(c6, low, broadcast); d6 = multiplyAdd(d6, high, broadcast)
+            broadcast = PanelVector(repeating: bp[7])
+            c7 = multiplyAdd(c7, low, broadcast); d7 = multiplyAdd(d7, high, broadcast)
+        }
+        if Limit.count > 8 {
+            broadcast = PanelVector(repeating: bp[8])
+            c8 = multiplyAdd(c8, low, broadcast); d8 = multiplyAdd(d8, high, broadcast)
+            broadcast = PanelVector(repeating: bp[9])
+            c9 = multiplyAdd(c9, low, broadcast); d9 = multiplyAdd(d9, high, broadcast)
+        }
+        if Limit.count > 10 {
+            broadcast = PanelVector(repeating: bp[10])
+            c10 = multiplyAdd(c10, low, broadcast); d10 = multiplyAdd(d10, high, broadcast)
+            broadcast = PanelVector(repeating: bp[11])
+            c11 = multiplyAdd(c11, low, broadcast); d11 = multiplyAdd(d11, high, broadcast)
+        }
+        ap += rowBytes
+        bp += bStride
+    }
+    let lanes = PanelVector.scalarCount
+    storeTransposed((c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, zero, zero, zero, zero),
+                    rows: lanes, into: c, ldc: ldc, columns: columns, addToC: addToC)
+    storeTransposed((d0, d1, d2, d3, d4, d5, d6, d7, d8, d9, d10, d11, zero, zero, zero, zero),
+                    rows: lanes, into: c + lanes * ldc, ldc: ldc, columns: columns, addToC: addToC)
 }
 
 private func columnsBody<Limit: ColumnCount>(_ limit: Limit.Type, depth: Int, a: UnsafePointer<Float>, lda: Int, rows: Int,
@@ -190,88 +276,22 @@ private func columnsBody<Limit: ColumnCount>(_ limit: Limit.Type, depth: Int, a:
         ap += lda
         bp += bStride
     }
-    // Accumulator j holds column j of C's rows. Four rounds of pairwise unzips turn the
-    // 16 × 16 tile around in registers; then each row of C is one masked store.
-    let w0_0 = SIMD32(lowHalf: c0, highHalf: c1)
-    let w0_1 = SIMD32(lowHalf: c2, highHalf: c3)
-    let w0_2 = SIMD32(lowHalf: c4, highHalf: c5)
-    let w0_3 = SIMD32(lowHalf: c6, highHalf: c7)
-    let w0_4 = SIMD32(lowHalf: c8, highHalf: c9)
-    let w0_5 = SIMD32(lowHalf: c10, highHalf: c11)
-    let w0_6 = SIMD32(lowHalf: c12, highHalf: c13)
-    let w0_7 = SIMD32(lowHalf: c14, highHalf: c15)
-    let r0_0 = w0_0.evenHalf, r0_8 = w0_0.oddHalf
-    let r0_1 = w0_1.evenHalf, r0_9 = w0_1.oddHalf
-    let r0_2 = w0_2.evenHalf, r0_10 = w0_2.oddHalf
-    let r0_3 = w0_3.evenHalf, r0_11 = w0_3.oddHalf
-    let r0_4 = w0_4.evenHalf, r0_12 = w0_4.oddHalf
-    let r0_5 = w0_5.evenHalf, r0_13 = w0_5.oddHalf
-    let r0_6 = w0_6.evenHalf, r0_14 = w0_6.oddHalf
-    let r0_7 = w0_7.evenHalf, r0_15 = w0_7.oddHalf
-    let w1_0 = SIMD32(lowHalf: r0_0, highHalf: r0_1)
-    let w1_1 = SIMD32(lowHalf: r0_2, highHalf: r0_3)
-    let w1_2 = SIMD32(lowHalf: r0_4, highHalf: r0_5)
-    let w1_3 = SIMD32(lowHalf: r0_6, highHalf: r0_7)
-    let w1_4 = SIMD32(lowHalf: r0_8, highHalf: r0_9)
-    let w1_5 = SIMD32(lowHalf: r0_10, highHalf: r0_11)
-    let w1_6 = SIMD32(lowHalf: r0_12, highHalf: r0_13)
-    let w1_7 = SIMD32(lowHalf: r0_14, highHalf: r0_15)
-    let r1_0 = w1_0.evenHalf, r1_8 = w1_0.oddHalf
-    let r1_1 = w1_1.evenHalf, r1_9 = w1_1.oddHalf
-    let r1_2 = w1_2.evenHalf, r1_10 = w1_2.oddHalf
-    let r1_3 = w1_3.evenHalf, r1_11 = w1_3.oddHalf
-    let r1_4 = w1_4.evenHalf, r1_12 = w1_4.oddHalf
-    let r1_5 = w1_5.evenHalf, r1_13 = w1_5.oddHalf
-    let r1_6 = w1_6.evenHalf, r1_14 = w1_6.oddHalf
-    let r1_7 = w1_7.evenHalf, r1_15 = w1_7.oddHalf
-    let w2_0 = SIMD32(lowHalf: r1_0, highHalf: r1_1)
-    let w2_1 = SIMD32(lowHalf: r1_2, highHalf: r1_3)
-    let w2_2 = SIMD32(lowHalf: r1_4, highHalf: r1_5)
-    let w2_3 = SIMD32(lowHalf: r1_6, highHalf: r1_7)
-    let w2_4 = SIMD32(lowHalf: r1_8, highHalf: r1_9)
-    let w2_5 = SIMD32(lowHalf: r1_10, highHalf: r1_11)
-    let w2_6 = SIMD32(lowHalf: r1_12, highHalf: r1_13)
-    let w2_7 = SIMD32(lowHalf: r1_14, highHalf: r1_15)
-    let r2_0 = w2_0.evenHalf, r2_8 = w2_0.oddHalf
-    let r2_1 = w2_1.evenHalf, r2_9 = w2_1.oddHalf
-    let r2_2 = w2_2.evenHalf, r2_10 = w2_2.oddHalf
-    let r2_3 = w2_3.evenHalf, r2_11 = w2_3.oddHalf
-    let r2_4 = w2_4.evenHalf, r2_12 = w2_4.oddHalf
-    let r2_5 = w2_5.evenHalf, r2_13 = w2_5.oddHalf
-    let r2_6 = w2_6.evenHalf, r2_14 = w2_6.oddHalf
-    let r2_7 = w2_7.evenHalf, r2_15 = w2_7.oddHalf
-    let w3_0 = SIMD32(lowHalf: r2_0, highHalf: r2_1)
-    let w3_1 = SIMD32(lowHalf: r2_2, highHalf: r2_3)
-    let w3_2 = SIMD32(lowHalf: r2_4, highHalf: r2_5)
-    let w3_3 = SIMD32(lowHalf: r2_6, highHalf: r2_7)
-    let w3_4 = SIMD32(lowHalf: r2_8, highHalf: r2_9)
-    let w3_5 = SIMD32(lowHalf: r2_10, highHalf: r2_11)
-    let w3_6 = SIMD32(lowHalf: r2_12, highHalf: r2_13)
-    let w3_7 = SIMD32(lowHalf: r2_14, highHalf: r2_15)
-    let r3_0 = w3_0.evenHalf, r3_8 = w3_0.oddHalf
-    let r3_1 = w3_1.evenHalf, r3_9 = w3_1.oddHalf
-    let r3_2 = w3_2.evenHalf, r3_10 = w3_2.oddHalf
-    let r3_3 = w3_3.evenHalf, r3_11 = w3_3.oddHalf
-    let r3_4 = w3_4.evenHalf, r3_12 = w3_4.oddHalf
-    let r3_5 = w3_5.evenHalf, r3_13 = w3_5.oddHalf
-    let r3_6 = w3_6.evenHalf, r3_14 = w3_6.oddHalf
-    let r3_7 = w3_7.evenHalf, r3_15 = w3_7.oddHalf
-    store(r3_0, c, columns: columns, add: addToC)
-    if rows > 1 { store(r3_1, c + 1 * ldc, columns: columns, add: addToC) }
-    if rows > 2 { store(r3_2, c + 2 * ldc, columns: columns, add: addToC) }
-    if rows > 3 { store(r3_3, c + 3 * ldc, columns: columns, add: addToC) }
-    if rows > 4 { store(r3_4, c + 4 * ldc, columns: columns, add: addToC) }
-    if rows > 5 { store(r3_5, c + 5 * ldc, columns: columns, add: addToC) }
-    if rows > 6 { store(r3_6, c + 6 * ldc, columns: columns, add: addToC) }
-    if rows > 7 { store(r3_7, c + 7 * ldc, columns: columns, add: addToC) }
-    if rows > 8 { store(r3_8, c + 8 * ldc, columns: columns, add: addToC) }
-    if rows > 9 { store(r3_9, c + 9 * ldc, columns: columns, add: addToC) }
-    if rows > 10 { store(r3_10, c + 10 * ldc, columns: columns, add: addToC) }
-    if rows > 11 { store(r3_11, c + 11 * ldc, columns: columns, add: addToC) }
-    if rows > 12 { store(r3_12, c + 12 * ldc, columns: columns, add: addToC) }
-    if rows > 13 { store(r3_13, c + 13 * ldc, columns: columns, add: addToC) }
-    if rows > 14 { store(r3_14, c + 14 * ldc, columns: columns, add: addToC) }
-    if rows > 15 { store(r3_15, c + 15 * ldc, columns: columns, add: addToC) }
+    storeTransposed((c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15),
+                    rows: rows, into: c, ldc: ldc, columns: columns, addToC: addToC)
+}
+
+/// Accumulator j holds column j of 16 rows of C; writes (or adds) the first `rows` rows.
+@inline(__always)
+private func storeTransposed(_ accumulators: (PanelVector, PanelVector, PanelVector, PanelVector, PanelVector, PanelVector,
+                                              PanelVector, PanelVector, PanelVector, PanelVector, PanelVector, PanelVector,
+                                              PanelVector, PanelVector, PanelVector, PanelVector),
+                             rows: Int, into c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int, addToC: Bool) {
+    var tile = accumulators
+    withUnsafePointer(to: &tile) { tile in
+        UnsafeRawPointer(tile).withMemoryRebound(to: Float.self, capacity: 16 * PanelVector.scalarCount) { tile in
+            synapse_store_transposed16(tile, Int32(rows), c, ldc, Int32(columns), addToC ? 1 : 0)
+        }
+    }
 }
 
 /// Writes (or adds) the first `columns` lanes of `sum` to `row`.

@@ -51,6 +51,24 @@ static inline void synapse_store_prefix16(float *target, synapse_float16 value, 
 #endif
 }
 
+// `columns + 16 j` holds column j of a 16 × 16 tile of C. Transposes the tile in registers (four
+// rounds of pairwise unzips) and writes (or adds) the first `count` lanes of each of its first
+// `rows` rows to `target`, rows `stride` floats apart. In C because Swift's SIMD32 unzips
+// stop being inlined in a large function.
+static inline void synapse_store_transposed16(const float *columns, int rows, float *target, long stride,
+                                              int count, int add) {
+    synapse_float16 x[16], y[16];
+    for (int i = 0; i < 16; i++) __builtin_memcpy(&x[i], columns + 16 * i, sizeof(synapse_float16));
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < 8; i++) {
+            y[i] = __builtin_shufflevector(x[2 * i], x[2 * i + 1], 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            y[i + 8] = __builtin_shufflevector(x[2 * i], x[2 * i + 1], 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        }
+        for (int i = 0; i < 16; i++) x[i] = y[i];
+    }
+    for (int r = 0; r < rows; r++) synapse_store_prefix16(target + r * stride, x[r], count, add);
+}
+
 // Sequentially consistent atomics (the park handshake is Dekker-style, so acquire/release is not enough) on plain longs, for the spin/park handshake of the pool.
 static inline long synapse_atomic_load(const long *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
 static inline void synapse_atomic_store(long *p, long v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
