@@ -61,10 +61,14 @@ extension Kernels {
         // Each task computes its own tile of C as an independent GEMM, packing what it reads
         // itself: one fork and join for the whole product, and no barrier between packing and
         // computing. Splitting columns repacks A in every task and splitting rows repacks B,
-        // so split the side whose duplicated packing costs less.
+        // so split the side whose duplicated packing costs less. A B read in place costs
+        // nothing to share, so then rows are split, into equal parts in units of 4 rows (the
+        // micro-kernel's ragged steps) rather than whole 12-row blocks.
         let rowBlocks = (m + microRows - 1) / microRows, panels = (n + microColumns - 1) / microColumns
-        let splitColumns = panels >= threads && (m < n || rowBlocks < threads)
-        let tasks = min(threads, splitColumns ? panels : rowBlocks)
+        let evenRows = inPlace && m >= 2 * microRows * threads
+        let splitColumns = !evenRows && panels >= threads && (m < n || rowBlocks < threads)
+        let tasks = evenRows ? threads : min(threads, splitColumns ? panels : rowBlocks)
+        let rowUnit = evenRows ? 4 : microRows, rowUnits = (m + rowUnit - 1) / rowUnit
         parallelFor(tasks) { task in
             if splitColumns {
                 let first = panels * task / tasks * microColumns, end = min(n, panels * (task + 1) / tasks * microColumns)
@@ -72,7 +76,7 @@ extension Kernels {
                          m: m, n: end - first, k: k, a: a, b: transposeB ? b + first * ldb : b + first, ldb: ldb,
                          c: c + first, ldc: ldc, accumulate: accumulate)
             } else {
-                let first = rowBlocks * task / tasks * microRows, end = min(m, rowBlocks * (task + 1) / tasks * microRows)
+                let first = rowUnits * task / tasks * rowUnit, end = min(m, rowUnits * (task + 1) / tasks * rowUnit)
                 gemmTile(rowStride: rowStride, columnStride: columnStride, transposeB: transposeB, inPlace: inPlace,
                          m: end - first, n: n, k: k, a: a + first * rowStride, b: b, ldb: ldb,
                          c: c + first * ldc, ldc: ldc, accumulate: accumulate)

@@ -15,7 +15,7 @@ final class GemmTests: XCTestCase {
     func testAllTransposesAtOddSizesAndThreadCounts() {
         let sizes = [(1, 1, 1), (1, 17, 5), (13, 1, 7), (7, 9, 1), (33, 29, 131), (8, 16, 8), (65, 3, 300), (9, 1030, 270),
                      (29, 10, 800), (20, 16, 50), (100, 15, 64), (37, 6, 40), (21, 7, 30), (18, 12, 20), (40, 13, 17),
-                     (70, 10, 800), (64, 12, 40), (96, 2, 9), (200, 10, 300)]
+                     (70, 10, 800), (64, 12, 40), (96, 2, 9), (200, 10, 300), (100, 40, 200)]
         for threads in [1, 2, 3] {
         Kernels.threadCount = threads
         for (m, n, k) in sizes {
@@ -62,14 +62,15 @@ final class GemmTests: XCTestCase {
     }
 
     func testResultsAreBitwiseIdenticalAcrossThreadCounts() {
-        // Threads split the first shape's columns and the second's rows.
-        for (m, n, k) in [(97, 300, 517), (300, 97, 517)] {
+        // Threads split the first shape's columns and the second's rows; the third's B is read
+        // in place, so its rows are split evenly.
+        for (m, n, k, transposeB) in [(97, 300, 517, true), (300, 97, 517, true), (130, 64, 300, false)] {
             let a = values(m * k, seed: 4), b = values(k * n, seed: 5)
             var results: [[Float]] = []
             for threads in [1, 2, 3] {
                 Kernels.threadCount = threads
                 var c = [Float](repeating: 0, count: m * n)
-                Kernels.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k,
+                Kernels.gemm(transposeA: false, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: transposeB ? k : n,
                              c: &c, ldc: n, accumulate: false)
                 results.append(c)
             }
