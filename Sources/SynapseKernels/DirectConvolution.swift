@@ -256,11 +256,16 @@ extension DirectConvolution {
             pixelPositions.withUnsafeBufferPointer { positions in
                 for first in stride(from: 0, to: steps, by: gradientTaps) {
                     for block in 0..<channelBlocks {
-                        gradientTile(input: padded, positions: positions.baseAddress!, pixels: pixels,
-                                     offsets: offsets.baseAddress! + first,
-                                     gradients: gradients + block * tileChannels, gradientStride: gradientStride,
-                                     partial: partial + (block * steps + first) * tileChannels,
-                                     taps: min(gradientTaps, steps - first))
+                        let gradients = gradients + block * tileChannels, partial = partial + (block * steps + first) * tileChannels
+                        let offsets = offsets.baseAddress! + first, taps = min(gradientTaps, steps - first)
+                        // A 3 × 3 kernel's nine taps are one channel's three rows of three neighbours.
+                        if kernelHeight == 3 && kernelWidth == 3 {
+                            gradientTile(ThreeRowsOfThree.self, input: padded, positions: positions.baseAddress!, pixels: pixels,
+                                         offsets: offsets, gradients: gradients, gradientStride: gradientStride, partial: partial, taps: taps)
+                        } else {
+                            gradientTile(AnyTaps.self, input: padded, positions: positions.baseAddress!, pixels: pixels,
+                                         offsets: offsets, gradients: gradients, gradientStride: gradientStride, partial: partial, taps: taps)
+                        }
                     }
                 }
             }
@@ -281,10 +286,19 @@ extension DirectConvolution {
 /// Kernel taps per weight-gradient tile: nine taps × 32 output channels make 18 accumulators.
 private let gradientTaps = 9
 
+/// Where a weight-gradient tile's nine taps lie relative to each other.
+private protocol TapLayout { static var isThreeRowsOfThree: Bool { get } }
+/// Any nine offsets: each tap needs its own offset register.
+private enum AnyTaps: TapLayout { static var isThreeRowsOfThree: Bool { false } }
+/// Taps 3r + 1 and 3r + 2 are the floats right after tap 3r (one channel of a 3 × 3 kernel):
+/// three row pointers and constant displacements address all nine, leaving registers free.
+private enum ThreeRowsOfThree: TapLayout { static var isThreeRowsOfThree: Bool { true } }
+
 /// partial[t · 32 + o] += Σ over pixels of input[positions[pixel] + offsets[t]] · gradients[pixel · gradientStride + o]
 /// for t < taps and o < 32.
-private func gradientTile(input: UnsafePointer<Float>, positions: UnsafePointer<Int32>, pixels: Int, offsets: UnsafePointer<Int>,
-                          gradients: UnsafePointer<Float>, gradientStride: Int, partial: UnsafeMutablePointer<Float>, taps: Int) {
+private func gradientTile<Layout: TapLayout>(_ layout: Layout.Type, input: UnsafePointer<Float>, positions: UnsafePointer<Int32>,
+                                             pixels: Int, offsets: UnsafePointer<Int>, gradients: UnsafePointer<Float>,
+                                             gradientStride: Int, partial: UnsafeMutablePointer<Float>, taps: Int) {
     var a00 = PanelVector(), a01 = PanelVector()
     var a10 = PanelVector(), a11 = PanelVector()
     var a20 = PanelVector(), a21 = PanelVector()
@@ -300,16 +314,18 @@ private func gradientTile(input: UnsafePointer<Float>, positions: UnsafePointer<
     for pixel in 0..<pixels {
         let p = input + Int(positions[pixel])
         let g0 = g.loadUnaligned(as: PanelVector.self), g1 = g.loadUnaligned(fromByteOffset: 64, as: PanelVector.self)
+        let row0 = p + o0, row1 = p + o3, row2 = p + o6
+        let three = Layout.isThreeRowsOfThree
         var x: PanelVector
-        x = PanelVector(repeating: p[o0]); a00 = multiplyAdd(a00, x, g0); a01 = multiplyAdd(a01, x, g1)
-        x = PanelVector(repeating: p[o1]); a10 = multiplyAdd(a10, x, g0); a11 = multiplyAdd(a11, x, g1)
-        x = PanelVector(repeating: p[o2]); a20 = multiplyAdd(a20, x, g0); a21 = multiplyAdd(a21, x, g1)
-        x = PanelVector(repeating: p[o3]); a30 = multiplyAdd(a30, x, g0); a31 = multiplyAdd(a31, x, g1)
-        x = PanelVector(repeating: p[o4]); a40 = multiplyAdd(a40, x, g0); a41 = multiplyAdd(a41, x, g1)
-        x = PanelVector(repeating: p[o5]); a50 = multiplyAdd(a50, x, g0); a51 = multiplyAdd(a51, x, g1)
-        x = PanelVector(repeating: p[o6]); a60 = multiplyAdd(a60, x, g0); a61 = multiplyAdd(a61, x, g1)
-        x = PanelVector(repeating: p[o7]); a70 = multiplyAdd(a70, x, g0); a71 = multiplyAdd(a71, x, g1)
-        x = PanelVector(repeating: p[o8]); a80 = multiplyAdd(a80, x, g0); a81 = multiplyAdd(a81, x, g1)
+        x = PanelVector(repeating: row0[0]); a00 = multiplyAdd(a00, x, g0); a01 = multiplyAdd(a01, x, g1)
+        x = PanelVector(repeating: three ? row0[1] : p[o1]); a10 = multiplyAdd(a10, x, g0); a11 = multiplyAdd(a11, x, g1)
+        x = PanelVector(repeating: three ? row0[2] : p[o2]); a20 = multiplyAdd(a20, x, g0); a21 = multiplyAdd(a21, x, g1)
+        x = PanelVector(repeating: row1[0]); a30 = multiplyAdd(a30, x, g0); a31 = multiplyAdd(a31, x, g1)
+        x = PanelVector(repeating: three ? row1[1] : p[o4]); a40 = multiplyAdd(a40, x, g0); a41 = multiplyAdd(a41, x, g1)
+        x = PanelVector(repeating: three ? row1[2] : p[o5]); a50 = multiplyAdd(a50, x, g0); a51 = multiplyAdd(a51, x, g1)
+        x = PanelVector(repeating: row2[0]); a60 = multiplyAdd(a60, x, g0); a61 = multiplyAdd(a61, x, g1)
+        x = PanelVector(repeating: three ? row2[1] : p[o7]); a70 = multiplyAdd(a70, x, g0); a71 = multiplyAdd(a71, x, g1)
+        x = PanelVector(repeating: three ? row2[2] : p[o8]); a80 = multiplyAdd(a80, x, g0); a81 = multiplyAdd(a81, x, g1)
         g += gradientBytes
     }
     @inline(__always) func add(_ low: PanelVector, _ high: PanelVector, _ tap: Int) {
