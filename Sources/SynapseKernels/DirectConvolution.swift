@@ -4,8 +4,8 @@
 // the copies; here the micro-kernel broadcasts input pixels straight from a zero-padded copy
 // of the image and multiplies them by packed weight vectors. A tile is 14 neighbouring output
 // pixels of one row × 32 output channels: 28 SIMD16 accumulators, and with two weight
-// vectors and a broadcast that fills AVX-512's 32 vector registers without spilling. Tiles
-// write channels-last; one transpose per image gives the NCHW planes. Each output sums its
+// vectors and a broadcast that fills AVX-512's 32 vector registers without spilling. Each
+// tile turns its accumulators around in registers and writes NCHW rows. Each output sums its
 // (channel, kernel row, kernel column) terms in that order, as the im2col GEMM does, and
 // images are split over threads, so results do not depend on the thread count.
 
@@ -104,8 +104,8 @@ struct DirectConvolution {
     var packedWeightCount: Int { channelBlocks * steps * tileChannels }
     /// A ragged last tile reads up to a tile's width past the last padded row.
     var slack: Int { tilePixels + kernelWidth }
-    /// Floats of per-thread scratch: the padded image and the channels-last results.
-    var scratchCount: Int { channels * paddedPlane + slack + outputHeight * outputWidth * channelBlocks * tileChannels }
+    /// Floats of per-thread scratch: the padded image.
+    var scratchCount: Int { channels * paddedPlane + slack }
 
     /// Packs weights for `run`: the term (o, c, ky, kx) is weights[o · outStride + c · inStride
     /// + ky' · kernelWidth + kx'], where (ky', kx') is (ky, kx), or the kernel rotated by 180°
@@ -147,8 +147,7 @@ struct DirectConvolution {
              output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         let padded = scratch
         pad(input, into: padded)
-        let results = padded + channels * paddedPlane + slack
-        let resultStride = channelBlocks * tileChannels
+        let plane = outputHeight * outputWidth
         termOffsets.withUnsafeBufferPointer { offsets in
             for block in 0..<channelBlocks {
                 let weights = packedWeights + block * steps * tileChannels
@@ -157,22 +156,22 @@ struct DirectConvolution {
                     while x < outputWidth {
                         convolutionTile(input: padded + y * paddedWidth + x, weights: weights, offsets: offsets.baseAddress!,
                                         steps: steps, bias: packedBias + block * tileChannels,
-                                        output: results + (y * outputWidth + x) * resultStride + block * tileChannels,
-                                        outputStride: resultStride, pixels: min(tilePixels, outputWidth - x))
+                                        output: output + block * tileChannels * plane + y * outputWidth + x, channelStride: plane,
+                                        channels: min(tileChannels, outChannels - block * tileChannels),
+                                        pixels: min(tilePixels, outputWidth - x))
                         x += tilePixels
                     }
                 }
             }
         }
-        Kernels.transpose(results, sourceStride: resultStride, rows: outputHeight * outputWidth, columns: outChannels,
-                          into: output, destinationStride: outputHeight * outputWidth)
     }
 }
 
-/// 14 output pixels × 32 output channels: output[i · outputStride + o] = Σ over the steps of
-/// input[offsets[step] + i] · weights[step · 32 + o], plus bias[o], for i < pixels.
+/// 14 output pixels × 32 output channels: output[o · channelStride + i] = Σ over the steps of
+/// input[offsets[step] + i] · weights[step · 32 + o], plus bias[o], for i < pixels and o < channels.
 private func convolutionTile(input: UnsafePointer<Float>, weights: UnsafePointer<Float>, offsets: UnsafePointer<Int>, steps: Int,
-                             bias: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, outputStride: Int, pixels: Int) {
+                             bias: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, channelStride: Int, channels: Int,
+                             pixels: Int) {
     var a00 = PanelVector(), a01 = PanelVector()
     var a10 = PanelVector(), a11 = PanelVector()
     var a20 = PanelVector(), a21 = PanelVector()
@@ -212,25 +211,18 @@ private func convolutionTile(input: UnsafePointer<Float>, weights: UnsafePointer
     }
     let biasLow = UnsafeRawPointer(bias).loadUnaligned(as: PanelVector.self)
     let biasHigh = UnsafeRawPointer(bias).loadUnaligned(fromByteOffset: 64, as: PanelVector.self)
-    @inline(__always) func put(_ low: PanelVector, _ high: PanelVector, _ pixel: Int) {
-        let target = UnsafeMutableRawPointer(output + pixel * outputStride)
-        target.storeBytes(of: low + biasLow, as: PanelVector.self)
-        target.storeBytes(of: high + biasHigh, toByteOffset: 64, as: PanelVector.self)
+    // Accumulator pixel i holds 16 channels of pixel i: transposed, each row is a channel's pixels.
+    let zero = PanelVector()
+    storeTransposed((a00 + biasLow, a10 + biasLow, a20 + biasLow, a30 + biasLow, a40 + biasLow, a50 + biasLow, a60 + biasLow,
+                     a70 + biasLow, a80 + biasLow, a90 + biasLow, a100 + biasLow, a110 + biasLow, a120 + biasLow, a130 + biasLow,
+                     zero, zero),
+                    rows: min(channels, 16), into: output, ldc: channelStride, columns: pixels, addToC: false)
+    if channels > 16 {
+        storeTransposed((a01 + biasHigh, a11 + biasHigh, a21 + biasHigh, a31 + biasHigh, a41 + biasHigh, a51 + biasHigh, a61 + biasHigh,
+                         a71 + biasHigh, a81 + biasHigh, a91 + biasHigh, a101 + biasHigh, a111 + biasHigh, a121 + biasHigh, a131 + biasHigh,
+                         zero, zero),
+                        rows: channels - 16, into: output + 16 * channelStride, ldc: channelStride, columns: pixels, addToC: false)
     }
-    if pixels > 0 { put(a00, a01, 0) }
-    if pixels > 1 { put(a10, a11, 1) }
-    if pixels > 2 { put(a20, a21, 2) }
-    if pixels > 3 { put(a30, a31, 3) }
-    if pixels > 4 { put(a40, a41, 4) }
-    if pixels > 5 { put(a50, a51, 5) }
-    if pixels > 6 { put(a60, a61, 6) }
-    if pixels > 7 { put(a70, a71, 7) }
-    if pixels > 8 { put(a80, a81, 8) }
-    if pixels > 9 { put(a90, a91, 9) }
-    if pixels > 10 { put(a100, a101, 10) }
-    if pixels > 11 { put(a110, a111, 11) }
-    if pixels > 12 { put(a120, a121, 12) }
-    if pixels > 13 { put(a130, a131, 13) }
 }
 
 extension DirectConvolution {

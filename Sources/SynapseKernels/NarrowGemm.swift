@@ -280,20 +280,6 @@ private func columnsBody<Limit: ColumnCount>(_ limit: Limit.Type, depth: Int, a:
                     rows: rows, into: c, ldc: ldc, columns: columns, addToC: addToC)
 }
 
-/// Accumulator j holds column j of 16 rows of C; writes (or adds) the first `rows` rows.
-@inline(__always)
-private func storeTransposed(_ accumulators: (PanelVector, PanelVector, PanelVector, PanelVector, PanelVector, PanelVector,
-                                              PanelVector, PanelVector, PanelVector, PanelVector, PanelVector, PanelVector,
-                                              PanelVector, PanelVector, PanelVector, PanelVector),
-                             rows: Int, into c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int, addToC: Bool) {
-    var tile = accumulators
-    withUnsafePointer(to: &tile) { tile in
-        UnsafeRawPointer(tile).withMemoryRebound(to: Float.self, capacity: 16 * PanelVector.scalarCount) { tile in
-            synapse_store_transposed16(tile, Int32(rows), c, ldc, Int32(columns), addToC ? 1 : 0)
-        }
-    }
-}
-
 /// Writes (or adds) the first `columns` lanes of `sum` to `row`.
 @inline(__always)
 private func store(_ sum: PanelVector, _ row: UnsafeMutablePointer<Float>, columns: Int, add: Bool) {

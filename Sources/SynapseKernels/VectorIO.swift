@@ -1,5 +1,7 @@
 // Unaligned vector loads and stores, including partial vectors for loop tails.
 
+import CSynapse
+
 @inlinable @inline(__always)
 func loadVector(_ p: UnsafePointer<Float>) -> FloatVector {
     UnsafeRawPointer(p).loadUnaligned(as: FloatVector.self)
@@ -29,4 +31,20 @@ func loadStrided(_ p: UnsafePointer<Float>, stride: Int, count: Int = FloatVecto
 @inlinable @inline(__always)
 func storePartial(_ v: FloatVector, _ p: UnsafeMutablePointer<Float>, count: Int) {
     for lane in 0..<count { p[lane] = v[lane] }
+}
+
+/// Accumulator j holds column j of a 16 × 16 tile; writes (or adds) the first `columns` lanes of
+/// each of the tile's first `rows` rows, `ldc` floats apart: an in-register transpose on the way
+/// to memory.
+@inline(__always)
+func storeTransposed(_ accumulators: (PanelVector, PanelVector, PanelVector, PanelVector, PanelVector, PanelVector,
+                                              PanelVector, PanelVector, PanelVector, PanelVector, PanelVector, PanelVector,
+                                              PanelVector, PanelVector, PanelVector, PanelVector),
+                             rows: Int, into c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int, addToC: Bool) {
+    var tile = accumulators
+    withUnsafePointer(to: &tile) { tile in
+        UnsafeRawPointer(tile).withMemoryRebound(to: Float.self, capacity: 16 * PanelVector.scalarCount) { tile in
+            synapse_store_transposed16(tile, Int32(rows), c, ldc, Int32(columns), addToC ? 1 : 0)
+        }
+    }
 }
