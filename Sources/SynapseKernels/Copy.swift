@@ -47,12 +47,13 @@ extension Kernels {
     }
 
     /// Copies `outer` blocks of `blockLength` floats from `src` (block stride `sourceStride`)
-    /// to `dst` (block stride `destinationStride`); used by slicing and concatenation.
+    /// to `dst` (block stride `destinationStride`), which must not overlap; used by concatenation
+    /// and the convolution gradients.
     public static func copyBlocks(_ src: UnsafePointer<Float>, sourceStride: Int,
                                   _ dst: UnsafeMutablePointer<Float>, destinationStride: Int,
                                   blocks outer: Int, blockLength: Int) {
         for o in 0..<outer {
-            (dst + o * destinationStride).update(from: src + o * sourceStride, count: blockLength)
+            copyFloats(src + o * sourceStride, to: dst + o * destinationStride, count: blockLength)
         }
     }
 }

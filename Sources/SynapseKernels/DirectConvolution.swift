@@ -9,6 +9,8 @@
 // (channel, kernel row, kernel column) terms in that order, as the im2col GEMM does, and
 // images are split over threads, so results do not depend on the thread count.
 
+import CSynapse
+
 /// Output pixels per tile.
 private let tilePixels = 14
 /// Output channels per tile: two SIMD16 vectors.
@@ -102,8 +104,9 @@ struct DirectConvolution {
     var channelBlocks: Int { (outChannels + tileChannels - 1) / tileChannels }
     /// Floats of packed weights: `steps` vectors of 32 output channels per block.
     var packedWeightCount: Int { channelBlocks * steps * tileChannels }
-    /// A ragged last tile reads up to a tile's width past the last padded row.
-    var slack: Int { tilePixels + kernelWidth }
+    /// A ragged last tile reads up to a tile's width past the last padded row, and `pad`
+    /// writes whole vectors, up to 15 floats past a plane.
+    var slack: Int { tilePixels + kernelWidth + PanelVector.scalarCount }
     /// Floats of per-thread scratch: the padded image.
     var scratchCount: Int { channels * paddedPlane + slack }
 
@@ -131,13 +134,13 @@ struct DirectConvolution {
     /// Copies the image into `padded` (channels planes of the padded size, then `slack` zeros)
     /// with a zero border.
     func pad(_ input: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
-        padded.update(repeating: 0, count: channels * paddedPlane + slack)
+        // Whole padded rows as vectors: clearing the planes and then copying rows one call
+        // each had cost a twentieth of the convolution.
         for c in 0..<channels {
-            for y in 0..<height {
-                (padded + c * paddedPlane + (y + paddingY) * paddedWidth + paddingX)
-                    .update(from: input + (c * height + y) * width, count: width)
-            }
+            synapse_pad_plane(input + c * height * width, Int32(height), Int32(width), padded + c * paddedPlane,
+                              Int32(height + 2 * paddingY), Int32(paddedWidth), Int32(paddingY), Int32(paddingX))
         }
+        (padded + channels * paddedPlane).update(repeating: 0, count: slack)
     }
 
     /// output (outChannels planes of outputHeight × outputWidth) = the convolution of `input`

@@ -48,3 +48,24 @@ func storeTransposed(_ accumulators: (PanelVector, PanelVector, PanelVector, Pan
         }
     }
 }
+
+/// Copies `count` floats between buffers that do not overlap. Rows up to a few hundred floats
+/// (image rows, patches) go by vector moves, since a memmove call per short row costs more than
+/// the copy; longer ones by memmove.
+@inline(__always)
+func copyFloats(_ source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>, count: Int) {
+    guard count <= 256 else {
+        destination.update(from: source, count: count)
+        return
+    }
+    let width = PanelVector.scalarCount
+    var i = 0
+    while i + width <= count {
+        UnsafeMutableRawPointer(destination + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: PanelVector.self),
+                                                            as: PanelVector.self)
+        i += width
+    }
+    if i < count {
+        synapse_store_prefix16(destination + i, synapse_load_prefix16(source + i, Int32(count - i)), Int32(count - i), 0)
+    }
+}

@@ -69,6 +69,38 @@ static inline void synapse_store_transposed16(const float *columns, int rows, fl
     for (int r = 0; r < rows; r++) synapse_store_prefix16(target + r * stride, x[r], count, add);
 }
 
+// Copies a height × width plane into a zero-bordered paddedHeight × paddedWidth plane with the
+// image at (paddingY, paddingX). Each row is written in whole 16-float vectors, so up to 15
+// floats past the padded plane are overwritten (with zeros or the next row's start): callers
+// leave that much room. Masked loads read only the image's own floats.
+static inline void synapse_pad_plane(const float *source, int height, int width, float *target,
+                                     int paddedHeight, int paddedWidth, int paddingY, int paddingX) {
+    for (int y = 0; y < paddedHeight; y++) {
+        int sourceRow = y - paddingY;
+        int inside = sourceRow >= 0 && sourceRow < height;
+        for (int column = 0; column < paddedWidth; column += 16) {
+            // Lanes whose padded column falls on the image: [paddingX - column, paddingX + width - column).
+            int first = paddingX - column, end = paddingX + width - column;
+            if (first < 0) first = 0;
+            if (end > 16) end = 16;
+            synapse_float16 value = 0;
+            if (inside && end > first) {
+                // Lane l reads source[sourceRow · width + column + l − paddingX]; only lanes in [first, end) are read.
+                __UINTPTR_TYPE__ base = (__UINTPTR_TYPE__)(source + (long)sourceRow * width)
+                    + (__UINTPTR_TYPE__)((long)(column - paddingX) * (long)sizeof(float));
+#if defined(__AVX512F__)
+                typedef float v16 __attribute__((__vector_size__(64)));
+                unsigned short mask = (unsigned short)(((1u << end) - 1) & ~((1u << first) - 1));
+                value = (synapse_float16)__builtin_ia32_loadups512_mask((const float *)base, (v16){0}, mask);
+#else
+                for (int lane = first; lane < end; lane++) value[lane] = ((const float *)base)[lane];
+#endif
+            }
+            __builtin_memcpy(target + (long)y * paddedWidth + column, &value, sizeof(value));
+        }
+    }
+}
+
 // Sequentially consistent atomics (the park handshake is Dekker-style, so acquire/release is not enough) on plain longs, for the spin/park handshake of the pool.
 static inline long synapse_atomic_load(const long *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
 static inline void synapse_atomic_store(long *p, long v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
