@@ -5,8 +5,8 @@ import CSynapse
 // The general kernel's 32-wide panels would spend most of their lanes on padding here, so
 // op(B) is packed into one zero-padded 16-wide panel. With a row-major A each row of C is one
 // SIMD16 accumulator, eight rows at a time; with a transposed A each column of C is one,
-// over 16 rows. Threads split the rows, and each element's sum runs over k in the same order
-// whatever the thread count.
+// over 16 rows (two, over 32 rows, for C up to 12 columns wide). Threads split the rows, and
+// each element's sum runs over k in the same order whatever the thread count.
 
 extension Kernels {
     /// `gemm` for n ≤ 16; same arguments and meaning.
@@ -15,7 +15,8 @@ extension Kernels {
                            c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
         // A row-major A is read in place eight rows at a time, broadcasting its elements
         // against B's 16-wide rows. A transposed A holds each step's rows side by side, so it
-        // is the vector instead: 16 rows of C per block, one accumulator per column of C.
+        // is the vector instead: 16 rows of C per block (32 for up to 12 columns), one
+        // accumulator per column of C and 16 rows.
         let blockRows = transposeA ? (n <= pairedColumnLimit ? 2 * PanelVector.scalarCount : PanelVector.scalarCount) : 8
         let rowBlocks = (m + blockRows - 1) / blockRows
         // The padded work is m × 16 × k multiply-adds; below about a million flops one thread wins.

@@ -38,9 +38,9 @@ func storePartial(_ v: FloatVector, _ p: UnsafeMutablePointer<Float>, count: Int
 /// to memory.
 @inline(__always)
 func storeTransposed(_ accumulators: (PanelVector, PanelVector, PanelVector, PanelVector, PanelVector, PanelVector,
-                                              PanelVector, PanelVector, PanelVector, PanelVector, PanelVector, PanelVector,
-                                              PanelVector, PanelVector, PanelVector, PanelVector),
-                             rows: Int, into c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int, addToC: Bool) {
+                                      PanelVector, PanelVector, PanelVector, PanelVector, PanelVector, PanelVector,
+                                      PanelVector, PanelVector, PanelVector, PanelVector),
+                     rows: Int, into c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int, addToC: Bool) {
     var tile = accumulators
     withUnsafePointer(to: &tile) { tile in
         UnsafeRawPointer(tile).withMemoryRebound(to: Float.self, capacity: 16 * PanelVector.scalarCount) { tile in
