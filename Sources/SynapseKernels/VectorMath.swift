@@ -6,6 +6,8 @@
 // or ARM target without per-lane calls. Accuracy is within a few ulp over the
 // normal Float range.
 
+import CSynapse
+
 public typealias FloatVector = SIMD8<Float>
 
 @usableFromInline let roundingMagic: Float = 12_582_912  // 1.5 * 2^23: adding it rounds to an integer
@@ -17,6 +19,15 @@ func bitPattern(_ x: FloatVector) -> SIMD8<UInt32> { unsafeBitCast(x, to: SIMD8<
 func floats(bitPattern bits: SIMD8<UInt32>) -> FloatVector { unsafeBitCast(bits, to: FloatVector.self) }
 
 public enum VectorMath {
+    /// p · x + c, one fused multiply-add where the build targets a CPU with FMA (a polynomial's
+    /// Horner step). Without a CPU target `addingProduct` would be a scalar `fmaf` call per
+    /// lane, so the baseline build multiplies and adds. The check folds at compile time.
+    @usableFromInline @inline(__always)
+    static func horner(_ p: FloatVector, _ x: FloatVector, _ c: Float) -> FloatVector {
+        if synapse_target_has_fma() != 0 { return FloatVector(repeating: c).addingProduct(p, x) }
+        return p * x + FloatVector(repeating: c)
+    }
+
     /// |x| for every lane, by clearing the sign bit.
     @inlinable @inline(__always)
     public static func abs(_ x: FloatVector) -> FloatVector {
@@ -34,11 +45,11 @@ public enum VectorMath {
         var r = clamped - n * FloatVector(repeating: 0.693359375)
         r = r - n * FloatVector(repeating: -2.12194440e-4)
         var p = FloatVector(repeating: 1.9875691500e-4)
-        p = p * r + FloatVector(repeating: 1.3981999507e-3)
-        p = p * r + FloatVector(repeating: 8.3334519073e-3)
-        p = p * r + FloatVector(repeating: 4.1665795894e-2)
-        p = p * r + FloatVector(repeating: 1.6666665459e-1)
-        p = p * r + FloatVector(repeating: 5.0000001201e-1)
+        p = horner(p, r, 1.3981999507e-3)
+        p = horner(p, r, 8.3334519073e-3)
+        p = horner(p, r, 4.1665795894e-2)
+        p = horner(p, r, 1.6666665459e-1)
+        p = horner(p, r, 5.0000001201e-1)
         p = p * (r * r) + r + FloatVector(repeating: 1)
         let integerN = SIMD8<Int32>(truncatingIfNeeded: bitPattern(shifted) &- roundingMagic.bitPattern)
         let scale = floats(bitPattern: SIMD8<UInt32>(truncatingIfNeeded: (integerN &+ 127) &<< 23))
@@ -60,14 +71,14 @@ public enum VectorMath {
         m = m.replacing(with: m + m, where: small) - 1
         let z = m * m
         var y = FloatVector(repeating: 7.0376836292e-2)
-        y = y * m + FloatVector(repeating: -1.1514610310e-1)
-        y = y * m + FloatVector(repeating: 1.1676998740e-1)
-        y = y * m + FloatVector(repeating: -1.2420140846e-1)
-        y = y * m + FloatVector(repeating: 1.4249322787e-1)
-        y = y * m + FloatVector(repeating: -1.6668057665e-1)
-        y = y * m + FloatVector(repeating: 2.0000714765e-1)
-        y = y * m + FloatVector(repeating: -2.4999993993e-1)
-        y = y * m + FloatVector(repeating: 3.3333331174e-1)
+        y = horner(y, m, -1.1514610310e-1)
+        y = horner(y, m, 1.1676998740e-1)
+        y = horner(y, m, -1.2420140846e-1)
+        y = horner(y, m, 1.4249322787e-1)
+        y = horner(y, m, -1.6668057665e-1)
+        y = horner(y, m, 2.0000714765e-1)
+        y = horner(y, m, -2.4999993993e-1)
+        y = horner(y, m, 3.3333331174e-1)
         y = y * m * z
         y = y + exponent * FloatVector(repeating: -2.12194440e-4)
         y = y - z * FloatVector(repeating: 0.5)
@@ -88,10 +99,10 @@ public enum VectorMath {
         large.replace(with: -large, where: x .< 0)
         let z = x * x
         var p = FloatVector(repeating: -5.70498872745e-3)
-        p = p * z + FloatVector(repeating: 2.06390887954e-2)
-        p = p * z + FloatVector(repeating: -5.37397155531e-2)
-        p = p * z + FloatVector(repeating: 1.33314422036e-1)
-        p = p * z + FloatVector(repeating: -3.33332819422e-1)
+        p = horner(p, z, 2.06390887954e-2)
+        p = horner(p, z, -5.37397155531e-2)
+        p = horner(p, z, 1.33314422036e-1)
+        p = horner(p, z, -3.33332819422e-1)
         let smallResult = x + x * z * p
         return smallResult.replacing(with: large, where: magnitude .>= FloatVector(repeating: 0.625))
     }
@@ -108,10 +119,10 @@ public enum VectorMath {
         let a = Self.abs(x)
         let t = 1 / (1 + FloatVector(repeating: 0.3275911) * a)
         var p = FloatVector(repeating: 1.061405429)
-        p = p * t + FloatVector(repeating: -1.453152027)
-        p = p * t + FloatVector(repeating: 1.421413741)
-        p = p * t + FloatVector(repeating: -0.284496736)
-        p = p * t + FloatVector(repeating: 0.254829592)
+        p = horner(p, t, -1.453152027)
+        p = horner(p, t, 1.421413741)
+        p = horner(p, t, -0.284496736)
+        p = horner(p, t, 0.254829592)
         var result = 1 - p * t * exp(-a * a)
         result.replace(with: -result, where: x .< 0)
         return result
