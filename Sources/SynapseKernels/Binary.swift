@@ -35,11 +35,18 @@ struct Add: BinaryFunction { @inline(__always) func callAsFunction(_ a: FloatVec
 struct Subtract: BinaryFunction { @inline(__always) func callAsFunction(_ a: FloatVector, _ b: FloatVector) -> FloatVector { a - b } }
 struct Multiply: BinaryFunction { @inline(__always) func callAsFunction(_ a: FloatVector, _ b: FloatVector) -> FloatVector { a * b } }
 struct Divide: BinaryFunction { @inline(__always) func callAsFunction(_ a: FloatVector, _ b: FloatVector) -> FloatVector { a / b } }
+/// NaN in either input gives NaN, as torch.maximum does (the standard library's
+/// `pointwiseMax` would drop it, and compiles to a call per vector).
 struct Maximum: BinaryFunction {
-    @inline(__always) func callAsFunction(_ a: FloatVector, _ b: FloatVector) -> FloatVector { pointwiseMax(a, b) }
+    @inline(__always) func callAsFunction(_ a: FloatVector, _ b: FloatVector) -> FloatVector {
+        a.replacing(with: b, where: (b .> a) .| (b .!= b))
+    }
 }
+/// NaN in either input gives NaN, as torch.minimum does.
 struct Minimum: BinaryFunction {
-    @inline(__always) func callAsFunction(_ a: FloatVector, _ b: FloatVector) -> FloatVector { pointwiseMin(a, b) }
+    @inline(__always) func callAsFunction(_ a: FloatVector, _ b: FloatVector) -> FloatVector {
+        a.replacing(with: b, where: (b .< a) .| (b .!= b))
+    }
 }
 /// a^b lane by lane; negative bases give real results only for integer exponents.
 struct PowerOf: BinaryFunction {

@@ -66,7 +66,7 @@ func extremumContiguous(_ x: UnsafePointer<Float>, _ count: Int, isMax: Bool) ->
     while i + width <= count {
         let v = loadVector(x + i)
         if any(v .!= v) { sawNaN = true }
-        best = isMax ? pointwiseMax(best, v) : pointwiseMin(best, v)
+        best = isMax ? VectorMath.greater(best, v) : VectorMath.lesser(best, v)
         i += width
     }
     var result = isMax ? best.max() : best.min()
@@ -142,17 +142,13 @@ private func reduceColumns(_ operation: ReductionOperation, _ slab: UnsafePointe
     case .sum:
         sumRows(slab, size: size, stride: stride, columns: columns, into: target)
     case .max, .min:
+        // Maximum and Minimum propagate NaN, as PyTorch's max and min do.
         for k in 1..<max(size, 1) {
             if operation == .max {
                 binaryRun(Maximum(), target, 1, slab + k * stride, 1, target, columns)
             } else {
                 binaryRun(Minimum(), target, 1, slab + k * stride, 1, target, columns)
             }
-        }
-        // pointwiseMax drops NaN; restore PyTorch's NaN propagation.
-        for k in 0..<size {
-            let row = slab + k * stride
-            for i in 0..<columns where row[i].isNaN { target[i] = .nan }
         }
     }
 }

@@ -48,8 +48,9 @@ struct LeakyRelu: UnaryFunction {
 }
 struct Clamp: UnaryFunction {
     let lower: Float, upper: Float
+    /// NaN stays NaN, as in torch.clamp (the standard library's `clamped` turns it into the lower bound).
     @inline(__always) func callAsFunction(_ x: FloatVector) -> FloatVector {
-        x.clamped(lowerBound: FloatVector(repeating: lower), upperBound: FloatVector(repeating: upper))
+        x.replacing(with: lower, where: x .< FloatVector(repeating: lower)).replacing(with: upper, where: x .> FloatVector(repeating: upper))
     }
 }
 /// x^p for a scalar exponent. Integer exponents keep the sign of negative bases; others give NaN there.

@@ -19,6 +19,15 @@ func bitPattern(_ x: FloatVector) -> SIMD8<UInt32> { unsafeBitCast(x, to: SIMD8<
 func floats(bitPattern bits: SIMD8<UInt32>) -> FloatVector { unsafeBitCast(bits, to: FloatVector.self) }
 
 public enum VectorMath {
+    /// Lane-wise minimum and maximum by compare and blend. The standard library's
+    /// `pointwiseMin`/`pointwiseMax` compile to a call per vector here; these stay inline. A
+    /// NaN in `x` is kept (callers that care handle NaN themselves).
+    @usableFromInline @inline(__always)
+    static func lesser(_ x: FloatVector, _ y: FloatVector) -> FloatVector { x.replacing(with: y, where: y .< x) }
+
+    @usableFromInline @inline(__always)
+    static func greater(_ x: FloatVector, _ y: FloatVector) -> FloatVector { x.replacing(with: y, where: y .> x) }
+
     /// p · x + c, one fused multiply-add where the build targets a CPU with FMA (a polynomial's
     /// Horner step). Without a CPU target `addingProduct` would be a scalar `fmaf` call per
     /// lane, so the baseline build multiplies and adds. The check folds at compile time.
@@ -37,8 +46,7 @@ public enum VectorMath {
     /// e^x for every lane. Underflows to 0 below about -87.3 (so exp(-inf) == 0), overflows to +inf above 88.7.
     @inlinable @inline(__always)
     public static func exp(_ x: FloatVector) -> FloatVector {
-        let clamped = pointwiseMax(pointwiseMin(x, FloatVector(repeating: 88.3762626647949)),
-                                   FloatVector(repeating: -87.33654475))
+        let clamped = greater(lesser(x, FloatVector(repeating: 88.3762626647949)), FloatVector(repeating: -87.33654475))
         // n = round(x / ln 2), computed with the magic-number trick so no rounding instruction is needed.
         let shifted = clamped * FloatVector(repeating: 1.44269504088896341) + FloatVector(repeating: roundingMagic)
         let n = shifted - FloatVector(repeating: roundingMagic)
@@ -93,7 +101,7 @@ public enum VectorMath {
     /// Hyperbolic tangent: a polynomial near zero (keeps relative accuracy), 1 - 2/(e^{2|x|}+1) elsewhere.
     @inlinable @inline(__always)
     public static func tanh(_ x: FloatVector) -> FloatVector {
-        let magnitude = pointwiseMin(Self.abs(x), FloatVector(repeating: 9.02))
+        let magnitude = lesser(Self.abs(x), FloatVector(repeating: 9.02))
         let e = exp(magnitude + magnitude)
         var large = 1 - 2 / (e + 1)
         large.replace(with: -large, where: x .< 0)

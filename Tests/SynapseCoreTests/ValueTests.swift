@@ -31,6 +31,13 @@ final class ValueTests: XCTestCase {
         assertClose(Tensor([4, 9]).pow(0.5), [2, 3])
         assertClose(Tensor([1, 5, 3]).maximum(Tensor(2)), [2, 5, 3])
         assertClose(Tensor([1, 5, 3]).minimum(Tensor(2)), [1, 2, 2])
+        // NaN propagates through maximum, minimum and clamp, as in PyTorch, on full vectors
+        // and on the tail.
+        let withNaN = Tensor([1, .nan, 3, 4, 5, 6, 7, 8, .nan, 2])
+        let other = Tensor([.nan, 2, 1, 9, 0, 6, 9, 1, 4, .nan])
+        assertClose(withNaN.maximum(other), [.nan, .nan, 3, 9, 5, 6, 9, 8, .nan, .nan])
+        assertClose(withNaN.minimum(other), [.nan, .nan, 1, 4, 0, 6, 7, 1, .nan, .nan])
+        assertClose(withNaN.clamped(min: 2, max: 6), [2, .nan, 3, 4, 5, 6, 6, 6, .nan, 2])
     }
 
     func testUnaryFunctions() {
@@ -80,6 +87,10 @@ final class ValueTests: XCTestCase {
         assertClose(cube.sum(axes: [0, 2]), [60, 92, 124], shape: [3])
         assertClose(cube.max(axes: [1, 2]), [11, 23])
         assertClose(Tensor([1, .nan, 3]).max(), [.nan])
+        // Down columns, too (the reduction over a non-innermost axis).
+        let columns = Tensor([[1, 2, 5], [.nan, 0, 4], [3, 1, 6]])
+        assertClose(columns.max(axis: 0), [.nan, 2, 6])
+        assertClose(columns.min(axis: 0), [.nan, 0, 4])
     }
 
     func testLongSumsStayAccurate() {
