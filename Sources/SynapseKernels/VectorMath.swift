@@ -72,7 +72,9 @@ public enum VectorMath {
     @inlinable @inline(__always)
     public static func log(_ x: FloatVector) -> FloatVector {
         let bits = bitPattern(x)
-        var exponent = FloatVector(SIMD8<Int32>(truncatingIfNeeded: (bits &>> 23) & 0xff) &- 126)
+        // The biased exponent b (0...255) as a float: 2²³ + b has b in its mantissa bits. The
+        // generic integer-to-float initializer would be a call per vector.
+        var exponent = floats(bitPattern: 0x4B00_0000 | ((bits &>> 23) & 0xff)) - FloatVector(repeating: 8_388_608 + 126)
         var m = floats(bitPattern: (bits & 0x807f_ffff) | 0x3f00_0000)
         let small = m .< FloatVector(repeating: 0.707106781186547524)
         exponent.replace(with: exponent - 1, where: small)
