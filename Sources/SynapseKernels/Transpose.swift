@@ -1,4 +1,6 @@
-// Matrix transpose in 8×8 register tiles.
+// Matrix transpose in 16×16 and 8×8 register tiles.
+
+import CSynapse
 
 typealias Tile = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>,
                   SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
@@ -17,13 +19,60 @@ private func transposeTile(_ t: Tile) -> Tile {
     unzipRound(unzipRound(unzipRound(t)))
 }
 
+/// Stores the first `count` (< 8) lanes of `v`, four at once where there are four.
+@inline(__always)
+private func storeLeading(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, count: Int) {
+    var lane = 0
+    if count >= 4 {
+        UnsafeMutableRawPointer(p).storeBytes(of: v.lowHalf, as: SIMD4<Float>.self)
+        lane = 4
+    }
+    while lane < count {
+        p[lane] = v[lane]
+        lane += 1
+    }
+}
+
 extension Kernels {
     /// dst[c · destinationStride + r] = src[r · sourceStride + c] for r < rows, c < columns.
     public static func transpose(_ src: UnsafePointer<Float>, sourceStride: Int, rows: Int, columns: Int,
                                  into dst: UnsafeMutablePointer<Float>, destinationStride: Int) {
+        // Blocks of up to 16 rows × 16 columns go through the C helper, whose AVX-512 shuffles
+        // turn a block around in 64 instructions (a 12-row GEMM block fills 12 of its rows);
+        // the 8 × 8 tiles below take the edges and the last few rows.
         var r0 = 0
-        while r0 + 8 <= rows {
+        while rows - r0 >= 8 {
+            let blockRows = min(16, rows - r0)
             var c0 = 0
+            while c0 + 16 <= columns {
+                synapse_store_transposed16(src + r0 * sourceStride + c0, sourceStride, Int32(blockRows), 16,
+                                           dst + c0 * destinationStride + r0, destinationStride, Int32(blockRows), 0)
+                c0 += 16
+            }
+            if c0 < columns {
+                transposeInTilesOfEight(src, sourceStride: sourceStride, rows: r0 + blockRows, columns: columns, into: dst,
+                                        destinationStride: destinationStride, firstRow: r0, firstColumn: c0)
+            }
+            r0 += blockRows
+        }
+        transposeInTilesOfEight(src, sourceStride: sourceStride, rows: rows, columns: columns, into: dst,
+                                destinationStride: destinationStride, firstRow: r0, firstColumn: 0)
+    }
+
+    /// dst (columns×rows, contiguous) = transpose of src (rows×columns with row stride `sourceStride`).
+    public static func transpose(_ src: UnsafePointer<Float>, rows: Int, columns: Int, sourceStride: Int,
+                                 into dst: UnsafeMutablePointer<Float>) {
+        transpose(src, sourceStride: sourceStride, rows: rows, columns: columns, into: dst, destinationStride: rows)
+    }
+}
+
+/// `Kernels.transpose` of rows firstRow..<rows and columns firstColumn..<columns, in 8 × 8
+/// register tiles and scalar edges.
+private func transposeInTilesOfEight(_ src: UnsafePointer<Float>, sourceStride: Int, rows: Int, columns: Int,
+                                     into dst: UnsafeMutablePointer<Float>, destinationStride: Int, firstRow: Int, firstColumn: Int) {
+        var r0 = firstRow
+        while r0 + 8 <= rows {
+            var c0 = firstColumn
             while c0 + 8 <= columns {
                 let s = UnsafeRawPointer(src + r0 * sourceStride + c0), step = sourceStride * 4
                 let t = transposeTile((
@@ -47,14 +96,30 @@ extension Kernels {
             }
             r0 += 8
         }
-        for r in r0..<rows {
-            for c in 0..<columns { dst[c * destinationStride + r] = src[r * sourceStride + c] }
+        if r0 < rows {
+            // Fewer than 8 rows left (a 12-row GEMM block leaves 4): zero rows fill the tile,
+            // and each transposed row is stored as far as the rows that exist.
+            let leftover = rows - r0
+            var c0 = firstColumn
+            while c0 + 8 <= columns {
+                let s = UnsafeRawPointer(src + r0 * sourceStride + c0), step = sourceStride * 4
+                @inline(__always) func row(_ i: Int) -> SIMD8<Float> {
+                    i < leftover ? s.loadUnaligned(fromByteOffset: i * step, as: SIMD8<Float>.self) : SIMD8()
+                }
+                let t = transposeTile((row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7)))
+                let d = dst + c0 * destinationStride + r0
+                storeLeading(t.0, d, count: leftover)
+                storeLeading(t.1, d + destinationStride, count: leftover)
+                storeLeading(t.2, d + 2 * destinationStride, count: leftover)
+                storeLeading(t.3, d + 3 * destinationStride, count: leftover)
+                storeLeading(t.4, d + 4 * destinationStride, count: leftover)
+                storeLeading(t.5, d + 5 * destinationStride, count: leftover)
+                storeLeading(t.6, d + 6 * destinationStride, count: leftover)
+                storeLeading(t.7, d + 7 * destinationStride, count: leftover)
+                c0 += 8
+            }
+            for r in r0..<rows {
+                for c in c0..<columns { dst[c * destinationStride + r] = src[r * sourceStride + c] }
+            }
         }
-    }
-
-    /// dst (columns×rows, contiguous) = transpose of src (rows×columns with row stride `sourceStride`).
-    public static func transpose(_ src: UnsafePointer<Float>, rows: Int, columns: Int, sourceStride: Int,
-                                 into dst: UnsafeMutablePointer<Float>) {
-        transpose(src, sourceStride: sourceStride, rows: rows, columns: columns, into: dst, destinationStride: rows)
-    }
 }

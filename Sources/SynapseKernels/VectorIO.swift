@@ -44,7 +44,7 @@ func storeTransposed(_ accumulators: (PanelVector, PanelVector, PanelVector, Pan
     var tile = accumulators
     withUnsafePointer(to: &tile) { tile in
         UnsafeRawPointer(tile).withMemoryRebound(to: Float.self, capacity: 16 * PanelVector.scalarCount) { tile in
-            synapse_store_transposed16(tile, Int32(rows), c, ldc, Int32(columns), addToC ? 1 : 0)
+            synapse_store_transposed16(tile, 16, 16, Int32(rows), c, ldc, Int32(columns), addToC ? 1 : 0)
         }
     }
 }

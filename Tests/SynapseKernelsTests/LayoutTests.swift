@@ -18,7 +18,7 @@ final class LayoutTests: XCTestCase {
     }
 
     func testTransposeAtOddSizesWithStrides() {
-        for (rows, columns) in [(1, 1), (8, 8), (13, 21), (16, 3), (3, 17), (40, 33)] {
+        for (rows, columns) in [(1, 1), (8, 8), (13, 21), (16, 3), (3, 17), (40, 33), (12, 40), (32, 32), (36, 50), (20, 16)] {
             let sourceStride = columns + 2, destinationStride = rows + 3
             let source = (0..<(rows * sourceStride)).map(Float.init)
             var destination = [Float](repeating: -1, count: columns * destinationStride)

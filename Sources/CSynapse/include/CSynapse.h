@@ -51,14 +51,18 @@ static inline void synapse_store_prefix16(float *target, synapse_float16 value, 
 #endif
 }
 
-// `columns + 16 j` holds column j of a 16 × 16 tile of C. Transposes the tile in registers (four
-// rounds of pairwise unzips) and writes (or adds) the first `count` lanes of each of its first
-// `rows` rows to `target`, rows `stride` floats apart. In C because Swift's SIMD32 unzips
-// stop being inlined in a large function.
-static inline void synapse_store_transposed16(const float *columns, int rows, float *target, long stride,
-                                              int count, int add) {
+// `columns + columnStride · j` holds column j (16 floats) of a 16 × 16 tile, for j < `inputs`;
+// the other columns are zero and never read. Transposes the tile in registers (four rounds of
+// pairwise unzips) and writes (or adds) the first `count` lanes of each of its first `rows`
+// rows to `target`, rows `stride` floats apart. In C because Swift's SIMD32 unzips stop being
+// inlined in a large function.
+static inline void synapse_store_transposed16(const float *columns, long columnStride, int inputs, int rows,
+                                              float *target, long stride, int count, int add) {
     synapse_float16 x[16], y[16];
-    for (int i = 0; i < 16; i++) __builtin_memcpy(&x[i], columns + 16 * i, sizeof(synapse_float16));
+    for (int i = 0; i < 16; i++) {
+        x[i] = (synapse_float16)0;
+        if (i < inputs) __builtin_memcpy(&x[i], columns + columnStride * i, sizeof(synapse_float16));
+    }
     for (int round = 0; round < 4; round++) {
         for (int i = 0; i < 8; i++) {
             y[i] = __builtin_shufflevector(x[2 * i], x[2 * i + 1], 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
