@@ -70,7 +70,16 @@ static inline void synapse_store_transposed16(const float *columns, long columnS
         }
         for (int i = 0; i < 16; i++) x[i] = y[i];
     }
+#if defined(__AVX512F__)
     for (int r = 0; r < rows; r++) synapse_store_prefix16(target + r * stride, x[r], count, add);
+#else
+    // Element stores here: passing a 16-float vector by value to a helper changes the ABI
+    // without AVX-512, which the compiler warns about.
+    for (int r = 0; r < rows; r++) {
+        float *row = target + r * stride;
+        for (int j = 0; j < count; j++) row[j] = add ? row[j] + x[r][j] : x[r][j];
+    }
+#endif
 }
 
 // Copies a height × width plane into a zero-bordered paddedHeight × paddedWidth plane with the
