@@ -6,6 +6,18 @@
 // so a training loop does not hold on to memory from earlier steps.
 
 import Foundation
+import SynapseKernels
+
+/// One op's gradient for one of its inputs.
+enum InputGradient {
+    /// A gradient of the input's full shape.
+    case dense(Tensor)
+    /// The gradient of a strided region of the input (a slice): `values` laid out densely,
+    /// addressed in the input through `offset` and element `strides`. It is added in place into
+    /// the input's gradient buffer, so T slices of one tensor cost O(T) work and memory rather
+    /// than T zero-filled tensors of the input's size.
+    case region(Tensor, offset: Int, strides: [Int])
+}
 
 /// A vertex of the autodiff graph. Leaves are user tensors with `requiresGrad`; interior
 /// nodes are op results.
@@ -18,7 +30,7 @@ final class GradientNode {
     var grad: Tensor?
     var inputs: [GradientNode?]
     /// Maps the output gradient to one gradient per input (nil where an input needs none).
-    var backward: ((Tensor) -> [Tensor?])?
+    var backward: ((Tensor) -> [InputGradient?])?
 
     init(leafOfShape shape: [Int]) {
         op = "leaf"
@@ -27,7 +39,7 @@ final class GradientNode {
         inputs = []
     }
 
-    init(op: String, shape: [Int], inputs: [GradientNode?], backward: @escaping (Tensor) -> [Tensor?]) {
+    init(op: String, shape: [Int], inputs: [GradientNode?], backward: @escaping (Tensor) -> [InputGradient?]) {
         self.op = op
         self.shape = shape
         isLeaf = false
@@ -35,10 +47,32 @@ final class GradientNode {
         self.backward = backward
     }
 
-    func accumulate(_ gradient: Tensor) {
-        require(gradient.shape == shape,
-                     "backward: \(op) produced a gradient of shape \(Shape.describe(gradient.shape)) for a value of shape \(Shape.describe(shape))")
-        grad = grad.map { $0 + gradient } ?? gradient.detached()
+    /// Adds `gradient` into `grad`: in place when this node owns its buffer (copy-on-write
+    /// copies it first when a user still holds an earlier `grad`), so a tensor used at every
+    /// step of a long loop does not allocate a new gradient per use.
+    func accumulate(_ gradient: InputGradient) {
+        switch gradient {
+        case .dense(let values):
+            require(values.shape == shape,
+                    "backward: \(op) produced a gradient of shape \(Shape.describe(values.shape)) for a value of shape \(Shape.describe(shape))")
+            guard var sum = grad else {
+                grad = values.detached()
+                return
+            }
+            grad = nil
+            sum.withUnsafeMutableBufferPointer { total in
+                Kernels.addInPlace(values.pointer, into: total.baseAddress!, count: total.count)
+            }
+            withExtendedLifetime(values) { grad = sum }
+        case .region(let values, let offset, let strides):
+            var sum = grad ?? Tensor.zeros(shape)
+            grad = nil
+            sum.withUnsafeMutableBufferPointer { total in
+                Kernels.stridedAdd(shape: values.shape, from: values.pointer, strides: Shape.strides(values.shape),
+                                   into: total.baseAddress! + offset, strides: strides)
+            }
+            withExtendedLifetime(values) { grad = sum }
+        }
     }
 }
 
@@ -133,7 +167,7 @@ extension Tensor {
         }
         withoutGradients {
             let order = topologicalOrder(from: root)
-            root.accumulate(seed)
+            root.accumulate(.dense(seed))
             for node in order.reversed() where !node.isLeaf {
                 guard let gradient = node.grad else { continue }
                 guard let backward = node.backward else {
@@ -176,6 +210,12 @@ private func topologicalOrder(from root: GradientNode) -> [GradientNode] {
 /// it may return nil for inputs whose `needsGradient` entry is false.
 func record(_ op: String, _ result: Tensor, inputs: [Tensor],
             backward: @escaping (_ gradient: Tensor, _ needsGradient: [Bool]) -> [Tensor?]) -> Tensor {
+    recordGradients(op, result, inputs: inputs) { g, needs in backward(g, needs).map { $0.map(InputGradient.dense) } }
+}
+
+/// `record` for ops whose backward may hand back regions of their inputs (slices).
+func recordGradients(_ op: String, _ result: Tensor, inputs: [Tensor],
+                     backward: @escaping (_ gradient: Tensor, _ needsGradient: [Bool]) -> [InputGradient?]) -> Tensor {
     guard GradientMode.isEnabled, inputs.contains(where: { $0.node != nil }) else { return result }
     let nodes = inputs.map(\.node)
     let needs = nodes.map { $0 != nil }

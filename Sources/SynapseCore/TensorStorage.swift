@@ -1,5 +1,6 @@
 // The buffer behind a tensor.
 
+import CSynapse
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -17,6 +18,7 @@ final class TensorStorage: @unchecked Sendable {
     init(uninitializedCount count: Int) {
         self.count = count
         let byteCount = max(count, 1) * MemoryLayout<Float>.stride
+        _ = synapse_atomic_add(TensorMemory.counter, byteCount)
         pointer = BufferCache.shared.take(byteCount: byteCount).bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
@@ -43,6 +45,20 @@ final class TensorStorage: @unchecked Sendable {
     deinit {
         BufferCache.shared.release(pointer, byteCount: max(count, 1) * MemoryLayout<Float>.stride)
     }
+}
+
+/// Counts the tensor memory a computation allocates, for tests and profiling.
+public enum TensorMemory {
+    fileprivate static let counter: UnsafeMutablePointer<Int> = {
+        let counter = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        counter.initialize(to: 0)
+        return counter
+    }()
+
+    /// Bytes of tensor storage allocated by this process so far (whether or not freed since,
+    /// and whether or not served from the reuse cache). The difference across a block of code
+    /// is the memory traffic it caused.
+    public static var allocatedBytes: Int { synapse_atomic_load(counter) }
 }
 
 /// Keeps recently freed large buffers for reuse, keyed by exact size. A training step frees

@@ -22,12 +22,8 @@ extension Tensor {
         let result = Tensor(uninitializedShape: newShape)
         Kernels.stridedCopy(shape: newShape, from: pointer + offset, strides: viewStrides,
                             to: result.pointer, strides: Shape.strides(newShape))
-        let inputShape = shape
-        return record("slice", result, inputs: [self]) { g, _ in
-            let full = Tensor.zeros(inputShape)
-            Kernels.stridedCopy(shape: newShape, from: g.pointer, strides: Shape.strides(newShape),
-                                to: full.pointer + offset, strides: viewStrides)
-            return [full]
+        return recordGradients("slice", result, inputs: [self]) { g, _ in
+            [.region(g, offset: offset, strides: viewStrides)]
         }
     }
 
