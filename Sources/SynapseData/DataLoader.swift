@@ -3,41 +3,50 @@
 import Dispatch
 import SynapseCore
 
-/// One mini-batch.
-public struct Batch: Sendable {
-    public let inputs: Tensor
-    public let labels: IndexTensor
-}
+/// Where every loader assembles its next batch.
+private let prefetchQueue = DispatchQueue(label: "synapse.dataloader.prefetch")
 
-/// Iterates over a dataset in mini-batches. Each pass (`for batch in loader`) is one epoch;
-/// with `shuffle`, epoch e visits the examples in an order drawn from `seed` and e, so runs
-/// are reproducible. While the caller works on one batch, the next is assembled on a
-/// background queue.
-public final class DataLoader: Sequence, @unchecked Sendable {
-    public let dataset: any Dataset
+/// Iterates over a dataset in mini-batches of whatever kind it assembles: images and labels,
+/// padded token sequences with their lengths, regression inputs and targets. Each pass
+/// (`for batch in loader`) is one epoch; with `shuffle`, epoch e visits the examples in an
+/// order drawn from `seed` and e, so runs are reproducible. While the caller works on one
+/// batch, the next is assembled on a background queue.
+public final class DataLoader<Source: Dataset>: Sequence, @unchecked Sendable {
+    public typealias Batch = Source.Batch
+    /// A random map applied to each assembled batch with a generator seeded per batch.
+    public typealias BatchTransform = @Sendable (Batch, inout RandomGenerator) -> Batch
+
+    public let dataset: Source
     public let batchSize: Int
     public let shuffle: Bool
     public let seed: UInt64
     public let dropLast: Bool
-    /// Applied to each batch's inputs (normalization, augmentation).
-    public let transform: (any Transform)?
+    /// At most this many batches per epoch, if set: a fixed number of random windows of a long
+    /// text per validation pass, say.
+    public let batchLimit: Int?
+    private let batchTransform: BatchTransform?
     /// Epochs started so far.
     public private(set) var epoch = 0
 
-    public init(_ dataset: any Dataset, batchSize: Int, shuffle: Bool = false, seed: UInt64 = 0,
-                dropLast: Bool = false, transform: (any Transform)? = nil) {
+    /// A loader over `dataset`. `transform` maps each assembled batch (augmentation of token
+    /// sequences, noise on regression inputs); image batches take an input `Transform` instead.
+    public init(_ dataset: Source, batchSize: Int, shuffle: Bool = false, seed: UInt64 = 0,
+                dropLast: Bool = false, batchLimit: Int? = nil, transform: BatchTransform? = nil) {
         require(batchSize > 0, "DataLoader: batchSize must be positive, got \(batchSize)")
+        require(batchLimit.map { $0 > 0 } ?? true, "DataLoader: batchLimit must be positive, got \(batchLimit ?? 0)")
         self.dataset = dataset
         self.batchSize = batchSize
         self.shuffle = shuffle
         self.seed = seed
         self.dropLast = dropLast
-        self.transform = transform
+        self.batchLimit = batchLimit
+        batchTransform = transform
     }
 
     /// Batches per epoch.
     public var batchCount: Int {
-        dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
+        let full = dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
+        return Swift.min(full, batchLimit ?? full)
     }
 
     /// The example order of epoch `epoch`.
@@ -55,10 +64,10 @@ public final class DataLoader: Sequence, @unchecked Sendable {
     /// Assembles batch `index` of epoch `epoch`; random transforms draw from a generator seeded
     /// by the loader's seed, the epoch and the batch index only, so prefetching cannot change them.
     fileprivate func makeBatch(_ indices: [Int], epoch: Int, index: Int) -> Batch {
-        let (inputs, labels) = dataset.batch(indices)
-        guard let transform else { return Batch(inputs: inputs, labels: labels) }
+        let batch = dataset.batch(indices)
+        guard let batchTransform else { return batch }
         var generator = RandomGenerator(seed: seed ^ (UInt64(epoch) &* 0xD1B5_4A32_D192_ED03) ^ (UInt64(index) &* 0x8CB9_2BA7_2F3D_8DD7))
-        return Batch(inputs: transform(inputs, using: &generator), labels: labels)
+        return batchTransform(batch, &generator)
     }
 
     public struct Iterator: IteratorProtocol {
@@ -68,7 +77,6 @@ public final class DataLoader: Sequence, @unchecked Sendable {
         private var position = 0
         private var batchIndex = 0
         private var pending: Pending?
-        private static let queue = DispatchQueue(label: "synapse.dataloader.prefetch")
 
         fileprivate init(loader: DataLoader, epoch: Int, order: [Int]) {
             self.loader = loader
@@ -80,13 +88,14 @@ public final class DataLoader: Sequence, @unchecked Sendable {
         /// Starts assembling the batch at `position` in the background.
         private mutating func schedule() -> Pending? {
             let remaining = order.count - position
-            guard remaining > 0, !(loader.dropLast && remaining < loader.batchSize) else { return nil }
+            guard remaining > 0, !(loader.dropLast && remaining < loader.batchSize),
+                  batchIndex < loader.batchLimit ?? Int.max else { return nil }
             let indices = Array(order[position..<Swift.min(position + loader.batchSize, order.count)])
             position += indices.count
             batchIndex += 1
             let pending = Pending()
             let (loader, epoch, index) = (loader, epoch, batchIndex - 1)
-            Iterator.queue.async {
+            prefetchQueue.async {
                 pending.batch = loader.makeBatch(indices, epoch: epoch, index: index)
                 pending.ready.signal()
             }
@@ -100,10 +109,23 @@ public final class DataLoader: Sequence, @unchecked Sendable {
             return current.batch
         }
     }
+
+    /// A batch being assembled on the prefetch queue.
+    private final class Pending: @unchecked Sendable {
+        var batch: Batch?
+        let ready = DispatchSemaphore(value: 0)
+    }
 }
 
-/// A batch being assembled on the prefetch queue.
-private final class Pending: @unchecked Sendable {
-    var batch: Batch?
-    let ready = DispatchSemaphore(value: 0)
+extension DataLoader where Source.Batch == LabeledBatch {
+    /// A loader of labelled examples whose inputs pass through `transform` (normalization,
+    /// augmentation) as each batch is assembled; nil leaves them as they are.
+    public convenience init(_ dataset: Source, batchSize: Int, shuffle: Bool = false, seed: UInt64 = 0,
+                            dropLast: Bool = false, batchLimit: Int? = nil, transform: (any Transform)?) {
+        let map: BatchTransform? = transform.map { transform in
+            { batch, generator in LabeledBatch(inputs: transform(batch.inputs, using: &generator), labels: batch.labels) }
+        }
+        self.init(dataset, batchSize: batchSize, shuffle: shuffle, seed: seed, dropLast: dropLast,
+                  batchLimit: batchLimit, transform: map)
+    }
 }

@@ -2,13 +2,15 @@
 
 import SynapseCore
 
-/// A labelled dataset a `DataLoader` can batch: anything that can count its examples and
-/// assemble any subset of them into one input tensor and its labels.
-public protocol Dataset: Sendable {
+/// What a `DataLoader` can batch: anything that can count its examples and assemble any
+/// subset of them into one batch, of whatever kind the task needs (`LabeledBatch`,
+/// `SequenceBatch`, `RegressionBatch`, or a type of your own).
+public protocol Dataset<Batch>: Sendable {
+    associatedtype Batch: Sendable
     /// The number of examples.
     var count: Int { get }
-    /// The examples at `indices`, in that order, stacked along a new first axis.
-    func batch(_ indices: [Int]) -> (inputs: Tensor, labels: IndexTensor)
+    /// The examples at `indices`, in that order, as one batch.
+    func batch(_ indices: [Int]) -> Batch
 }
 
 /// Examples and their class labels, all in memory: `inputs` is [N, …], `labels` is [N].
@@ -32,9 +34,9 @@ public struct TensorDataset: Dataset {
     public var classCount: Int { classNames.isEmpty ? (labels.scalars.max() ?? -1) + 1 : classNames.count }
 
     /// The examples at `indices`, in that order.
-    public func batch(_ indices: [Int]) -> (inputs: Tensor, labels: IndexTensor) {
+    public func batch(_ indices: [Int]) -> LabeledBatch {
         let index = IndexTensor(indices)
-        return (inputs.indexSelect(axis: 0, indices: index), IndexTensor(indices.map { labels.scalars[$0] }))
+        return LabeledBatch(inputs: inputs.indexSelect(axis: 0, indices: index), labels: IndexTensor(indices.map { labels.scalars[$0] }))
     }
 
     /// Per-feature mean and standard deviation over the examples (axis 0), shaped [1, …] to
@@ -70,8 +72,8 @@ public struct TensorDataset: Dataset {
         let order = Array(0..<count).shuffled(using: &generator)
         let validationCount = max(1, Int((Double(count) * validationFraction).rounded()))
         let validation = Array(order.prefix(validationCount)).sorted(), train = Array(order.dropFirst(validationCount)).sorted()
-        let (trainInputs, trainLabels) = batch(train), (validationInputs, validationLabels) = batch(validation)
-        return (TensorDataset(inputs: trainInputs, labels: trainLabels, classNames: classNames),
-                TensorDataset(inputs: validationInputs, labels: validationLabels, classNames: classNames))
+        let (trainPart, validationPart) = (batch(train), batch(validation))
+        return (TensorDataset(inputs: trainPart.inputs, labels: trainPart.labels, classNames: classNames),
+                TensorDataset(inputs: validationPart.inputs, labels: validationPart.labels, classNames: classNames))
     }
 }

@@ -70,7 +70,7 @@ public enum ModelName: String, CaseIterable, Sendable {
     case cnn
 
     /// Builds the model for examples of `inputShape` (without the batch axis) and `classes` outputs.
-    public func build(inputShape: [Int], classes: Int) throws -> Module {
+    public func build(inputShape: [Int], classes: Int) throws -> any UnaryLayer {
         switch self {
         case .linear:
             return Sequential {

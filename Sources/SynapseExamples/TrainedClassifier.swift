@@ -6,7 +6,7 @@ import Synapse
 /// A model saved by `synapse train --save`, rebuilt from the checkpoint's metadata with its
 /// weights and the input standardization it was trained with.
 public struct TrainedClassifier {
-    public let model: Module
+    public let model: any UnaryLayer
     public let modelName: ModelName
     /// The shape of one input, without the batch axis, e.g. [1, 28, 28].
     public let inputShape: [Int]

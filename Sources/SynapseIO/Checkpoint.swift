@@ -5,21 +5,47 @@ import SynapseCore
 import SynapseNN
 import SynapseOptim
 
+/// Checkpoints as safetensors files: any number of named modules and optimizers, extra
+/// tensors, and string metadata (a model's configuration, a vocabulary) in one file, so a
+/// command can rebuild everything from the file alone.
+///
+/// A module saved under the name "" keeps its bare PyTorch-style names (`fc1.weight`), so the
+/// file loads into PyTorch with `load_state_dict`; a module named "generator" is stored as
+/// `generator.fc1.weight`. An optimizer named "optimizer" stores its step count and learning
+/// rate as metadata `optimizer.step_count` and `optimizer.learning_rate`, and its
+/// per-parameter state as tensors `optimizer.<index>.<key>`.
 public enum Checkpoint {
     /// Saves `model`'s parameters and buffers under their PyTorch-style names, and, if given,
-    /// the optimizer's step count, learning rate and per-parameter state (as
-    /// `optimizer.<index>.<key>`), atomically to `path`. `extra` tensors (input normalization
-    /// statistics, say) are stored alongside under their own names.
+    /// the optimizer's state under "optimizer", atomically to `path`. `extra` tensors (input
+    /// normalization statistics, say) are stored alongside under their own names.
     public static func save(_ model: Module, optimizer: Optimizer? = nil, extra: [(String, Tensor)] = [],
                             metadata: [String: String] = [:], to path: String) throws {
-        var tensors = model.namedParameters.map { ($0.0, $0.1.value) } + model.namedBuffers.map { ($0.0, $0.1.value) } + extra
+        try save(modules: [("", model)], optimizers: optimizer.map { [("optimizer", $0)] } ?? [], extra: extra,
+                 metadata: metadata, to: path)
+    }
+
+    /// Saves every module (its parameters and buffers under `name.`, or bare for "") and every
+    /// optimizer (under its name), with `extra` tensors and `metadata`, atomically to `path`.
+    public static func save(modules: [(String, Module)], optimizers: [(String, Optimizer)] = [],
+                            extra: [(String, Tensor)] = [], metadata: [String: String] = [:], to path: String) throws {
+        var tensors: [(String, Tensor)] = []
+        for (name, module) in modules {
+            let prefix = name.isEmpty ? "" : name + "."
+            tensors += module.namedParameters.map { (prefix + $0.0, $0.1.value) }
+            tensors += module.namedBuffers.map { (prefix + $0.0, $0.1.value) }
+        }
+        tensors += extra
         var info = metadata
-        if let optimizer {
-            info["optimizer.step_count"] = String(optimizer.stepCount)
-            info["optimizer.learning_rate"] = String(optimizer.learningRate)
+        for (name, optimizer) in optimizers {
+            info["\(name).step_count"] = String(optimizer.stepCount)
+            info["\(name).learning_rate"] = String(optimizer.learningRate)
             for (index, state) in optimizer.state.enumerated() {
-                for (key, tensor) in state.sorted(by: { $0.key < $1.key }) { tensors.append(("optimizer.\(index).\(key)", tensor)) }
+                for (key, tensor) in state.sorted(by: { $0.key < $1.key }) { tensors.append(("\(name).\(index).\(key)", tensor)) }
             }
+        }
+        var seen = Set<String>()
+        for (name, _) in tensors where !seen.insert(name).inserted {
+            throw CheckpointError("\(path): two tensors would be saved as \(name); give the modules distinct names")
         }
         try SafeTensors.write(tensors, metadata: info, to: path)
     }
@@ -29,35 +55,76 @@ public enum Checkpoint {
     /// Returns the file's metadata.
     @discardableResult
     public static func load(into model: Module, optimizer: Optimizer? = nil, from path: String) throws -> [String: String] {
-        let (tensors, metadata) = try SafeTensors.read(path)
-        for (name, parameter) in model.namedParameters {
-            guard let tensor = tensors[name] else { throw CheckpointError("\(path): no tensor named \(name) for this model") }
-            guard tensor.shape == parameter.shape else {
-                throw CheckpointError("\(path): \(name) has shape \(tensor.shape), the model expects \(parameter.shape)")
+        try load(modules: [("", model)], optimizers: optimizer.map { [("optimizer", $0)] } ?? [], from: path)
+    }
+
+    /// Loads every named module and optimizer saved by `save(modules:optimizers:…)`. Nothing is
+    /// changed unless everything fits: missing or misshapen tensors are errors naming them.
+    /// Returns the file's metadata.
+    @discardableResult
+    public static func load(modules: [(String, Module)], optimizers: [(String, Optimizer)] = [],
+                            from path: String) throws -> [String: String] {
+        let file = try CheckpointFile(path: path)
+        return try file.load(modules: modules, optimizers: optimizers)
+    }
+}
+
+/// A checkpoint read into memory: its tensors and metadata, to inspect (which model, which
+/// configuration, which vocabulary) before building the modules it loads into.
+public struct CheckpointFile {
+    public let path: String
+    public let tensors: [String: Tensor]
+    public let metadata: [String: String]
+
+    public init(path: String) throws {
+        self.path = path
+        (tensors, metadata) = try SafeTensors.read(path)
+    }
+
+    /// The metadata entry `key`, or an error naming it.
+    public func requireMetadata(_ key: String) throws -> String {
+        guard let value = metadata[key] else { throw CheckpointError("\(path): no metadata entry \(key)") }
+        return value
+    }
+
+    /// Loads the named modules and optimizers, checking everything before changing anything.
+    @discardableResult
+    public func load(modules: [(String, Module)], optimizers: [(String, Optimizer)] = []) throws -> [String: String] {
+        var assignments: [() -> Void] = []
+        for (moduleName, module) in modules {
+            let prefix = moduleName.isEmpty ? "" : moduleName + "."
+            for (name, parameter) in module.namedParameters {
+                guard let tensor = tensors[prefix + name] else { throw CheckpointError("\(path): no tensor named \(prefix + name) for this model") }
+                guard tensor.shape == parameter.shape else {
+                    throw CheckpointError("\(path): \(prefix + name) has shape \(tensor.shape), the model expects \(parameter.shape)")
+                }
+                assignments.append { parameter.assign(tensor) }
             }
-            parameter.assign(tensor)
-        }
-        for (name, buffer) in model.namedBuffers {
-            guard let tensor = tensors[name], tensor.shape == buffer.value.shape else {
-                throw CheckpointError("\(path): buffer \(name) is missing or has the wrong shape")
+            for (name, buffer) in module.namedBuffers {
+                guard let tensor = tensors[prefix + name], tensor.shape == buffer.value.shape else {
+                    throw CheckpointError("\(path): buffer \(prefix + name) is missing or has the wrong shape")
+                }
+                assignments.append { buffer.value = tensor }
             }
-            buffer.value = tensor
         }
-        if let optimizer {
-            guard let steps = metadata["optimizer.step_count"].flatMap(Int.init),
-                  let rate = metadata["optimizer.learning_rate"].flatMap(Float.init) else {
-                throw CheckpointError("\(path): holds no optimizer state")
+        for (optimizerName, optimizer) in optimizers {
+            guard let steps = metadata["\(optimizerName).step_count"].flatMap(Int.init),
+                  let rate = metadata["\(optimizerName).learning_rate"].flatMap(Float.init) else {
+                throw CheckpointError("\(path): holds no state for optimizer \(optimizerName)")
             }
             var states = Array(repeating: [String: Tensor](), count: optimizer.parameters.count)
-            for (name, tensor) in tensors where name.hasPrefix("optimizer.") {
-                let parts = name.split(separator: ".", maxSplits: 2)
-                guard parts.count == 3, let index = Int(parts[1]), index < states.count else {
+            for (name, tensor) in tensors where name.hasPrefix(optimizerName + ".") {
+                let rest = name.dropFirst(optimizerName.count + 1)
+                let parts = rest.split(separator: ".", maxSplits: 1)
+                guard parts.count == 2, let index = Int(parts[0]) else { continue }
+                guard index < states.count else {
                     throw CheckpointError("\(path): optimizer entry \(name) does not fit this optimizer")
                 }
-                states[index][String(parts[2])] = tensor
+                states[index][String(parts[1])] = tensor
             }
-            optimizer.restore(stepCount: steps, learningRate: rate, state: states)
+            assignments.append { optimizer.restore(stepCount: steps, learningRate: rate, state: states) }
         }
+        assignments.forEach { $0() }
         return metadata
     }
 }

@@ -17,7 +17,7 @@ public enum Padding: Sendable, Equatable, ExpressibleByIntegerLiteral {
 /// 2-D convolution, as `torch.nn.Conv2d`: weight [out, in / groups, kH, kW], bias [out];
 /// PyTorch's default initialization U(−1/√fanIn, 1/√fanIn) for both, unless `initializer`
 /// chooses the weight's.
-public final class Conv2d: Module {
+public final class Conv2d: Module, UnaryLayer {
     @Parameter public var weight: Tensor
     public let bias: Parameter?
     public let stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int), groups: Int
@@ -56,7 +56,7 @@ public final class Conv2d: Module {
         self.bias = bias ? Parameter(Initializer.uniform(bound: bound).make([outChannels])) : nil
     }
 
-    public override func callAsFunction(_ input: Tensor) -> Tensor {
+    public func callAsFunction(_ input: Tensor) -> Tensor {
         input.conv2d(weight: weight, bias: bias?.value, stride: stride, padding: padding, dilation: dilation, groups: groups)
     }
 }
@@ -72,25 +72,25 @@ public class Pool2d: Module {
 }
 
 /// Max pooling.
-public final class MaxPool2d: Pool2d {
-    public override func callAsFunction(_ input: Tensor) -> Tensor {
+public final class MaxPool2d: Pool2d, UnaryLayer {
+    public func callAsFunction(_ input: Tensor) -> Tensor {
         input.maxPool2d(kernelSize: kernelSize, stride: stride, padding: padding)
     }
 }
 
 /// Average pooling (padding counts toward the average).
-public final class AvgPool2d: Pool2d {
-    public override func callAsFunction(_ input: Tensor) -> Tensor {
+public final class AvgPool2d: Pool2d, UnaryLayer {
+    public func callAsFunction(_ input: Tensor) -> Tensor {
         input.avgPool2d(kernelSize: kernelSize, stride: stride, padding: padding)
     }
 }
 
 /// Average pooling to a fixed output size; (1, 1) is global average pooling. The input's
 /// height and width must be multiples of the output's.
-public final class AdaptiveAvgPool2d: Module {
+public final class AdaptiveAvgPool2d: Module, UnaryLayer {
     public let outputSize: (Int, Int)
     public init(_ outputSize: (Int, Int) = (1, 1)) { self.outputSize = outputSize }
-    public override func callAsFunction(_ input: Tensor) -> Tensor {
+    public func callAsFunction(_ input: Tensor) -> Tensor {
         require(input.rank == 4 && input.shape[2] % outputSize.0 == 0 && input.shape[3] % outputSize.1 == 0,
                 "AdaptiveAvgPool2d: input \(input.shape) does not divide into \(outputSize.0)×\(outputSize.1)")
         if outputSize == (1, 1) { return input.mean(axes: [2, 3], keepDims: true) }
@@ -101,12 +101,12 @@ public final class AdaptiveAvgPool2d: Module {
 
 /// Batch normalization over [N, C, H, W] (PyTorch's `BatchNorm2d`): per-channel statistics
 /// over batch and space.
-public final class BatchNorm2d: BatchNorm {
+public final class BatchNorm2d: BatchNorm, UnaryLayer {
     public init(_ channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
         super.init(channels, epsilon: epsilon, momentum: momentum, op: "BatchNorm2d")
     }
 
-    public override func callAsFunction(_ input: Tensor) -> Tensor {
+    public func callAsFunction(_ input: Tensor) -> Tensor {
         let channels = weight.shape[0]
         require(input.rank == 4 && input.shape[1] == channels, "BatchNorm2d: expected input [N, \(channels), H, W], got \(input.shape)")
         return normalize(input, op: "BatchNorm2d")
@@ -115,13 +115,13 @@ public final class BatchNorm2d: BatchNorm {
 
 /// Zeroes whole channels of [N, C, H, W] with probability `p` in training mode, scaling the
 /// rest by 1 / (1 − p) (PyTorch's `Dropout2d`).
-public final class Dropout2d: Module {
+public final class Dropout2d: Module, UnaryLayer {
     public let p: Float
     public init(p: Float = 0.5) {
         require(p >= 0 && p < 1, "Dropout2d: p must be in [0, 1), got \(p)")
         self.p = p
     }
-    public override func callAsFunction(_ input: Tensor) -> Tensor {
+    public func callAsFunction(_ input: Tensor) -> Tensor {
         guard isTraining, p > 0 else { return input }
         require(input.rank == 4, "Dropout2d: expected input [N, C, H, W], got \(input.shape)")
         let keep = Tensor.uniform([input.shape[0], input.shape[1], 1, 1]) .>= p

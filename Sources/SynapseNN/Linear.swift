@@ -4,7 +4,7 @@ import SynapseCore
 
 /// y = x · Wᵀ + b over the last axis. Weight [out, in]; PyTorch's default initialization:
 /// weight Kaiming-uniform with a = √5, i.e. U(−1/√in, 1/√in), and bias U(−1/√in, 1/√in).
-public final class Linear: Module {
+public final class Linear: Module, UnaryLayer {
     @Parameter public var weight: Tensor
     /// Nil when built with `bias: false`.
     public let bias: Parameter?
@@ -21,7 +21,7 @@ public final class Linear: Module {
         self.bias = bias ? Parameter(Initializer.uniform(bound: bound).make([outFeatures])) : nil
     }
 
-    public override func callAsFunction(_ input: Tensor) -> Tensor {
+    public func callAsFunction(_ input: Tensor) -> Tensor {
         input.linear(weight: weight, bias: bias?.value)
     }
 }

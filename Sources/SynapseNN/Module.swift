@@ -2,17 +2,21 @@
 
 import SynapseCore
 
-/// A layer or a model: something callable on a tensor that owns parameters and child modules.
+/// A layer or a model: something that owns parameters and child modules.
 ///
 /// Subclasses declare parameters with `@Parameter` and children as stored `Module` (or
 /// `[Module]`) properties; both are found by reflection, in declaration order, and named the
 /// way PyTorch's `state_dict` names them (`fc1.weight`, `layers.0.bias`).
 ///
+/// A module's forward pass is whatever `callAsFunction` it declares, with typed inputs and
+/// outputs: one tensor to one tensor for most layers (`UnaryLayer`), a sequence and optional
+/// initial states to outputs and final states for recurrent layers.
+///
 /// ```swift
-/// final class MLP: Module {
+/// final class MLP: Module, UnaryLayer {
 ///     let fc1 = Linear(784, 128)
 ///     let fc2 = Linear(128, 10)
-///     override func callAsFunction(_ x: Tensor) -> Tensor { fc2(fc1(x).relu()) }
+///     func callAsFunction(_ x: Tensor) -> Tensor { fc2(fc1(x).relu()) }
 /// }
 /// ```
 open class Module {
@@ -20,11 +24,6 @@ open class Module {
     public private(set) var isTraining = true
 
     public init() {}
-
-    /// The forward pass. Every subclass overrides it.
-    open func callAsFunction(_ input: Tensor) -> Tensor {
-        fatalError("\(type(of: self)) must override callAsFunction(_:)")
-    }
 
     /// Direct children with their names. The default reflects over stored properties;
     /// containers such as `Sequential` override it.
@@ -35,6 +34,8 @@ open class Module {
                 children.append((name, module))
             } else if let modules = value as? [Module] {
                 for (index, module) in modules.enumerated() { children.append(("\(name).\(index)", module)) }
+            } else if let layers = value as? [any UnaryLayer] {
+                for (index, module) in layers.enumerated() { children.append(("\(name).\(index)", module)) }
             }
         }
         return children
@@ -120,4 +121,10 @@ open class Module {
             }
         }
     }
+}
+
+/// A module whose forward pass maps one tensor to one tensor: the layers a `Sequential`
+/// chains and a classifier is made of.
+public protocol UnaryLayer: Module {
+    func callAsFunction(_ input: Tensor) -> Tensor
 }

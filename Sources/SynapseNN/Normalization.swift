@@ -47,12 +47,12 @@ public class BatchNorm: Module {
 }
 
 /// Batch normalization over [N, C] or [N, C, L] inputs (PyTorch's `BatchNorm1d`).
-public final class BatchNorm1d: BatchNorm {
+public final class BatchNorm1d: BatchNorm, UnaryLayer {
     public init(_ features: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
         super.init(features, epsilon: epsilon, momentum: momentum, op: "BatchNorm1d")
     }
 
-    public override func callAsFunction(_ input: Tensor) -> Tensor {
+    public func callAsFunction(_ input: Tensor) -> Tensor {
         let features = weight.shape[0]
         require((input.rank == 2 || input.rank == 3) && input.shape[1] == features,
                 "BatchNorm1d: expected input [N, \(features)] or [N, \(features), L], got \(input.shape)")
@@ -62,7 +62,7 @@ public final class BatchNorm1d: BatchNorm {
 
 /// Layer normalization over the last `normalizedShape.count` axes, with a learnable
 /// elementwise scale and shift of that shape (PyTorch's `LayerNorm`).
-public final class LayerNorm: Module {
+public final class LayerNorm: Module, UnaryLayer {
     @Parameter public var weight: Tensor
     @Parameter public var bias: Tensor
     public let normalizedShape: [Int]
@@ -81,7 +81,7 @@ public final class LayerNorm: Module {
         self.init([features], epsilon: epsilon)
     }
 
-    public override func callAsFunction(_ input: Tensor) -> Tensor {
+    public func callAsFunction(_ input: Tensor) -> Tensor {
         let k = normalizedShape.count
         require(input.rank >= k && Array(input.shape.suffix(k)) == normalizedShape,
                 "LayerNorm: input \(input.shape) does not end in \(normalizedShape)")

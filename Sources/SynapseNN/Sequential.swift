@@ -5,12 +5,12 @@ import SynapseCore
 /// Builds the layer list of a `Sequential` from a block of modules.
 @resultBuilder
 public enum ModuleBuilder {
-    public static func buildExpression(_ module: Module) -> [Module] { [module] }
-    public static func buildBlock(_ parts: [Module]...) -> [Module] { parts.flatMap { $0 } }
-    public static func buildOptional(_ part: [Module]?) -> [Module] { part ?? [] }
-    public static func buildEither(first part: [Module]) -> [Module] { part }
-    public static func buildEither(second part: [Module]) -> [Module] { part }
-    public static func buildArray(_ parts: [[Module]]) -> [Module] { parts.flatMap { $0 } }
+    public static func buildExpression(_ module: any UnaryLayer) -> [any UnaryLayer] { [module] }
+    public static func buildBlock(_ parts: [any UnaryLayer]...) -> [any UnaryLayer] { parts.flatMap { $0 } }
+    public static func buildOptional(_ part: [any UnaryLayer]?) -> [any UnaryLayer] { part ?? [] }
+    public static func buildEither(first part: [any UnaryLayer]) -> [any UnaryLayer] { part }
+    public static func buildEither(second part: [any UnaryLayer]) -> [any UnaryLayer] { part }
+    public static func buildArray(_ parts: [[any UnaryLayer]]) -> [any UnaryLayer] { parts.flatMap { $0 } }
 }
 
 /// Applies its layers in order. Children are named by position (`0.weight`, `2.bias`), as in
@@ -24,14 +24,14 @@ public enum ModuleBuilder {
 ///     Linear(128, 10)
 /// }
 /// ```
-public final class Sequential: Module {
-    public let layers: [Module]
+public final class Sequential: Module, UnaryLayer {
+    public let layers: [any UnaryLayer]
 
-    public init(_ layers: [Module]) {
+    public init(_ layers: [any UnaryLayer]) {
         self.layers = layers
     }
 
-    public convenience init(@ModuleBuilder _ build: () -> [Module]) {
+    public convenience init(@ModuleBuilder _ build: () -> [any UnaryLayer]) {
         self.init(build())
     }
 
@@ -39,7 +39,7 @@ public final class Sequential: Module {
         layers.enumerated().map { (String($0.offset), $0.element) }
     }
 
-    public override func callAsFunction(_ input: Tensor) -> Tensor {
+    public func callAsFunction(_ input: Tensor) -> Tensor {
         layers.reduce(input) { $1($0) }
     }
 }

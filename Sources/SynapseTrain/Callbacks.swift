@@ -5,7 +5,7 @@ import SynapseCore
 import SynapseIO
 import SynapseNN
 
-/// A one-line progress bar per epoch (epoch, batch, loss, accuracy, samples/s, ETA), redrawn
+/// A one-line progress bar per epoch (epoch, batch, loss, the task's metrics, samples/s, ETA), redrawn
 /// in place. It prints nothing when standard output is not a terminal, so logs and pipes
 /// stay clean; the epoch summary lines are printed either way unless `quiet`.
 public final class ProgressBar: TrainingCallback {
@@ -13,7 +13,8 @@ public final class ProgressBar: TrainingCallback {
     private let quiet: Bool
     private var epochs = 0, batches = 0
     private var epochStart: UInt64 = 0, samples = 0
-    private var runningLoss = 0.0, runningAccuracy = 0.0, runningBatches = 0
+    private var runningLoss = 0.0, runningBatches = 0
+    private var runningMetrics: [String: Double] = [:]
 
     public init(quiet: Bool = false) {
         interactive = isatty(STDOUT_FILENO) != 0 && !quiet
@@ -25,17 +26,17 @@ public final class ProgressBar: TrainingCallback {
         batches = batchesPerEpoch
     }
 
-    public func batchDidEnd(_ trainer: Trainer, epoch: Int, batch: Int, loss: Float, accuracy: Float, samples: Int) {
+    public func batchDidEnd(_ trainer: Trainer, epoch: Int, batch: Int, loss: Float, metrics: [String: Float], samples: Int) {
         if batch == 1 {
             epochStart = DispatchTime.now().uptimeNanoseconds
             self.samples = 0
             runningLoss = 0
-            runningAccuracy = 0
+            runningMetrics = [:]
             runningBatches = 0
         }
         self.samples += samples
         runningLoss += Double(loss)
-        runningAccuracy += Double(accuracy)
+        for (name, value) in metrics { runningMetrics[name, default: 0] += Double(value) }
         runningBatches += 1
         guard interactive, batch == batches || batch % 10 == 0 else { return }
         let elapsed = max(Double(DispatchTime.now().uptimeNanoseconds - epochStart) / 1e9, 1e-9)
@@ -43,22 +44,30 @@ public final class ProgressBar: TrainingCallback {
         let eta = elapsed / Double(batch) * Double(batches - batch)
         let width = 24, filled = width * batch / max(batches, 1)
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        let line = String(format: "\repoch %d/%d %@ %d/%d  loss %.4f  acc %.4f  %.0f samples/s  ETA %.1fs ",
-                          epoch, epochs, bar, batch, batches, runningLoss / Double(runningBatches),
-                          runningAccuracy / Double(runningBatches), rate, eta)
+        let figures = runningMetrics.sorted { $0.key < $1.key }
+            .map { String(format: "  %@ %.4f", ProgressBar.abbreviation($0.key), $0.value / Double(runningBatches)) }.joined()
+        let line = String(format: "\repoch %d/%d %@ %d/%d  loss %.4f%@  %.0f samples/s  ETA %.1fs ",
+                          epoch, epochs, bar, batch, batches, runningLoss / Double(runningBatches), figures, rate, eta)
         FileHandle.standardOutput.write(Data(line.utf8))
     }
 
     public func epochDidEnd(_ trainer: Trainer, log: EpochLog) -> Bool {
         if interactive { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
         guard !quiet else { return false }
-        var line = String(format: "epoch %d/%d  train loss %.4f  acc %.4f", log.epoch, epochs, log.trainLoss, log.trainAccuracy)
-        if let loss = log.validationLoss, let accuracy = log.validationAccuracy {
-            line += String(format: "  val loss %.4f  acc %.4f", loss, accuracy)
+        func figures(_ metrics: [String: Float]) -> String {
+            metrics.sorted { $0.key < $1.key }.map { String(format: "  %@ %.4f", ProgressBar.abbreviation($0.key), $0.value) }.joined()
+        }
+        var line = String(format: "epoch %d/%d  train loss %.4f", log.epoch, epochs, log.trainLoss) + figures(log.trainMetrics)
+        if let loss = log.validationLoss {
+            line += String(format: "  val loss %.4f", loss) + figures(log.validationMetrics)
         }
         line += String(format: "  %.2fs", log.seconds)
         print(line)
         return false
+    }
+
+    private static func abbreviation(_ metric: String) -> String {
+        metric == "accuracy" ? "acc" : metric
     }
 }
 
@@ -114,10 +123,15 @@ public final class HistoryWriter: TrainingCallback {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             data = (try? encoder.encode(history)) ?? Data()
         } else {
-            var csv = "epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,learning_rate,seconds\n"
+            let names = Set(history.flatMap { $0.trainMetrics.keys }).union(history.flatMap { $0.validationMetrics.keys }).sorted()
+            var csv = (["epoch", "steps", "train_loss"] + names.map { "train_\($0)" } + ["validation_loss"]
+                       + names.map { "validation_\($0)" } + ["learning_rate", "seconds"]).joined(separator: ",") + "\n"
+            func cell(_ value: Float?) -> String { value.map { "\($0)" } ?? "" }
             for entry in history {
-                csv += "\(entry.epoch),\(entry.trainLoss),\(entry.trainAccuracy),\(entry.validationLoss.map { "\($0)" } ?? ""),"
-                    + "\(entry.validationAccuracy.map { "\($0)" } ?? ""),\(entry.learningRate),\(entry.seconds)\n"
+                let fields = ["\(entry.epoch)", "\(entry.steps)", cell(entry.trainLoss)] + names.map { cell(entry.trainMetrics[$0]) }
+                    + [cell(entry.validationLoss)] + names.map { cell(entry.validationMetrics[$0]) }
+                    + [cell(entry.learningRate), "\(entry.seconds)"]
+                csv += fields.joined(separator: ",") + "\n"
             }
             data = Data(csv.utf8)
         }

@@ -62,8 +62,9 @@ public struct ClassificationMetrics: Sendable {
 }
 
 /// Runs `model` over `loader` in evaluation mode without gradients and measures it.
-public func evaluate(_ model: Module, on loader: DataLoader, classCount: Int,
-                     loss lossFunction: (Tensor, IndexTensor) -> Tensor = { crossEntropy($0, $1) }) -> ClassificationMetrics {
+public func evaluate<Source: Dataset>(_ model: any UnaryLayer, on loader: DataLoader<Source>, classCount: Int,
+                                      loss lossFunction: (Tensor, IndexTensor) -> Tensor = { crossEntropy($0, $1) })
+    -> ClassificationMetrics where Source.Batch == LabeledBatch {
     let wasTraining = model.isTraining
     model.eval()
     defer { model.train(wasTraining) }

@@ -1,4 +1,4 @@
-// The training loop and its callbacks.
+// The training loop.
 
 import Foundation
 import SynapseCore
@@ -9,19 +9,30 @@ import SynapseOptim
 /// What one epoch produced.
 public struct EpochLog: Sendable, Codable {
     public let epoch: Int
+    /// Optimizer steps taken so far, over all epochs.
+    public let steps: Int
     public let trainLoss: Float
-    public let trainAccuracy: Float
+    /// The task's metrics over the epoch's batches ("accuracy" for classifiers).
+    public let trainMetrics: [String: Float]
     public let validationLoss: Float?
-    public let validationAccuracy: Float?
+    public let validationMetrics: [String: Float]
     /// The rate of the epoch's last optimizer step.
     public let learningRate: Float
     public let seconds: Double
+
+    /// The training accuracy, for tasks that report one.
+    public var trainAccuracy: Float? { trainMetrics["accuracy"] }
+    /// The validation accuracy, for tasks that report one.
+    public var validationAccuracy: Float? { validationMetrics["accuracy"] }
 }
 
 /// Hooks into `Trainer.fit`. Every method has a default that does nothing.
 public protocol TrainingCallback: AnyObject {
     func trainingWillStart(_ trainer: Trainer, epochs: Int, batchesPerEpoch: Int)
-    func batchDidEnd(_ trainer: Trainer, epoch: Int, batch: Int, loss: Float, accuracy: Float, samples: Int)
+    /// Between `backward()` and the optimizer step, after gradient clipping: the place to
+    /// inspect or change gradients (an all-reduce across processes, say).
+    func gradientsDidCompute(_ trainer: Trainer)
+    func batchDidEnd(_ trainer: Trainer, epoch: Int, batch: Int, loss: Float, metrics: [String: Float], samples: Int)
     /// Return true to stop training after this epoch.
     func epochDidEnd(_ trainer: Trainer, log: EpochLog) -> Bool
     func trainingDidEnd(_ trainer: Trainer, history: [EpochLog])
@@ -29,7 +40,8 @@ public protocol TrainingCallback: AnyObject {
 
 extension TrainingCallback {
     public func trainingWillStart(_ trainer: Trainer, epochs: Int, batchesPerEpoch: Int) {}
-    public func batchDidEnd(_ trainer: Trainer, epoch: Int, batch: Int, loss: Float, accuracy: Float, samples: Int) {}
+    public func gradientsDidCompute(_ trainer: Trainer) {}
+    public func batchDidEnd(_ trainer: Trainer, epoch: Int, batch: Int, loss: Float, metrics: [String: Float], samples: Int) {}
     public func epochDidEnd(_ trainer: Trainer, log: EpochLog) -> Bool { false }
     public func trainingDidEnd(_ trainer: Trainer, history: [EpochLog]) {}
 }
@@ -42,11 +54,15 @@ public enum ScheduleInterval: Sendable {
     case batch
 }
 
-/// Trains a classifier with mini-batch gradient descent:
-/// for each batch, zero the gradients, run the model, compute the loss, back-propagate, step.
+/// Trains a model with mini-batch gradient descent on any `TrainingTask`: for each batch,
+/// zero the gradients, compute the task's loss, back-propagate, clip, run the callbacks'
+/// gradient hooks, step the optimizer, update the weight average and the schedule.
 public final class Trainer {
+    /// The model being trained: switched between training and evaluation mode, averaged,
+    /// restored by early stopping and saved by checkpoints.
     public let model: Module
     public let optimizer: Optimizer
+    /// The classification loss `fit(_:validation:epochs:classCount:)` uses.
     public let loss: (Tensor, IndexTensor) -> Tensor
     public var callbacks: [TrainingCallback]
     /// Stepped once per epoch or once per batch, as `scheduleInterval` says, if set.
@@ -59,8 +75,10 @@ public final class Trainer {
     /// callbacks' `epochDidEnd` see the averaged weights, and `fit` ends by writing them into
     /// the model; training itself always continues from the last iterate.
     public var averaging: ExponentialMovingAverage?
+    /// Optimizer steps taken by `fit` so far.
+    public private(set) var stepCount = 0
     /// The full validation metrics (per-class precision, recall, F1, confusion matrix) of the
-    /// most recent epoch, when training with a validation loader.
+    /// most recent epoch, when training a classifier with a validation loader.
     public private(set) var lastValidationMetrics: ClassificationMetrics?
 
     public init(model: Module, optimizer: Optimizer, loss: @escaping (Tensor, IndexTensor) -> Tensor = { crossEntropy($0, $1) },
@@ -71,45 +89,62 @@ public final class Trainer {
         self.callbacks = callbacks
     }
 
-    /// Trains for up to `epochs` epochs (a callback may stop earlier) and returns the history.
+    /// Trains a classifier (the model must be a `UnaryLayer` producing logits [N, C]) for up
+    /// to `epochs` epochs and returns the history.
     @discardableResult
-    public func fit(_ train: DataLoader, validation: DataLoader? = nil, epochs: Int, classCount: Int) -> [EpochLog] {
+    public func fit<Source: Dataset>(_ train: DataLoader<Source>, validation: DataLoader<Source>? = nil, epochs: Int,
+                                     classCount: Int) -> [EpochLog] where Source.Batch == LabeledBatch {
+        guard let classifier = model as? any UnaryLayer else {
+            fatalError("fit(classCount:): \(type(of: model)) is not a UnaryLayer; pass a TrainingTask to fit(_:on:validation:epochs:)")
+        }
+        let task = ClassificationTask(model: classifier, classCount: classCount, loss: loss)
+        defer { lastValidationMetrics = task.lastValidationMetrics }
+        return fit(task, on: train, validation: validation, epochs: epochs)
+    }
+
+    /// Trains on `task` for up to `epochs` epochs, or until `maxSteps` optimizer steps in all
+    /// (a callback may stop earlier), and returns the history. With `validation`, each epoch
+    /// ends with a pass over it in evaluation mode.
+    @discardableResult
+    public func fit<Task: TrainingTask, Source: Dataset>(_ task: Task, on train: DataLoader<Source>,
+                                                         validation: DataLoader<Source>? = nil, epochs: Int,
+                                                         maxSteps: Int? = nil) -> [EpochLog] where Source.Batch == Task.Batch {
         require(epochs > 0, "fit: epochs must be positive, got \(epochs)")
-        callbacks.forEach { $0.trainingWillStart(self, epochs: epochs, batchesPerEpoch: train.batchCount) }
+        require(maxSteps.map { $0 > 0 } ?? true, "fit: maxSteps must be positive, got \(maxSteps ?? 0)")
+        let stepLimit = maxSteps.map { stepCount + $0 } ?? Int.max
+        let batchesPerEpoch = Swift.min(train.batchCount, maxSteps ?? Int.max)
+        callbacks.forEach { $0.trainingWillStart(self, epochs: epochs, batchesPerEpoch: batchesPerEpoch) }
         var history: [EpochLog] = []
         for epoch in 1...epochs {
+            guard stepCount < stepLimit else { break }
             model.train()
             let start = DispatchTime.now().uptimeNanoseconds
-            var lossSum = 0.0, correct = 0, seen = 0
+            var totals = Totals()
             var learningRate = optimizer.learningRate
             for (index, batch) in train.enumerated() {
                 optimizer.zeroGrad()
-                let output = model(batch.inputs)
-                let batchLoss = loss(output, batch.labels)
-                batchLoss.backward()
+                let output = task.loss(for: batch)
+                output.loss.backward()
                 if let gradientClipNorm { clipGradientNorm(optimizer.parameters, maxNorm: gradientClipNorm) }
+                callbacks.forEach { $0.gradientsDidCompute(self) }
                 learningRate = optimizer.learningRate
                 optimizer.step()
+                stepCount += 1
                 averaging?.update()
                 if scheduleInterval == .batch { schedule?.step() }
-                let hits = zip(output.argmax(axis: 1).scalars, batch.labels.scalars).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
-                let lossValue = batchLoss.item
-                lossSum += Double(lossValue) * Double(batch.labels.count)
-                correct += hits
-                seen += batch.labels.count
+                let lossValue = output.loss.item
+                totals.add(loss: lossValue, output: output)
                 callbacks.forEach {
-                    $0.batchDidEnd(self, epoch: epoch, batch: index + 1, loss: lossValue,
-                                   accuracy: Float(hits) / Float(batch.labels.count), samples: batch.labels.count)
+                    $0.batchDidEnd(self, epoch: epoch, batch: index + 1, loss: lossValue, metrics: output.metrics, samples: output.count)
                 }
+                if stepCount >= stepLimit { break }
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             if scheduleInterval == .epoch { schedule?.step() }
             let stop = withAveragedWeights { () -> Bool in
-                let metrics = validation.map { evaluate(model, on: $0, classCount: classCount, loss: loss) }
-                lastValidationMetrics = metrics
-                let log = EpochLog(epoch: epoch, trainLoss: Float(lossSum / Double(max(seen, 1))),
-                                   trainAccuracy: Float(correct) / Float(max(seen, 1)),
-                                   validationLoss: metrics?.loss, validationAccuracy: metrics?.accuracy,
+                let validated = validation.map { validate(task, on: $0) }
+                let log = EpochLog(epoch: epoch, steps: stepCount, trainLoss: totals.loss, trainMetrics: totals.metrics,
+                                   validationLoss: validated?.loss, validationMetrics: validated?.metrics ?? [:],
                                    learningRate: learningRate, seconds: seconds)
                 history.append(log)
                 var stop = false
@@ -123,8 +158,41 @@ public final class Trainer {
         return history
     }
 
+    /// The task's mean loss and metrics over `loader`, in evaluation mode without gradients.
+    public func validate<Task: TrainingTask, Source: Dataset>(_ task: Task, on loader: DataLoader<Source>)
+        -> (loss: Float, metrics: [String: Float]) where Source.Batch == Task.Batch {
+        let wasTraining = model.isTraining
+        model.eval()
+        defer { model.train(wasTraining) }
+        task.validationWillStart()
+        var totals = Totals()
+        withoutGradients {
+            for batch in loader {
+                let output = task.loss(for: batch)
+                totals.add(loss: output.loss.item, output: output)
+            }
+        }
+        task.validationDidEnd()
+        return (totals.loss, totals.metrics)
+    }
+
     private func withAveragedWeights<T>(_ body: () -> T) -> T {
         guard let averaging else { return body() }
         return averaging.withAveragedWeights(body)
     }
+}
+
+/// Running sums of batch figures, weighted by each batch's count.
+private struct Totals {
+    private var lossSum = 0.0, weight = 0
+    private var metricSums: [String: Double] = [:]
+
+    mutating func add(loss: Float, output: TaskOutput) {
+        lossSum += Double(loss) * Double(output.count)
+        weight += output.count
+        for (name, value) in output.metrics { metricSums[name, default: 0] += Double(value) * Double(output.count) }
+    }
+
+    var loss: Float { Float(lossSum / Double(Swift.max(weight, 1))) }
+    var metrics: [String: Float] { metricSums.mapValues { Float($0 / Double(Swift.max(weight, 1))) } }
 }

@@ -52,7 +52,7 @@ final class CheckpointTests: XCTestCase {
             return Sequential { Linear(3, 5); Tanh(); Linear(5, 2) }
         }
         let x = Tensor.randn([8, 3], seed: 5), y = IndexTensor([0, 1, 1, 0, 1, 0, 0, 1])
-        func train(_ model: Module, _ optimizer: Optimizer, steps: Int) {
+        func train(_ model: any UnaryLayer, _ optimizer: Optimizer, steps: Int) {
             for _ in 0..<steps {
                 optimizer.zeroGrad()
                 crossEntropy(model(x), y).backward()

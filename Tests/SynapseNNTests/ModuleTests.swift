@@ -2,13 +2,13 @@ import Foundation
 import XCTest
 import Synapse
 
-private final class TwoLayer: Module {
+private final class TwoLayer: Module, UnaryLayer {
     let fc1 = Linear(4, 3)
     let fc2 = Linear(3, 2, bias: false)
-    override func callAsFunction(_ x: Tensor) -> Tensor { fc2(fc1(x).relu()) }
+    func callAsFunction(_ x: Tensor) -> Tensor { fc2(fc1(x).relu()) }
 }
 
-private final class Wrapper: Module {
+private final class Wrapper: Module, UnaryLayer {
     let layers = Sequential {
         Linear(2, 5)
         Tanh()
@@ -16,7 +16,7 @@ private final class Wrapper: Module {
     }
     let blocks = [Linear(1, 1), Linear(1, 1)]
     @Parameter var scale: Tensor = Tensor([1])
-    override func callAsFunction(_ x: Tensor) -> Tensor { layers(x) * scale }
+    func callAsFunction(_ x: Tensor) -> Tensor { layers(x) * scale }
 }
 
 final class ModuleTests: XCTestCase {

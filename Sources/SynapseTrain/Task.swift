@@ -1,0 +1,97 @@
+// What a Trainer trains: any model and loss, through one protocol.
+
+import SynapseCore
+import SynapseData
+import SynapseNN
+
+/// What a task computes for one batch.
+public struct TaskOutput {
+    /// The batch's loss, recording the autodiff graph when gradients are enabled.
+    public let loss: Tensor
+    /// How many examples (or tokens) the loss averages over; epoch figures weight each batch by it.
+    public let count: Int
+    /// Named figures of the batch ("accuracy"), averaged over an epoch with the same weights.
+    public let metrics: [String: Float]
+
+    public init(loss: Tensor, count: Int, metrics: [String: Float] = [:]) {
+        self.loss = loss
+        self.count = count
+        self.metrics = metrics
+    }
+}
+
+/// A learning problem a `Trainer` can run: it maps a batch to a loss and metrics. The trainer
+/// owns everything around it (the optimizer step, schedules, clipping, averaging, callbacks,
+/// the progress bar and history), so a classifier, a language model, a tagger and a
+/// forecaster share one loop.
+///
+/// ```swift
+/// struct Forecasting: TrainingTask {
+///     let model: Forecaster
+///     func loss(for batch: RegressionBatch) -> TaskOutput {
+///         TaskOutput(loss: mseLoss(model(batch.inputs), batch.targets), count: batch.count)
+///     }
+/// }
+/// ```
+public protocol TrainingTask<Batch> {
+    associatedtype Batch: Sendable
+    /// The loss and metrics of one batch. The trainer calls it in training mode with
+    /// gradients on, and during validation in evaluation mode without gradients.
+    func loss(for batch: Batch) -> TaskOutput
+    /// Called before each validation pass.
+    func validationWillStart()
+    /// Called after each validation pass, in which `loss(for:)` saw every validation batch.
+    func validationDidEnd()
+}
+
+extension TrainingTask {
+    public func validationWillStart() {}
+    public func validationDidEnd() {}
+}
+
+/// Classification of labelled inputs: `loss` (cross-entropy by default) of the model's logits
+/// [N, C], with accuracy as its metric. After each validation pass it holds the full metrics
+/// (per-class precision, recall, F1 and the confusion matrix) in `lastValidationMetrics`.
+public final class ClassificationTask: TrainingTask {
+    public let model: any UnaryLayer
+    public let classCount: Int
+    public let lossFunction: (Tensor, IndexTensor) -> Tensor
+    /// The metrics of the most recent validation pass.
+    public private(set) var lastValidationMetrics: ClassificationMetrics?
+    private var validating: (confusion: [[Int]], loss: Double, seen: Int)?
+
+    public init(model: any UnaryLayer, classCount: Int,
+                loss: @escaping (Tensor, IndexTensor) -> Tensor = { crossEntropy($0, $1) }) {
+        require(classCount > 0, "ClassificationTask: classCount must be positive, got \(classCount)")
+        self.model = model
+        self.classCount = classCount
+        lossFunction = loss
+    }
+
+    public func loss(for batch: LabeledBatch) -> TaskOutput {
+        let output = model(batch.inputs)
+        let loss = lossFunction(output, batch.labels)
+        let predicted = output.argmax(axis: 1).scalars
+        var hits = 0
+        for (truth, prediction) in zip(batch.labels.scalars, predicted) {
+            if truth == prediction { hits += 1 }
+            if validating != nil, truth < classCount, prediction < classCount { validating!.confusion[truth][prediction] += 1 }
+        }
+        if validating != nil {
+            validating!.loss += Double(loss.item) * Double(batch.labels.count)
+            validating!.seen += batch.labels.count
+        }
+        return TaskOutput(loss: loss, count: batch.labels.count, metrics: ["accuracy": Float(hits) / Float(max(batch.labels.count, 1))])
+    }
+
+    public func validationWillStart() {
+        validating = (Array(repeating: Array(repeating: 0, count: classCount), count: classCount), 0, 0)
+    }
+
+    public func validationDidEnd() {
+        guard let validating else { return }
+        lastValidationMetrics = ClassificationMetrics(confusion: validating.confusion,
+                                                      loss: validating.seen == 0 ? 0 : Float(validating.loss / Double(validating.seen)))
+        self.validating = nil
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import XCTest
+import Synapse
+
+/// A regression task: the trainer's loop with a loss that is not classification.
+private struct LineFit: TrainingTask {
+    let model: Linear
+    func loss(for batch: RegressionBatch) -> TaskOutput {
+        let error = mseLoss(model(batch.inputs), batch.targets)
+        return TaskOutput(loss: error, count: batch.count, metrics: ["rmse": error.item.squareRoot()])
+    }
+}
+
+private final class GradientProbe: TrainingCallback {
+    var norms: [Float] = []
+    func gradientsDidCompute(_ trainer: Trainer) {
+        norms.append(trainer.optimizer.parameters.compactMap(\.grad).reduce(0) { $0 + $1.square().sum().item }.squareRoot())
+    }
+}
+
+final class TaskTests: XCTestCase {
+    func testTrainerFitsARegressionTaskWithClippingHooksAndStepLimit() {
+        GlobalRandom.seed(3)
+        let x = Tensor.uniform([64, 2], low: -1, high: 1, seed: 1)
+        let y = x.matmul(Tensor([[2], [-3]])) + 0.5
+        let model = Linear(2, 1)
+        let probe = GradientProbe()
+        let trainer = Trainer(model: model, optimizer: Adam(parameters: model.parameters, lr: 0.05), callbacks: [probe])
+        trainer.gradientClipNorm = 1
+        let loader = DataLoader(RegressionDataset(inputs: x, targets: y), batchSize: 16, shuffle: true, seed: 2)
+        let history = trainer.fit(LineFit(model: model), on: loader, validation: DataLoader(RegressionDataset(inputs: x, targets: y), batchSize: 64),
+                                  epochs: 100, maxSteps: 300)
+        XCTAssertEqual(trainer.stepCount, 300)
+        XCTAssertEqual(history.count, 75)
+        XCTAssertEqual(probe.norms.count, 300)
+        XCTAssertTrue(probe.norms.allSatisfy { $0 <= 1.0001 }, "the hook sees clipped gradients")
+        XCTAssertLessThan(history.last!.validationLoss!, 1e-3)
+        XCTAssertLessThan(history.last!.validationMetrics["rmse"]!, 0.05)
+        XCTAssertEqual(model.weight.scalars[0], 2, accuracy: 0.05)
+        XCTAssertEqual(model.bias!.value.scalars[0], 0.5, accuracy: 0.05)
+    }
+
+    func testCheckpointHoldsNamedModulesOptimizersAndConfiguration() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("synapse-multi-\(UUID().uuidString).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        GlobalRandom.seed(1)
+        let generator = Linear(3, 4), discriminator = Linear(4, 1)
+        let generatorOptimizer = Adam(parameters: generator.parameters, lr: 0.01)
+        let discriminatorOptimizer = SGD(parameters: discriminator.parameters, lr: 0.1, momentum: 0.9)
+        for _ in 0..<2 {
+            generatorOptimizer.zeroGrad()
+            discriminatorOptimizer.zeroGrad()
+            discriminator(generator(Tensor.ones([2, 3]))).sum().backward()
+            generatorOptimizer.step()
+            discriminatorOptimizer.step()
+        }
+        try Checkpoint.save(modules: [("generator", generator), ("discriminator", discriminator)],
+                            optimizers: [("generator_optimizer", generatorOptimizer), ("discriminator_optimizer", discriminatorOptimizer)],
+                            metadata: ["config": "{\"hidden\":4}"], to: path)
+        let file = try CheckpointFile(path: path)
+        XCTAssertEqual(try file.requireMetadata("config"), "{\"hidden\":4}")
+        XCTAssertNotNil(file.tensors["generator.weight"])
+        XCTAssertNotNil(file.tensors["discriminator.bias"])
+        XCTAssertThrowsError(try file.requireMetadata("vocabulary"))
+
+        GlobalRandom.seed(9)
+        let generator2 = Linear(3, 4), discriminator2 = Linear(4, 1)
+        let generatorOptimizer2 = Adam(parameters: generator2.parameters, lr: 0.5)
+        let discriminatorOptimizer2 = SGD(parameters: discriminator2.parameters, lr: 0.5, momentum: 0.9)
+        try file.load(modules: [("generator", generator2), ("discriminator", discriminator2)],
+                      optimizers: [("generator_optimizer", generatorOptimizer2), ("discriminator_optimizer", discriminatorOptimizer2)])
+        XCTAssertEqual(generator2.weight.scalars, generator.weight.scalars)
+        XCTAssertEqual(discriminator2.bias!.value.scalars, discriminator.bias!.value.scalars)
+        XCTAssertEqual(generatorOptimizer2.stepCount, 2)
+        XCTAssertEqual(generatorOptimizer2.learningRate, 0.01)
+        XCTAssertEqual(discriminatorOptimizer2.state[0]["momentum_buffer"]?.scalars, discriminatorOptimizer.state[0]["momentum_buffer"]?.scalars)
+        // A module that does not fit changes nothing.
+        let wrong = Linear(3, 5), untouched = Linear(4, 1)
+        let before = untouched.weight.scalars
+        XCTAssertThrowsError(try file.load(modules: [("discriminator", untouched), ("generator", wrong)]))
+        XCTAssertEqual(untouched.weight.scalars, before)
+        XCTAssertThrowsError(try Checkpoint.save(modules: [("a", generator), ("a", generator2)], to: path))
+    }
+}
