@@ -17,6 +17,9 @@ enum InputGradient {
     /// the input's gradient buffer, so T slices of one tensor cost O(T) work and memory rather
     /// than T zero-filled tensors of the input's size.
     case region(Tensor, offset: Int, strides: [Int])
+    /// A gradient that adds itself into the input's gradient buffer (which starts at zero):
+    /// an embedding's backward scatters its rows straight into the table's gradient.
+    case scatter((UnsafeMutablePointer<Float>) -> Void)
 }
 
 /// A vertex of the autodiff graph. Leaves are user tensors with `requiresGrad`; interior
@@ -72,6 +75,11 @@ final class GradientNode {
                                    into: total.baseAddress! + offset, strides: strides)
             }
             withExtendedLifetime(values) { grad = sum }
+        case .scatter(let add):
+            var sum = grad ?? Tensor.zeros(shape)
+            grad = nil
+            sum.withUnsafeMutableBufferPointer { add($0.baseAddress!) }
+            grad = sum
         }
     }
 }

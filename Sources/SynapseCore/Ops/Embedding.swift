@@ -1,0 +1,33 @@
+// Embedding lookup: rows of a table by token id.
+
+import SynapseKernels
+
+extension Tensor {
+    /// The rows of this table [count, dimension] at `indices`, shaped indices.shape + [dimension],
+    /// as `torch.nn.functional.embedding`. The backward pass adds each looked-up row's
+    /// gradient straight into the table's gradient (no zero table per lookup), and rows at
+    /// `paddingIndex` get no gradient.
+    public func embedding(_ indices: IndexTensor, paddingIndex: Int? = nil) -> Tensor {
+        require(rank == 2, "embedding: the table must be [count, dimension], got \(Shape.describe(shape))")
+        let (count, dimension) = (shape[0], shape[1])
+        let positions = check { () throws(ShapeError) in try indices.resolved(against: count, op: "embedding") }
+        let result = Tensor(uninitializedShape: indices.shape + [dimension])
+        positions.withUnsafeBufferPointer { index in
+            guard let base = index.baseAddress else { return }
+            Kernels.indexSelect(pointer, outer: 1, size: count, inner: dimension, indices: base, indexCount: index.count,
+                                into: result.pointer)
+        }
+        let skipped = paddingIndex.map { $0 < 0 ? $0 + count : $0 }
+        return recordGradients("embedding", result, inputs: [self]) { g, _ in
+            let used = skipped.map { padding in positions.indices.filter { positions[$0] != padding } } ?? Array(positions.indices)
+            return [.scatter { table in
+                let rows = used.map { positions[$0] }
+                rows.withUnsafeBufferPointer { rowIndex in
+                    for (j, source) in used.enumerated() {
+                        Kernels.addInPlace(g.pointer + source * dimension, into: table + rowIndex[j] * dimension, count: dimension)
+                    }
+                }
+            }]
+        }
+    }
+}
