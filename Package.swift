@@ -47,7 +47,7 @@ let package = Package(
         .executableTarget(name: "SynapseBench", dependencies: ["Synapse", "SynapseKernels"]),
         .testTarget(name: "SynapseKernelsTests", dependencies: ["SynapseKernels"]),
         .testTarget(name: "SynapseCoreTests", dependencies: ["SynapseCore"]),
-        .testTarget(name: "SynapseNNTests", dependencies: ["Synapse"]),
+        .testTarget(name: "SynapseNNTests", dependencies: ["Synapse"], exclude: ["Fixtures"]),
         .testTarget(name: "SynapseDataTests", dependencies: ["Synapse", "CZlib"]),
         .testTarget(name: "SynapseIOTests", dependencies: ["Synapse"], exclude: ["Fixtures"]),
         .testTarget(name: "SynapseTrainTests", dependencies: ["Synapse"]),
