@@ -11,6 +11,11 @@
 // thread count, so results are bitwise identical with 1, 2 or more threads.
 
 import CSynapse
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 typealias PanelVector = SIMD16<Float>
 
@@ -41,6 +46,46 @@ extension Kernels {
     public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                             c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+             prepacked: nil, c: c, ldc: ldc, accumulate: accumulate)
+    }
+
+    /// C = op(A) · B (+ C) with B packed beforehand by `packGemmOperand`: for a product that
+    /// reuses one B many times, such as a recurrent layer's W_hh at every time step, where
+    /// packing B would otherwise cost as much as the product itself.
+    public static func gemm(transposeA: Bool, m: Int, a: UnsafePointer<Float>, lda: Int, packedB: PackedGemmOperand,
+                            c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        if let plain = packedB.plain {
+            gemm(transposeA: transposeA, transposeB: false, m: m, n: packedB.n, k: packedB.k, a: a, lda: lda,
+                 b: plain, ldb: packedB.n, c: c, ldc: ldc, accumulate: accumulate)
+            return
+        }
+        gemm(transposeA: transposeA, transposeB: false, m: m, n: packedB.n, k: packedB.k, a: a, lda: lda,
+             b: packedB.panels, ldb: packedB.n, prepacked: packedB, c: c, ldc: ldc, accumulate: accumulate)
+    }
+
+    /// op(B) (k × n) packed into the micro-kernel's panels, once, for `gemm(…, packedB:…)`.
+    public static func packGemmOperand(transposeB: Bool, k: Int, n: Int, b: UnsafePointer<Float>, ldb: Int) -> PackedGemmOperand {
+        let operand = PackedGemmOperand(k: k, n: n, narrow: n <= PanelVector.scalarCount || k == 0)
+        if let plain = operand.plain {
+            for p in 0..<k {
+                for j in 0..<n { plain[p * n + j] = transposeB ? b[j * ldb + p] : b[p * ldb + j] }
+            }
+            return operand
+        }
+        var depth0 = 0
+        while depth0 < k {
+            let depth = min(operand.blockDepth, k - depth0)
+            packBlockOfB(b, ldb: ldb, transposed: transposeB, inPlace: false, depth0: depth0, depth: depth,
+                         column0: 0, width: n, into: operand.panels + depth0 * operand.paddedColumns)
+            depth0 += depth
+        }
+        return operand
+    }
+
+    private static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, prepacked: PackedGemmOperand?,
+                             c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
         guard m > 0, n > 0 else { return }
         guard k > 0 else {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
@@ -57,7 +102,7 @@ extension Kernels {
         let rowStride = transposeA ? 1 : lda, columnStride = transposeA ? lda : 1
         // A small row-major B already sits in cache with each panel's rows contiguous, so the
         // micro-kernel reads it in place; only a ragged last panel is packed, for its padding.
-        let inPlace = !transposeB && k * n <= 1 << 17
+        let inPlace = prepacked == nil && !transposeB && k * n <= 1 << 17
         // Each task computes its own tile of C as an independent GEMM, packing what it reads
         // itself: one fork and join for the whole product, and no barrier between packing and
         // computing. Splitting columns repacks A in every task and splitting rows repacks B,
@@ -74,25 +119,27 @@ extension Kernels {
                 let first = panels * task / tasks * microColumns, end = min(n, panels * (task + 1) / tasks * microColumns)
                 gemmTile(rowStride: rowStride, columnStride: columnStride, transposeB: transposeB, inPlace: inPlace,
                          m: m, n: end - first, k: k, a: a, b: transposeB ? b + first * ldb : b + first, ldb: ldb,
-                         c: c + first, ldc: ldc, accumulate: accumulate)
+                         prepacked: prepacked, firstPanel: first / microColumns, c: c + first, ldc: ldc, accumulate: accumulate)
             } else {
                 let first = rowUnits * task / tasks * rowUnit, end = min(m, rowUnits * (task + 1) / tasks * rowUnit)
                 gemmTile(rowStride: rowStride, columnStride: columnStride, transposeB: transposeB, inPlace: inPlace,
                          m: end - first, n: n, k: k, a: a + first * rowStride, b: b, ldb: ldb,
-                         c: c + first * ldc, ldc: ldc, accumulate: accumulate)
+                         prepacked: prepacked, firstPanel: 0, c: c + first * ldc, ldc: ldc, accumulate: accumulate)
             }
         }
     }
 
     /// One thread's GEMM, BLIS-style: for each slab of A (up to mBlock rows × one depth block),
     /// packed once, stream every block of B (one depth block × nBlock columns, packed into the
-    /// L2 cache) past it, 12 rows × 32 columns of C at a time.
+    /// L2 cache) past it, 12 rows × 32 columns of C at a time. With `prepacked`, B's blocks are
+    /// read from it, starting at panel `firstPanel`, instead of being packed.
     private static func gemmTile(rowStride: Int, columnStride: Int, transposeB: Bool, inPlace: Bool,
                                  m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, ldb: Int,
+                                 prepacked: PackedGemmOperand?, firstPanel: Int,
                                  c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-        let depthBlocks = (k + kBlock - 1) / kBlock, blockDepth = (k + depthBlocks - 1) / depthBlocks
+        let blockDepth = gemmBlockDepth(k)
         let packedA = scratch(.packedA, count: min(m, mBlock).roundedUp(to: microRows) * blockDepth)
-        let packedB = scratch(.packedB, count: blockDepth * min(n, nBlock).roundedUp(to: microColumns))
+        let scratchB = prepacked == nil ? scratch(.packedB, count: blockDepth * min(n, nBlock).roundedUp(to: microColumns)) : nil
         var row0 = 0
         while row0 < m {
             let height = min(mBlock, m - row0)
@@ -108,8 +155,15 @@ extension Kernels {
                 var column0 = 0
                 while column0 < n {
                     let width = min(nBlock, n - column0)
-                    packBlockOfB(b, ldb: ldb, transposed: transposeB, inPlace: inPlace, depth0: depth0, depth: depth,
-                                 column0: column0, width: width, into: packedB)
+                    let packedB: UnsafeMutablePointer<Float>
+                    if let prepacked {
+                        packedB = prepacked.panels + depth0 * prepacked.paddedColumns
+                            + (firstPanel + column0 / microColumns) * depth * microColumns
+                    } else {
+                        packedB = scratchB!
+                        packBlockOfB(b, ldb: ldb, transposed: transposeB, inPlace: inPlace, depth0: depth0, depth: depth,
+                                     column0: column0, width: width, into: packedB)
+                    }
                     let fullPanels = width / microColumns
                     for block in 0..<rowBlocks {
                         let row = row0 + block * microRows
@@ -157,6 +211,39 @@ extension Kernels {
             packRowsOfB(b + depth0 * ldb + column0, ldb: ldb, rows: 0..<depth, k: depth, width: width, into: packed)
         }
     }
+}
+
+/// The depth of GEMM's k blocks: k split into equal blocks no deeper than `kBlock`.
+private func gemmBlockDepth(_ k: Int) -> Int {
+    let depthBlocks = max(1, (k + kBlock - 1) / kBlock)
+    return (k + depthBlocks - 1) / depthBlocks
+}
+
+/// A k × n right-hand GEMM operand packed once into the micro-kernel's 32-column panels (each
+/// depth block of B stored as consecutive panels), or, for n ≤ 16, kept as a plain row-major
+/// copy for the narrow kernels.
+public final class PackedGemmOperand: @unchecked Sendable {
+    public let k: Int, n: Int
+    let blockDepth: Int
+    let paddedColumns: Int
+    let panels: UnsafeMutablePointer<Float>
+    let plain: UnsafeMutablePointer<Float>?
+
+    init(k: Int, n: Int, narrow: Bool) {
+        self.k = k
+        self.n = n
+        blockDepth = gemmBlockDepth(k)
+        paddedColumns = n.roundedUp(to: microColumns)
+        let count = narrow ? max(k * n, 1) : max(k * paddedColumns, 1)
+        var memory: UnsafeMutableRawPointer?
+        guard posix_memalign(&memory, 64, count * MemoryLayout<Float>.stride) == 0, let memory else {
+            fatalError("synapse: cannot allocate a packed GEMM operand of \(count) floats")
+        }
+        panels = memory.bindMemory(to: Float.self, capacity: count)
+        plain = narrow ? panels : nil
+    }
+
+    deinit { free(panels) }
 }
 
 extension Int {

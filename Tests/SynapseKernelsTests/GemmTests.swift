@@ -79,6 +79,30 @@ final class GemmTests: XCTestCase {
         }
     }
 
+    /// A B packed once gives bitwise the same products as packing it per call, at every
+    /// thread count: narrow, ragged, several column blocks and several depth blocks.
+    func testPrepackedOperandMatchesPackingPerCall() {
+        for (m, n, k) in [(32, 1024, 256), (32, 256, 1024), (5, 12, 7), (13, 37, 3), (40, 1100, 390), (3, 33, 800)] {
+            for transposeB in [false, true] {
+                let a = values(m * k, seed: 9), b = values(k * n, seed: 10)
+                let ldb = transposeB ? k : n
+                let packed = b.withUnsafeBufferPointer {
+                    Kernels.packGemmOperand(transposeB: transposeB, k: k, n: n, b: $0.baseAddress!, ldb: ldb)
+                }
+                for threads in [1, 2, 3] {
+                    Kernels.threadCount = threads
+                    for accumulate in [false, true] {
+                        var expected = values(m * n, seed: 11), actual = expected
+                        Kernels.gemm(transposeA: false, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: ldb,
+                                     c: &expected, ldc: n, accumulate: accumulate)
+                        Kernels.gemm(transposeA: false, m: m, a: a, lda: k, packedB: packed, c: &actual, ldc: n, accumulate: accumulate)
+                        XCTAssertEqual(actual, expected, "\(m)×\(n)×\(k) transposeB \(transposeB) threads \(threads)")
+                    }
+                }
+            }
+        }
+    }
+
     private func check(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool) {
         let a = values(m * k, seed: 1), b = values(k * n, seed: 2)
         var c = values(m * n, seed: 3)

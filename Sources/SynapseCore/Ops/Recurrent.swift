@@ -147,6 +147,8 @@ private struct RecurrentRun {
             }
         }
         if cell == .gru { hiddenGates = Tensor(uninitializedShape: [rows, gateWidth]) }
+        // W_hhᵀ is packed once for all steps rather than by every step's GEMM.
+        let recurrentWeight = Kernels.packGemmOperand(transposeB: true, k: width, n: gateWidth, b: weightHH.pointer, ldb: width)
         withExtendedLifetime((weightHH, biasHH)) {
             active.withOptionalPointer { flags in
                 for s in 0..<steps {
@@ -155,23 +157,23 @@ private struct RecurrentRun {
                     let stepFlags = flags.map { $0 + s * batch }
                     switch cell {
                     case .lstm:
-                        Kernels.gemm(transposeA: false, transposeB: true, m: batch, n: gateWidth, k: width, a: previous, lda: width,
-                                     b: weightHH.pointer, ldb: width, c: stepGates, ldc: gateWidth, accumulate: true)
+                        Kernels.gemm(transposeA: false, m: batch, a: previous, lda: width, packedB: recurrentWeight,
+                                     c: stepGates, ldc: gateWidth, accumulate: true)
                         let cellPrevious = cells!.pointer + s * stepSize
                         Kernels.lstmForwardStep(gates: stepGates, previousCell: cellPrevious, cell: cellPrevious + stepSize,
                                                 previousHidden: previous, hidden: next, batch: batch, hiddenSize: width, active: stepFlags)
                     case .gru:
                         let stepHidden = hiddenGates!.pointer + s * batch * gateWidth
-                        Kernels.gemm(transposeA: false, transposeB: true, m: batch, n: gateWidth, k: width, a: previous, lda: width,
-                                     b: weightHH.pointer, ldb: width, c: stepHidden, ldc: gateWidth, accumulate: false)
+                        Kernels.gemm(transposeA: false, m: batch, a: previous, lda: width, packedB: recurrentWeight,
+                                     c: stepHidden, ldc: gateWidth, accumulate: false)
                         if let biasHH {
                             for row in 0..<batch { Kernels.addInPlace(biasHH.pointer, into: stepHidden + row * gateWidth, count: gateWidth) }
                         }
                         Kernels.gruForwardStep(inputGates: stepGates, hiddenGates: stepHidden, previousHidden: previous, hidden: next,
                                                batch: batch, hiddenSize: width, active: stepFlags)
                     case .rnnTanh, .rnnRelu:
-                        Kernels.gemm(transposeA: false, transposeB: true, m: batch, n: gateWidth, k: width, a: previous, lda: width,
-                                     b: weightHH.pointer, ldb: width, c: stepGates, ldc: gateWidth, accumulate: true)
+                        Kernels.gemm(transposeA: false, m: batch, a: previous, lda: width, packedB: recurrentWeight,
+                                     c: stepGates, ldc: gateWidth, accumulate: true)
                         Kernels.rnnForwardStep(preactivation: stepGates, previousHidden: previous, hidden: next, relu: cell == .rnnRelu,
                                                batch: batch, hiddenSize: width, active: stepFlags)
                     }
@@ -201,6 +203,7 @@ private struct RecurrentRun {
         if let cellGradient { cellGradient.pointer.update(from: gradient.pointer + outputCount + stepSize, count: stepSize) }
         let inputGates = Tensor(uninitializedShape: [rows, gateWidth])
         let hiddenSide = cell == .gru ? Tensor(uninitializedShape: [rows, gateWidth]) : inputGates
+        let recurrentWeight = Kernels.packGemmOperand(transposeB: false, k: gateWidth, n: width, b: weightHH.pointer, ldb: width)
         withExtendedLifetime((state, weightHH, gradient)) {
             active.withOptionalPointer { flags in
                 for s in stride(from: steps - 1, through: 0, by: -1) {
@@ -229,8 +232,8 @@ private struct RecurrentRun {
                                                 previousHiddenGradient: previousGradient.pointer, relu: cell == .rnnRelu,
                                                 batch: batch, hiddenSize: width, active: stepFlags)
                     }
-                    Kernels.gemm(transposeA: false, transposeB: false, m: batch, n: width, k: gateWidth, a: dHidden, lda: gateWidth,
-                                 b: weightHH.pointer, ldb: width, c: previousGradient.pointer, ldc: width, accumulate: true)
+                    Kernels.gemm(transposeA: false, m: batch, a: dHidden, lda: gateWidth, packedB: recurrentWeight,
+                                 c: previousGradient.pointer, ldc: width, accumulate: true)
                     swap(&hiddenGradient, &previousGradient)
                 }
             }
