@@ -13,19 +13,7 @@ extension Kernels {
     public static func stridedAdd(shape: [Int], from src: UnsafePointer<Float>, strides sourceStrides: [Int],
                                   into dst: UnsafeMutablePointer<Float>, strides destinationStrides: [Int]) {
         guard shape.allSatisfy({ $0 > 0 }) else { return }
-        var dims: [Int] = [], from: [Int] = [], to: [Int] = []
-        for axis in shape.indices where shape[axis] != 1 {
-            if let last = dims.last, from.last! == sourceStrides[axis] * shape[axis],
-               to.last! == destinationStrides[axis] * shape[axis] {
-                dims[dims.count - 1] = last * shape[axis]
-                from[from.count - 1] = sourceStrides[axis]
-                to[to.count - 1] = destinationStrides[axis]
-            } else {
-                dims.append(shape[axis])
-                from.append(sourceStrides[axis])
-                to.append(destinationStrides[axis])
-            }
-        }
+        let (dims, from, to) = mergeDimensions(shape, sourceStrides, destinationStrides)
         guard let inner = dims.last, let innerFrom = from.last, let innerTo = to.last else {
             dst.pointee += src.pointee
             return

@@ -7,20 +7,7 @@ extension Kernels {
     public static func stridedCopy(shape: [Int], from src: UnsafePointer<Float>, strides sourceStrides: [Int],
                                    to dst: UnsafeMutablePointer<Float>, strides destinationStrides: [Int]) {
         guard shape.allSatisfy({ $0 > 0 }) else { return }
-        // Merge dimensions that are laid out one after the other in both buffers.
-        var dims: [Int] = [], from: [Int] = [], to: [Int] = []
-        for axis in shape.indices where shape[axis] != 1 {
-            if let last = dims.last, from.last! == sourceStrides[axis] * shape[axis],
-               to.last! == destinationStrides[axis] * shape[axis] {
-                dims[dims.count - 1] = last * shape[axis]
-                from[from.count - 1] = sourceStrides[axis]
-                to[to.count - 1] = destinationStrides[axis]
-            } else {
-                dims.append(shape[axis])
-                from.append(sourceStrides[axis])
-                to.append(destinationStrides[axis])
-            }
-        }
+        let (dims, from, to) = mergeDimensions(shape, sourceStrides, destinationStrides)
         guard let inner = dims.last, let innerFrom = from.last, let innerTo = to.last else {
             dst.pointee = src.pointee
             return
@@ -56,6 +43,25 @@ extension Kernels {
             copyFloats(src + o * sourceStride, to: dst + o * destinationStride, count: blockLength)
         }
     }
+}
+
+/// Merges dimensions of `shape` that are laid out one after the other in both buffers, and
+/// drops size-1 dimensions, so strided loops run over as few, as long rows as possible.
+func mergeDimensions(_ shape: [Int], _ sourceStrides: [Int], _ destinationStrides: [Int]) -> (dims: [Int], from: [Int], to: [Int]) {
+    var dims: [Int] = [], from: [Int] = [], to: [Int] = []
+    for axis in shape.indices where shape[axis] != 1 {
+        if let last = dims.last, from.last! == sourceStrides[axis] * shape[axis],
+           to.last! == destinationStrides[axis] * shape[axis] {
+            dims[dims.count - 1] = last * shape[axis]
+            from[from.count - 1] = sourceStrides[axis]
+            to[to.count - 1] = destinationStrides[axis]
+        } else {
+            dims.append(shape[axis])
+            from.append(sourceStrides[axis])
+            to.append(destinationStrides[axis])
+        }
+    }
+    return (dims, from, to)
 }
 
 /// Calls `body(sourceOffset, destinationOffset)` for every index of `dims` in row-major

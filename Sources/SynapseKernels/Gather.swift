@@ -13,10 +13,12 @@ extension Kernels {
     }
 
     /// The adjoint of `indexSelect`: target[o, indices[j], :] += g[o, j, :]. Repeated indices accumulate.
+    /// Entries whose index is `skipping` add nothing (an embedding's padding row).
     public static func indexScatterAdd(_ g: UnsafePointer<Float>, outer: Int, size: Int, inner: Int,
-                                       indices: UnsafePointer<Int>, indexCount: Int, into target: UnsafeMutablePointer<Float>) {
+                                       indices: UnsafePointer<Int>, indexCount: Int, skipping: Int? = nil,
+                                       into target: UnsafeMutablePointer<Float>) {
         for o in 0..<outer {
-            for j in 0..<indexCount {
+            for j in 0..<indexCount where indices[j] != skipping {
                 let row = target + (o * size + indices[j]) * inner
                 binaryRun(Add(), row, 1, g + (o * indexCount + j) * inner, 1, row, inner)
             }

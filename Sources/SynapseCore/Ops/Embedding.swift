@@ -19,13 +19,11 @@ extension Tensor {
         }
         let skipped = paddingIndex.map { $0 < 0 ? $0 + count : $0 }
         return recordGradients("embedding", result, inputs: [self]) { g, _ in
-            let used = skipped.map { padding in positions.indices.filter { positions[$0] != padding } } ?? Array(positions.indices)
-            return [.scatter { table in
-                let rows = used.map { positions[$0] }
-                rows.withUnsafeBufferPointer { rowIndex in
-                    for (j, source) in used.enumerated() {
-                        Kernels.addInPlace(g.pointer + source * dimension, into: table + rowIndex[j] * dimension, count: dimension)
-                    }
+            [.scatter { table in
+                positions.withUnsafeBufferPointer { index in
+                    guard let base = index.baseAddress else { return }
+                    Kernels.indexScatterAdd(g.pointer, outer: 1, size: count, inner: dimension, indices: base,
+                                            indexCount: index.count, skipping: skipped, into: table)
                 }
             }]
         }

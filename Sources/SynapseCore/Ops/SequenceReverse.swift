@@ -10,11 +10,13 @@ extension Tensor {
         let (steps, batch) = (shape[0], shape[1])
         let lengths = lengths ?? [Int](repeating: steps, count: batch)
         require(lengths.count == batch, "reversingSequences: \(lengths.count) lengths for a batch of \(batch)")
+        for length in lengths {
+            require(length >= 0 && length <= steps, "reversingSequences: length \(length) is not in 0...\(steps)")
+        }
         var order = [Int](repeating: 0, count: steps * batch)
         for t in 0..<steps {
             for n in 0..<batch {
                 let length = lengths[n]
-                require(length >= 0 && length <= steps, "reversingSequences: length \(length) is not in 0...\(steps)")
                 order[t * batch + n] = (t < length ? length - 1 - t : t) * batch + n
             }
         }
