@@ -26,18 +26,21 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Layer 5: datasets, loaders and file formats for data.
         .target(name: "SynapseData", dependencies: ["SynapseCore", "CZlib"],
-                resources: [.copy("Resources/digits.csv.gz"), .copy("Resources/DIGITS-LICENSE.md")]),
+                resources: [.copy("Resources/digits.csv.gz"), .copy("Resources/DIGITS-LICENSE.md"),
+                            .copy("Resources/airline-passengers.csv"), .copy("Resources/AIRLINE-LICENSE.md")]),
         // libpng, present on every machine as libpng-dev, for image files.
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
         // Image files (PNG, PGM), resizing and labelled image grids.
         .target(name: "SynapseVision", dependencies: ["SynapseCore", "CPNG"]),
+        // Text beside data: tokenizers, strict UTF-8 reading and sampling from logits.
+        .target(name: "SynapseText", dependencies: ["SynapseCore"]),
         // Layer 6: checkpoints (safetensors).
         .target(name: "SynapseIO", dependencies: ["SynapseCore", "SynapseNN", "SynapseOptim"]),
         // Layer 7: the training loop, callbacks and metrics.
         .target(name: "SynapseTrain", dependencies: ["SynapseNN", "SynapseOptim", "SynapseData", "SynapseIO"]),
         // The public umbrella users import.
         .target(name: "Synapse", dependencies: ["SynapseCore", "SynapseNN", "SynapseOptim", "SynapseData", "SynapseIO", "SynapseTrain",
-                                                "SynapseVision"]),
+                                                "SynapseVision", "SynapseText"]),
         // Worked examples shared by the CLI and the tests.
         .target(name: "SynapseExamples", dependencies: ["Synapse"]),
         .executableTarget(

@@ -5,3 +5,4 @@
 @_exported import SynapseIO
 @_exported import SynapseTrain
 @_exported import SynapseVision
+@_exported import SynapseText

@@ -7,5 +7,6 @@ struct SynapseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "synapse",
         abstract: "Define, train and run neural networks in Swift.",
-        subcommands: [TrainCommand.self, EvaluateCommand.self, PredictCommand.self, XORCommand.self])
+        subcommands: [TrainCommand.self, EvaluateCommand.self, PredictCommand.self, LanguageModelCommand.self, GenerateCommand.self,
+                      ForecastCommand.self, XORCommand.self])
 }

@@ -68,3 +68,15 @@ public enum Datasets {
                        howToGet: "Download the four MNIST IDX files there, or pass --data-dir.")
     }
 }
+
+extension Datasets {
+    /// The monthly international airline passengers, in thousands, January 1949 to December
+    /// 1960 (Box & Jenkins Series G, 144 values), embedded in Synapse: the table with its
+    /// "Month" and "Passengers" columns. Source and license: AIRLINE-LICENSE.md beside it.
+    public static func airlinePassengers() throws -> CSVTable {
+        guard let url = Bundle.module.url(forResource: "airline-passengers", withExtension: "csv") else {
+            throw DataError("airline: the embedded airline-passengers.csv resource is missing from this build")
+        }
+        return try CSVTable(contentsOf: url.path)
+    }
+}

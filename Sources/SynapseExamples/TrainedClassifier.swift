@@ -30,6 +30,10 @@ public struct TrainedClassifier {
     /// Loads the checkpoint at `path`; errors name the file and what is wrong with it.
     public init(checkpoint path: String) throws {
         let (tensors, metadata) = try SafeTensors.read(path)
+        if metadata["task"] == TrainedLanguageModel.task {
+            throw ModelError("\(path) is a language-model checkpoint (from `synapse lm train`), not a classifier; "
+                             + "use it with `synapse generate`")
+        }
         guard let modelName = metadata["model"].flatMap(ModelName.init(rawValue:)),
               let inputShape = metadata["input_shape"].map({ $0.split(separator: ",").compactMap { Int($0) } }),
               let classes = metadata["classes"].flatMap(Int.init), !inputShape.isEmpty else {

@@ -63,6 +63,14 @@ open class RecurrentNetwork: Module {
         weights.first { $0.0 == name }?.1
     }
 
+    /// Runs the network with its state as one value, for code that treats RNNs, LSTMs and GRUs
+    /// alike (a language model that carries its state from token to token, say): the outputs
+    /// of the last layer and the final state. `state` defaults to zeros.
+    public func callAsFunction(_ input: Tensor, state: RecurrentState?, lengths: [Int]? = nil) -> (output: Tensor, state: RecurrentState) {
+        let (output, hidden, cellState) = run(input, hidden: state?.hidden, cellState: state?.cell, lengths: lengths)
+        return (output, RecurrentState(hidden: hidden, cell: cellState))
+    }
+
     /// Runs every layer and direction over `input`; states are [D·layers, N, H].
     func run(_ input: Tensor, hidden: Tensor?, cellState: Tensor?, lengths: [Int]?) -> (Tensor, Tensor, Tensor?) {
         let name = String(describing: type(of: self))
@@ -107,6 +115,24 @@ open class RecurrentNetwork: Module {
         }
         let output = batchFirst ? sequence.transposed(0, 1) : sequence
         return (output, Tensor.stack(finalHidden), finalCell.isEmpty ? nil : Tensor.stack(finalCell))
+    }
+}
+
+/// The state a recurrent network carries between steps: hidden states [D·layers, N, H] and,
+/// for an LSTM, cell states of the same shape.
+public struct RecurrentState: Sendable {
+    public var hidden: Tensor
+    public var cell: Tensor?
+
+    public init(hidden: Tensor, cell: Tensor? = nil) {
+        self.hidden = hidden
+        self.cell = cell
+    }
+
+    /// The state without its autodiff history, to carry across batches (truncated BPTT) or
+    /// generated tokens.
+    public func detached() -> RecurrentState {
+        RecurrentState(hidden: hidden.detached(), cell: cell?.detached())
     }
 }
 

@@ -11,14 +11,19 @@ import SynapseNN
 public final class ProgressBar: TrainingCallback {
     private let interactive: Bool
     private let quiet: Bool
+    private let summaryInterval: Int
     private var epochs = 0, batches = 0
     private var epochStart: UInt64 = 0, samples = 0
     private var runningLoss = 0.0, runningBatches = 0
     private var runningMetrics: [String: Double] = [:]
 
-    public init(quiet: Bool = false) {
+    /// `summaryInterval` prints the summary line of every n-th epoch (and the last) only, for
+    /// runs of hundreds of short epochs.
+    public init(quiet: Bool = false, summaryInterval: Int = 1) {
+        require(summaryInterval > 0, "ProgressBar: summaryInterval must be positive, got \(summaryInterval)")
         interactive = isatty(STDOUT_FILENO) != 0 && !quiet
         self.quiet = quiet
+        self.summaryInterval = summaryInterval
     }
 
     public func trainingWillStart(_ trainer: Trainer, epochs: Int, batchesPerEpoch: Int) {
@@ -53,7 +58,7 @@ public final class ProgressBar: TrainingCallback {
 
     public func epochDidEnd(_ trainer: Trainer, log: EpochLog) -> Bool {
         if interactive { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
-        guard !quiet else { return false }
+        guard !quiet, log.epoch % summaryInterval == 0 || log.epoch == epochs else { return false }
         func figures(_ metrics: [String: Float]) -> String {
             metrics.sorted { $0.key < $1.key }.map { String(format: "  %@ %.4f", ProgressBar.abbreviation($0.key), $0.value) }.joined()
         }
@@ -170,4 +175,25 @@ public final class ModelCheckpoint: TrainingCallback {
         }
         return false
     }
+}
+
+/// The mean training loss over the last `window` batches: the figure to report at the end of
+/// a run measured in steps, where the epoch mean would still include the first, untrained
+/// batches.
+public final class RecentLoss: TrainingCallback {
+    public let window: Int
+    private var losses: [Float] = []
+
+    public init(window: Int = 50) {
+        require(window > 0, "RecentLoss: window must be positive, got \(window)")
+        self.window = window
+    }
+
+    public func batchDidEnd(_ trainer: Trainer, epoch: Int, batch: Int, loss: Float, metrics: [String: Float], samples: Int) {
+        losses.append(loss)
+        if losses.count > window { losses.removeFirst(losses.count - window) }
+    }
+
+    /// The mean of the recorded losses (NaN before the first batch).
+    public var mean: Float { losses.isEmpty ? .nan : losses.reduce(0, +) / Float(losses.count) }
 }

@@ -95,3 +95,52 @@ public final class ClassificationTask: TrainingTask {
         self.validating = nil
     }
 }
+
+/// Prediction of one class per token (the next character of a language model, the tag of a
+/// tagger): cross-entropy over every token whose target is not `ignoreIndex`, with accuracy
+/// as its metric. `forward` maps a batch to logits [M, C] and the M targets they predict, in
+/// whatever token order suits the model (time-major for recurrent networks).
+public final class TokenPredictionTask: TrainingTask {
+    public let forward: (SequenceBatch) -> (logits: Tensor, targets: IndexTensor)
+    public let ignoreIndex: Int
+
+    public init(ignoreIndex: Int = -100, forward: @escaping (SequenceBatch) -> (logits: Tensor, targets: IndexTensor)) {
+        self.forward = forward
+        self.ignoreIndex = ignoreIndex
+    }
+
+    public func loss(for batch: SequenceBatch) -> TaskOutput {
+        let (logits, targets) = forward(batch)
+        require(logits.rank == 2 && targets.shape == [logits.shape[0]],
+                "TokenPredictionTask: forward must give logits [M, C] and M targets, got \(logits.shape) and \(targets.shape)")
+        let loss = crossEntropy(logits, targets, ignoreIndex: ignoreIndex)
+        let predicted = logits.detached().argmax(axis: 1).scalars
+        var counted = 0, hits = 0
+        for (truth, prediction) in zip(targets.scalars, predicted) where truth != ignoreIndex {
+            counted += 1
+            if truth == prediction { hits += 1 }
+        }
+        return TaskOutput(loss: loss, count: counted, metrics: ["accuracy": Float(hits) / Float(max(counted, 1))])
+    }
+}
+
+/// Regression of real-valued targets: `loss` (mean squared error by default) between
+/// `forward`'s predictions and the batch's targets, with the batch's RMSE as its metric.
+public final class RegressionTask: TrainingTask {
+    public let forward: (Tensor) -> Tensor
+    public let lossFunction: (Tensor, Tensor) -> Tensor
+
+    public init(loss: @escaping (Tensor, Tensor) -> Tensor = { mseLoss($0, $1) }, forward: @escaping (Tensor) -> Tensor) {
+        self.forward = forward
+        lossFunction = loss
+    }
+
+    public func loss(for batch: RegressionBatch) -> TaskOutput {
+        let prediction = forward(batch.inputs)
+        require(prediction.shape == batch.targets.shape,
+                "RegressionTask: predictions \(prediction.shape) do not match targets \(batch.targets.shape)")
+        let loss = lossFunction(prediction, batch.targets)
+        let rmse = mseLoss(prediction.detached(), batch.targets).item.squareRoot()
+        return TaskOutput(loss: loss, count: batch.count, metrics: ["rmse": rmse])
+    }
+}

@@ -1,0 +1,60 @@
+// `synapse generate`: sample text from a saved language model, streamed as it is made.
+
+import ArgumentParser
+import Foundation
+import Synapse
+import SynapseExamples
+import SynapseKernels
+
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate text from a language model saved by `synapse lm train`, streaming it to standard output.",
+        discussion: "Example: synapse generate --checkpoint lm.safetensors --prompt \"ROMEO:\" --tokens 500 --temperature 0.8 --top-k 40")
+
+    @Option(help: "A model saved by `synapse lm train --save`.")
+    var checkpoint: String
+    @Option(help: "Text the generated characters continue (every character must be in the model's vocabulary; default: a newline).")
+    var prompt = "\n"
+    @Option(help: "Characters to generate.")
+    var tokens = 500
+    @Option(help: "Sampling temperature; lower is more conservative, 0 always takes the most likely character.")
+    var temperature: Float = 0.8
+    @Option(help: "Sample only among the k most likely characters.")
+    var topK: Int?
+    @Option(help: "Sample only among the most likely characters whose probabilities add up to p (nucleus sampling).")
+    var topP: Float?
+    @Option(help: "Seed for sampling: the same seed gives the same text.")
+    var seed: UInt64 = 0
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        guard tokens > 0 else { throw ValidationError("--tokens must be positive") }
+        guard !prompt.isEmpty else { throw ValidationError("--prompt must not be empty") }
+    }
+
+    func run() throws {
+        common.applyThreadCount()
+        let trained = try reportingErrors { try TrainedLanguageModel(checkpoint: checkpoint) }
+        let promptTokens: [Int]
+        do {
+            promptTokens = try trained.tokenizer.encode(prompt)
+        } catch {
+            throw CLIError("--prompt: \(error)")
+        }
+        var sampler = try reportingErrors { try TokenSampler(temperature: temperature, topK: topK, topP: topP, seed: seed) }
+        let output = FileHandle.standardOutput
+        if !common.json { output.write(Data(prompt.utf8)) }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let generated = trained.model.generate(prompt: promptTokens, count: tokens, sampler: &sampler) { token in
+            if !common.json { output.write(Data(trained.tokenizer.decode([token]).utf8)) }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        if common.json {
+            printJSON(["prompt": prompt, "text": trained.tokenizer.decode(generated), "tokens": generated.count,
+                       "seconds": seconds, "tokens_per_second": Double(generated.count) / seconds])
+        } else {
+            print()
+        }
+    }
+}

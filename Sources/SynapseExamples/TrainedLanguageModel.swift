@@ -1,0 +1,64 @@
+// A language model saved by `synapse lm train`, loaded back for generation.
+
+import Foundation
+import Synapse
+
+/// A `CharacterLanguageModel` with its tokenizer, as `synapse lm train --save` writes it: the
+/// weights under PyTorch's names, the architecture and the vocabulary in the metadata.
+public struct TrainedLanguageModel {
+    /// The metadata value of "task" that marks language-model checkpoints.
+    public static let task = "language-model"
+
+    public let model: CharacterLanguageModel
+    public let tokenizer: CharacterTokenizer
+    /// The metadata as saved (training steps, validation loss, context length).
+    public let metadata: [String: String]
+
+    public init(model: CharacterLanguageModel, tokenizer: CharacterTokenizer, metadata: [String: String] = [:]) {
+        self.model = model
+        self.tokenizer = tokenizer
+        self.metadata = metadata
+    }
+
+    /// Writes the model, its architecture and its vocabulary, plus `metadata`, to `path`.
+    public func save(to path: String, metadata extra: [String: String] = [:]) throws {
+        var metadata = extra
+        metadata["task"] = Self.task
+        metadata["model"] = model.kind.rawValue
+        metadata["layers"] = String(model.rnn.layers)
+        metadata["hidden"] = String(model.rnn.hiddenSize)
+        metadata["embedding"] = String(model.emb.dimension)
+        metadata["vocabulary"] = tokenizer.serialized
+        try Checkpoint.save(model, metadata: metadata, to: path)
+    }
+
+    /// Loads the checkpoint at `path`; errors name the file and what is wrong with it, and
+    /// say which command a classifier checkpoint belongs to.
+    public init(checkpoint path: String) throws {
+        let file = try CheckpointFile(path: path)
+        guard file.metadata["task"] == Self.task else {
+            if file.metadata["task"] == nil, file.metadata["classes"] != nil {
+                throw ModelError("\(path) is a classifier checkpoint (from `synapse train`), not a language model; "
+                                 + "use it with `synapse evaluate` or `synapse predict`")
+            }
+            throw ModelError("\(path): not a language-model checkpoint written by `synapse lm train` (task metadata missing)")
+        }
+        func integer(_ key: String) throws -> Int {
+            guard let value = Int(try file.requireMetadata(key)), value > 0 else {
+                throw ModelError("\(path): metadata \(key) is not a positive integer")
+            }
+            return value
+        }
+        let kindName = try file.requireMetadata("model")
+        guard let kind = RecurrentModelName(rawValue: kindName) else {
+            throw ModelError("\(path): unknown language-model kind \"\(kindName)\"")
+        }
+        let tokenizer = try CharacterTokenizer(serialized: try file.requireMetadata("vocabulary"))
+        guard tokenizer.count > 0 else { throw ModelError("\(path): the vocabulary is empty") }
+        let model = CharacterLanguageModel(vocabularySize: tokenizer.count, kind: kind, embedding: try integer("embedding"),
+                                           hidden: try integer("hidden"), layers: try integer("layers"))
+        try file.load(modules: [("", model)])
+        model.eval()
+        self.init(model: model, tokenizer: tokenizer, metadata: file.metadata)
+    }
+}
