@@ -53,6 +53,7 @@ let package = Package(
         .testTarget(name: "SynapseNNTests", dependencies: ["Synapse"], exclude: ["Fixtures"]),
         .testTarget(name: "SynapseDataTests", dependencies: ["Synapse", "CZlib"]),
         .testTarget(name: "SynapseIOTests", dependencies: ["Synapse"], exclude: ["Fixtures"]),
+        .testTarget(name: "SynapseTextTests", dependencies: ["Synapse"]),
         .testTarget(name: "SynapseTrainTests", dependencies: ["Synapse"]),
         .testTarget(name: "SynapseVisionTests", dependencies: ["Synapse"], exclude: ["make_fixtures.py"],
                     resources: [.copy("Fixtures")]),

@@ -6,7 +6,8 @@
 // packing A transposes it and costs more than copying B's rows.
 // The 12×32 micro-kernel keeps 24 SIMD16 accumulators in registers (two per row), so
 // there are enough independent fused multiply-adds in flight to hide their latency, and
-// each broadcast A element feeds two of them. Threads split C into tiles, each an
+// each broadcast A element feeds two of them. That needs AVX-512's 32 registers; elsewhere
+// (AVX2, NEON) each 12×32 block runs as four 6×16 quarters of 12 SIMD8 accumulators. Threads split C into tiles, each an
 // independent GEMM, and every element of C is summed over k in the same order whatever the
 // thread count, so results are bitwise identical with 1, 2 or more threads.
 
@@ -325,6 +326,18 @@ private func packRows(_ a: UnsafePointer<Float>, rowStride: Int, columnStride: I
 /// multiply-adds on padding.
 private func microKernel(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, bStride: Int,
                          c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, addToC: Bool) {
+    if synapse_target_has_avx512() == 0 {
+        // Without AVX-512 there are 16 vector registers of 8 floats (AVX2) or 32 of 4 (NEON):
+        // 24 SIMD16 accumulators would spill, so the block runs as 6×16 quarters, each with
+        // 12 SIMD8 accumulators, reading its half of the packed A and B in place.
+        for top in stride(from: 0, to: rows, by: 6) {
+            for left in stride(from: 0, to: columns, by: 16) {
+                narrowTile(depth: depth, a: a + top, b: b + left, bStride: bStride, c: c + top * ldc + left, ldc: ldc,
+                           rows: min(6, rows - top), columns: min(16, columns - left), addToC: addToC)
+            }
+        }
+        return
+    }
     let wide = columns > PanelVector.scalarCount
     switch (rows > 8 ? 12 : rows > 4 ? 8 : 4, wide) {
     case (12, true):
@@ -409,6 +422,49 @@ private func tile(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, 
     if rows > 9 { store(c90, c91, c + 9 * ldc, columns: columns, add: addToC) }
     if rows > 10 { store(c100, c101, c + 10 * ldc, columns: columns, add: addToC) }
     if rows > 11 { store(c110, c111, c + 11 * ldc, columns: columns, add: addToC) }
+}
+
+/// The 6×16 micro-kernel for targets without AVX-512: C[0..<rows, 0..<columns] (+)= rows 0..<6
+/// of a packed A block (`microRows` floats per k step) times 16 columns of a B panel.
+private func narrowTile(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, bStride: Int,
+                        c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, addToC: Bool) {
+    typealias V = SIMD8<Float>
+    @inline(__always) func fma(_ acc: V, _ x: V, _ y: V) -> V {
+        synapse_target_has_fma() != 0 ? acc.addingProduct(x, y) : acc + x * y
+    }
+    var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+    var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+    var row = UnsafeRawPointer(b), ap = a
+    let end = a + depth * microRows
+    while ap < end {
+        let b0 = row.loadUnaligned(as: V.self), b1 = row.loadUnaligned(fromByteOffset: 32, as: V.self)
+        let x0 = V(repeating: ap[0]); c00 = fma(c00, x0, b0); c01 = fma(c01, x0, b1)
+        let x1 = V(repeating: ap[1]); c10 = fma(c10, x1, b0); c11 = fma(c11, x1, b1)
+        let x2 = V(repeating: ap[2]); c20 = fma(c20, x2, b0); c21 = fma(c21, x2, b1)
+        let x3 = V(repeating: ap[3]); c30 = fma(c30, x3, b0); c31 = fma(c31, x3, b1)
+        let x4 = V(repeating: ap[4]); c40 = fma(c40, x4, b0); c41 = fma(c41, x4, b1)
+        let x5 = V(repeating: ap[5]); c50 = fma(c50, x5, b0); c51 = fma(c51, x5, b1)
+        row += bStride &* MemoryLayout<Float>.stride
+        ap += microRows
+    }
+    @inline(__always) func put(_ low: V, _ high: V, _ target: UnsafeMutablePointer<Float>) {
+        let raw = UnsafeMutableRawPointer(target)
+        if columns == 16 {
+            raw.storeBytes(of: addToC ? low + raw.loadUnaligned(as: V.self) : low, as: V.self)
+            raw.storeBytes(of: addToC ? high + raw.loadUnaligned(fromByteOffset: 32, as: V.self) : high, toByteOffset: 32, as: V.self)
+        } else {
+            for j in 0..<columns {
+                let value = j < 8 ? low[j] : high[j - 8]
+                target[j] = addToC ? target[j] + value : value
+            }
+        }
+    }
+    put(c00, c01, c)
+    if rows > 1 { put(c10, c11, c + ldc) }
+    if rows > 2 { put(c20, c21, c + 2 * ldc) }
+    if rows > 3 { put(c30, c31, c + 3 * ldc) }
+    if rows > 4 { put(c40, c41, c + 4 * ldc) }
+    if rows > 5 { put(c50, c51, c + 5 * ldc) }
 }
 
 /// Writes (or adds) the first `columns` of a 32-wide row held in two vectors.

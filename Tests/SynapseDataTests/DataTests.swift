@@ -111,3 +111,34 @@ final class DataTests: XCTestCase {
         XCTAssertEqual(dataset.split(validationFraction: 0.25, seed: 1).validation.labels, validation.labels)
     }
 }
+
+final class CSVTableTests: XCTestCase {
+    func testQuotedFieldsCRLFAndNamedColumns() throws {
+        let table = try CSVTable(text: "\"Month\",\"Passengers\"\r\n\"1949-01\",112\r\n\"1949, \"\"Feb\"\"\",118", source: "t.csv")
+        XCTAssertEqual(table.header, ["Month", "Passengers"])
+        XCTAssertEqual(table.strings(inColumn: 0), ["1949-01", "1949, \"Feb\""])
+        XCTAssertEqual(try table.numbers(inColumn: try table.columnIndex(named: "Passengers")), [112, 118])
+        XCTAssertThrowsError(try table.columnIndex(named: "passengers")) { XCTAssertTrue("\($0)".contains("\"Month\", \"Passengers\"")) }
+    }
+
+    func testMissingAndNonNumericValuesNameLineAndColumn() throws {
+        let table = try CSVTable(text: "m,v\na,1\nb,\nc,x1\n", source: "t.csv")
+        XCTAssertThrowsError(try table.numbers(inColumn: 1)) { error in
+            XCTAssertEqual("\(error)", "t.csv: line 3, column \"v\": the value is missing")
+        }
+        let other = try CSVTable(text: "m,v\na,1\nc,x1\n", source: "t.csv")
+        XCTAssertThrowsError(try other.numbers(inColumn: 1)) { error in
+            XCTAssertEqual("\(error)", "t.csv: line 3, column \"v\": \"x1\" is not a number")
+        }
+        XCTAssertThrowsError(try CSVTable(text: "m,v\na,1,2\n", source: "t.csv")) { XCTAssertTrue("\($0)".contains("line 2 has 3 fields")) }
+    }
+
+    func testEmbeddedAirlinePassengers() throws {
+        let table = try Datasets.airlinePassengers()
+        let values = try table.numbers(inColumn: try table.columnIndex(named: "Passengers"))
+        XCTAssertEqual(values.count, 144)
+        XCTAssertEqual(values.reduce(0, +), 40_363)
+        XCTAssertEqual(Array(values.prefix(3)), [112, 118, 132])
+        XCTAssertEqual(table.strings(inColumn: 0).last, "1960-12")
+    }
+}

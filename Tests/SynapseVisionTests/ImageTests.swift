@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import Synapse
+@testable import SynapseVision
 
 final class ImageTests: XCTestCase {
     private var directory: URL!
@@ -120,5 +121,26 @@ final class ImageTests: XCTestCase {
         XCTAssertEqual(pixel(19 + 4 + 1, captionTop + 10), [255, 90, 80], "the second tile's red C")
         try grid.write(to: temporary("grid.png"))
         XCTAssertEqual(try Image(contentsOf: temporary("grid.png")), grid)
+    }
+}
+
+final class LinePlotTests: XCTestCase {
+    func testSeriesAreDrawnInTheirColors() {
+        let red = Color(red: 220, green: 10, blue: 10), blue = Color(red: 10, green: 10, blue: 220)
+        let plot = LinePlot(title: "t", series: [PlotSeries(name: "a", color: red, values: [1, 3, 2, 5]),
+                                                 PlotSeries(name: "b", color: blue, values: [4, 4], start: 2)],
+                            xTicks: [(0, "0"), (3, "3")])
+        let image = plot.render(width: 300, height: 200)
+        XCTAssertEqual(image.width, 300)
+        XCTAssertEqual(image.channels, 3)
+        func count(_ color: Color) -> Int {
+            stride(from: 0, to: image.pixels.count, by: 3).filter {
+                image.pixels[$0] == color.red && image.pixels[$0 + 1] == color.green && image.pixels[$0 + 2] == color.blue
+            }.count
+        }
+        XCTAssertGreaterThan(count(red), 200)
+        XCTAssertGreaterThan(count(blue), 100)
+        XCTAssertEqual(LinePlot.niceTicks(low: 1, high: 5), [1, 2, 3, 4, 5])
+        XCTAssertEqual(LinePlot.niceTicks(low: 104, high: 622), [100, 200, 300, 400, 500, 600, 700])
     }
 }

@@ -13,6 +13,16 @@ static inline int synapse_target_has_fma(void) {
 #endif
 }
 
+// Whether this build's target has AVX-512 (32 vector registers of 16 floats), which the
+// 12×32 GEMM micro-kernel needs to keep its 24 accumulators in registers.
+static inline int synapse_target_has_avx512(void) {
+#if defined(__AVX512F__)
+    return 1;
+#else
+    return 0;
+#endif
+}
+
 static inline int synapse_target_is_x86(void) {
 #if defined(__x86_64__) || defined(__i386__)
     return 1;
