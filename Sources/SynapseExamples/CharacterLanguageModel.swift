@@ -67,10 +67,11 @@ public final class CharacterLanguageModel: Module {
             var last = logits[prompt.count - 1].scalars
             var generated: [Int] = []
             generated.reserveCapacity(count)
-            for _ in 0..<count {
+            for index in 0..<count {
                 let token = sampler.sample(last)
                 generated.append(token)
                 emit(token)
+                guard index + 1 < count else { break }
                 (logits, state) = self.logits(IndexTensor([token], shape: [1, 1]), state: state)
                 last = logits.scalars
             }

@@ -93,7 +93,7 @@ public struct LinePlot: Sendable {
         let first = floor(low / step) * step
         var ticks: [Double] = []
         var value = first
-        while value < high + step * 0.5 || ticks.count < 2 {
+        while ticks.count < 2 || ticks.last! < high - step * 1e-9 {
             ticks.append(value)
             value += step
         }

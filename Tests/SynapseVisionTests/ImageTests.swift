@@ -141,6 +141,6 @@ final class LinePlotTests: XCTestCase {
         XCTAssertGreaterThan(count(red), 200)
         XCTAssertGreaterThan(count(blue), 100)
         XCTAssertEqual(LinePlot.niceTicks(low: 1, high: 5), [1, 2, 3, 4, 5])
-        XCTAssertEqual(LinePlot.niceTicks(low: 104, high: 622), [100, 200, 300, 400, 500, 600, 700])
+        XCTAssertEqual(LinePlot.niceTicks(low: 104, high: 622), [0, 200, 400, 600, 800])
     }
 }
