@@ -36,6 +36,20 @@ public struct IndexTensor: Equatable, Sendable, CustomStringConvertible {
         IndexTensor(scalars, shape: newShape)
     }
 
+    /// A rank-2 [R, C] index tensor as [C, R]: batch-major token ids [N, T] as the time-major
+    /// [T, N] a recurrent network reads.
+    public func transposed() -> IndexTensor {
+        require(rank == 2, "IndexTensor.transposed: needs rank 2, got shape \(shape)")
+        let (rows, columns) = (shape[0], shape[1])
+        var result = [Int](repeating: 0, count: scalars.count)
+        scalars.withUnsafeBufferPointer { source in
+            for row in 0..<rows {
+                for column in 0..<columns { result[column * rows + row] = source[row * columns + column] }
+            }
+        }
+        return IndexTensor(result, shape: [columns, rows])
+    }
+
     /// The indices as Float values, e.g. to compare predictions with labels.
     public func asTensor() -> Tensor {
         Tensor(scalars.map(Float.init), shape: shape)

@@ -49,7 +49,7 @@ public final class CharacterLanguageModel: Module {
     /// batch's tokens and targets are transposed once here rather than activations per layer.
     public func trainingTask() -> TokenPredictionTask {
         TokenPredictionTask { [unowned self] batch in
-            let (tokens, targets) = (batch.tokens.transposedToTimeMajor(), batch.targets.transposedToTimeMajor())
+            let (tokens, targets) = (batch.tokens.transposed(), batch.targets.transposed())
             return (logits(tokens, state: nil).logits, targets.reshaped([targets.count]))
         }
     }
@@ -77,19 +77,5 @@ public final class CharacterLanguageModel: Module {
             }
             return generated
         }
-    }
-}
-
-extension IndexTensor {
-    /// [N, T] ids rearranged as [T, N].
-    func transposedToTimeMajor() -> IndexTensor {
-        guard rank == 2 else { return self }
-        let (rows, steps) = (shape[0], shape[1])
-        let values = scalars
-        var result = [Int](repeating: 0, count: values.count)
-        for row in 0..<rows {
-            for step in 0..<steps { result[step * rows + row] = values[row * steps + step] }
-        }
-        return IndexTensor(result, shape: [steps, rows])
     }
 }

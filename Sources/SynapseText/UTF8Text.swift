@@ -16,24 +16,24 @@ public enum UTF8Text {
 
     /// `bytes` decoded as UTF-8; `source` names them in the error.
     public static func decode(_ bytes: [UInt8], source: String) throws -> String {
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        // Invalid: walk the scalars again only to say where.
         var decoder = Unicode.UTF8.ForwardParser()
         var iterator = bytes.makeIterator()
         var offset = 0, line = 1
-        var scalars = String.UnicodeScalarView()
         while true {
             switch decoder.parseScalar(from: &iterator) {
             case .valid(let encoded):
                 let scalar = Unicode.UTF8.decode(encoded)
                 if scalar == "\n" { line += 1 }
                 offset += encoded.count
-                scalars.append(scalar)
             case .error(let length):
                 let byte = bytes[offset]
                 throw TextError("\(source): byte \(offset) (line \(line)) is 0x\(String(byte, radix: 16, uppercase: true)), "
                                 + "which is not valid UTF-8 (\(length) bad byte\(length == 1 ? "" : "s")); "
                                 + "convert the file to UTF-8 first, e.g. iconv -f latin1 -t utf-8")
             case .emptyInput:
-                return String(scalars)
+                throw TextError("\(source): not valid UTF-8")
             }
         }
     }

@@ -206,3 +206,11 @@ final class ValueTests: XCTestCase {
         XCTAssertEqual(IndexTensor([1, 2]).asTensor().scalars, [1, 2])
     }
 }
+
+final class IndexTensorTests: XCTestCase {
+    func testTransposedSwapsBatchAndTime() {
+        let tokens = IndexTensor([1, 2, 3, 4, 5, 6], shape: [2, 3])
+        XCTAssertEqual(tokens.transposed(), IndexTensor([1, 4, 2, 5, 3, 6], shape: [3, 2]))
+        XCTAssertEqual(tokens.transposed().transposed(), tokens)
+    }
+}
