@@ -65,6 +65,31 @@ extension Kernels {
              b: packedB.panels, ldb: packedB.n, prepacked: packedB, c: c, ldc: ldc, accumulate: accumulate)
     }
 
+    /// Columns `columns` of C = op(A) · B (+ C), with B packed, on the calling thread only: for
+    /// a caller that splits one product over its own tasks and runs more work on each task's
+    /// columns before the join, such as a recurrent step's gate kernel. `columns` must start
+    /// on a panel boundary (a multiple of `gemmPanelWidth`). Each element is summed in the
+    /// same order as by the threaded `gemm`, so the split never changes a bit of the result.
+    public static func gemm(transposeA: Bool, m: Int, a: UnsafePointer<Float>, lda: Int, packedB: PackedGemmOperand,
+                            columns: Range<Int>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        precondition(columns.lowerBound % microColumns == 0 && columns.upperBound <= packedB.n,
+                     "gemm: columns \(columns) must start on a \(microColumns)-column panel and lie within \(packedB.n)")
+        guard m > 0, !columns.isEmpty else { return }
+        let rowStride = transposeA ? 1 : lda, columnStride = transposeA ? lda : 1
+        if let plain = packedB.plain {
+            gemmNarrow(transposeA: transposeA, transposeB: false, m: m, n: columns.count, k: packedB.k, a: a, lda: lda,
+                       b: plain + columns.lowerBound, ldb: packedB.n, c: c + columns.lowerBound, ldc: ldc, accumulate: accumulate)
+            return
+        }
+        gemmTile(rowStride: rowStride, columnStride: columnStride, transposeB: false, inPlace: false,
+                 m: m, n: columns.count, k: packedB.k, a: a, b: packedB.panels, ldb: packedB.n,
+                 prepacked: packedB, firstPanel: columns.lowerBound / microColumns,
+                 c: c + columns.lowerBound, ldc: ldc, accumulate: accumulate)
+    }
+
+    /// The column width of GEMM's packed panels.
+    public static var gemmPanelWidth: Int { microColumns }
+
     /// op(B) (k × n) packed into the micro-kernel's panels, once, for `gemm(…, packedB:…)`.
     public static func packGemmOperand(transposeB: Bool, k: Int, n: Int, b: UnsafePointer<Float>, ldb: Int) -> PackedGemmOperand {
         let operand = PackedGemmOperand(k: k, n: n, narrow: n <= PanelVector.scalarCount || k == 0)

@@ -1,27 +1,29 @@
 // Fused element-wise steps of recurrent cells: one pass per time step for all gate
 // nonlinearities and the state update, forward and backward.
 //
-// Every kernel works on a batch of `batch` rows. Row b is active when `active` is nil or
-// active[b] != 0; an inactive row (a sequence already past its length) keeps its state,
-// and its gate gradients are zero, so padded steps never change anything.
+// Every kernel works on `units` hidden units of a batch of `batch` rows: the whole layer, or
+// one thread's group of units (see RecurrentGateLayout). Gate rows are `gateStride` floats
+// apart and state rows `stateStride`. Row b is active when `active` is nil or active[b] != 0;
+// an inactive row (a sequence already past its length) keeps its state, and its gate
+// gradients are zero, so padded steps never change anything.
 //
-// Layouts, per row: LSTM gates [i | f | g | o], GRU gates [r | z | n], each block `hidden` wide.
+// Layouts, per row: LSTM gates [i | f | g | o], GRU gates [r | z | n], each block `units` wide.
 
 extension Kernels {
     /// LSTM forward step. `gates` holds W_ih·x + W_hh·h + b per row on entry and the activated
     /// gates i, f, g, o on return; c = f ⊙ c_prev + i ⊙ g, h = o ⊙ tanh(c).
     public static func lstmForwardStep(gates: UnsafeMutablePointer<Float>, previousCell: UnsafePointer<Float>,
                                        cell: UnsafeMutablePointer<Float>, previousHidden: UnsafePointer<Float>,
-                                       hidden: UnsafeMutablePointer<Float>, batch: Int, hiddenSize h: Int,
+                                       hidden: UnsafeMutablePointer<Float>, batch: Int, units h: Int, gateStride: Int, stateStride: Int,
                                        active: UnsafePointer<UInt8>?) {
         for row in 0..<batch {
-            let g = gates + row * 4 * h, cPrev = previousCell + row * h, c = cell + row * h
+            let g = gates + row * gateStride, cPrev = previousCell + row * stateStride, c = cell + row * stateStride
             guard isActive(active, row) else {
                 c.update(from: cPrev, count: h)
-                (hidden + row * h).update(from: previousHidden + row * h, count: h)
+                (hidden + row * stateStride).update(from: previousHidden + row * stateStride, count: h)
                 continue
             }
-            let out = hidden + row * h
+            let out = hidden + row * stateStride
             forEachLane(h) { j, lanes in
                 let i = VectorMath.sigmoid(load(g + j, lanes)), f = VectorMath.sigmoid(load(g + h + j, lanes))
                 let candidate = VectorMath.tanh(load(g + 2 * h + j, lanes)), o = VectorMath.sigmoid(load(g + 3 * h + j, lanes))
@@ -44,17 +46,17 @@ extension Kernels {
                                         previousCell: UnsafePointer<Float>, hiddenGradient: UnsafePointer<Float>,
                                         outputGradient: UnsafePointer<Float>, cellGradient: UnsafeMutablePointer<Float>,
                                         gateGradients: UnsafeMutablePointer<Float>, previousHiddenGradient: UnsafeMutablePointer<Float>,
-                                        batch: Int, hiddenSize h: Int, active: UnsafePointer<UInt8>?) {
+                                        batch: Int, units h: Int, gateStride: Int, stateStride: Int, active: UnsafePointer<UInt8>?) {
         for row in 0..<batch {
-            let dG = gateGradients + row * 4 * h, dhPrev = previousHiddenGradient + row * h
+            let dG = gateGradients + row * gateStride, dhPrev = previousHiddenGradient + row * stateStride
             guard isActive(active, row) else {
                 dG.update(repeating: 0, count: 4 * h)
-                dhPrev.update(from: hiddenGradient + row * h, count: h)
+                dhPrev.update(from: hiddenGradient + row * stateStride, count: h)
                 continue
             }
             dhPrev.update(repeating: 0, count: h)
-            let g = gates + row * 4 * h, c = cell + row * h, cPrev = previousCell + row * h
-            let dh = hiddenGradient + row * h, dy = outputGradient + row * h, dc = cellGradient + row * h
+            let g = gates + row * gateStride, c = cell + row * stateStride, cPrev = previousCell + row * stateStride
+            let dh = hiddenGradient + row * stateStride, dy = outputGradient + row * stateStride, dc = cellGradient + row * stateStride
             forEachLane(h) { j, lanes in
                 let i = load(g + j, lanes), f = load(g + h + j, lanes)
                 let candidate = load(g + 2 * h + j, lanes), o = load(g + 3 * h + j, lanes)
@@ -75,14 +77,14 @@ extension Kernels {
     /// n = tanh(x_n + r ⊙ h_n), h = (1 − z) ⊙ n + z ⊙ h_prev.
     public static func gruForwardStep(inputGates: UnsafeMutablePointer<Float>, hiddenGates: UnsafePointer<Float>,
                                       previousHidden: UnsafePointer<Float>, hidden: UnsafeMutablePointer<Float>,
-                                      batch: Int, hiddenSize h: Int, active: UnsafePointer<UInt8>?) {
+                                      batch: Int, units h: Int, gateStride: Int, stateStride: Int, active: UnsafePointer<UInt8>?) {
         for row in 0..<batch {
-            let hPrev = previousHidden + row * h, out = hidden + row * h
+            let hPrev = previousHidden + row * stateStride, out = hidden + row * stateStride
             guard isActive(active, row) else {
                 out.update(from: hPrev, count: h)
                 continue
             }
-            let x = inputGates + row * 3 * h, hg = hiddenGates + row * 3 * h
+            let x = inputGates + row * gateStride, hg = hiddenGates + row * gateStride
             forEachLane(h) { j, lanes in
                 let r = VectorMath.sigmoid(load(x + j, lanes) + load(hg + j, lanes))
                 let z = VectorMath.sigmoid(load(x + h + j, lanes) + load(hg + h + j, lanes))
@@ -102,18 +104,18 @@ extension Kernels {
                                        outputGradient: UnsafePointer<Float>, inputGateGradients: UnsafeMutablePointer<Float>,
                                        hiddenGateGradients: UnsafeMutablePointer<Float>,
                                        previousHiddenGradient: UnsafeMutablePointer<Float>,
-                                       batch: Int, hiddenSize h: Int, active: UnsafePointer<UInt8>?) {
+                                       batch: Int, units h: Int, gateStride: Int, stateStride: Int, active: UnsafePointer<UInt8>?) {
         for row in 0..<batch {
-            let dx = inputGateGradients + row * 3 * h, dhg = hiddenGateGradients + row * 3 * h
-            let dhPrev = previousHiddenGradient + row * h
+            let dx = inputGateGradients + row * gateStride, dhg = hiddenGateGradients + row * gateStride
+            let dhPrev = previousHiddenGradient + row * stateStride
             guard isActive(active, row) else {
                 dx.update(repeating: 0, count: 3 * h)
                 dhg.update(repeating: 0, count: 3 * h)
-                dhPrev.update(from: hiddenGradient + row * h, count: h)
+                dhPrev.update(from: hiddenGradient + row * stateStride, count: h)
                 continue
             }
-            let g = gates + row * 3 * h, hg = hiddenGates + row * 3 * h, hPrev = previousHidden + row * h
-            let dh = hiddenGradient + row * h, dy = outputGradient + row * h
+            let g = gates + row * gateStride, hg = hiddenGates + row * gateStride, hPrev = previousHidden + row * stateStride
+            let dh = hiddenGradient + row * stateStride, dy = outputGradient + row * stateStride
             forEachLane(h) { j, lanes in
                 let r = load(g + j, lanes), z = load(g + h + j, lanes), n = load(g + 2 * h + j, lanes)
                 let total = load(dh + j, lanes) + load(dy + j, lanes)
@@ -134,15 +136,15 @@ extension Kernels {
     /// Elman RNN forward step: h = tanh(pre) or relu(pre), where `preactivation` holds
     /// W_ih·x + W_hh·h + b per row.
     public static func rnnForwardStep(preactivation: UnsafePointer<Float>, previousHidden: UnsafePointer<Float>,
-                                      hidden: UnsafeMutablePointer<Float>, relu: Bool, batch: Int, hiddenSize h: Int,
+                                      hidden: UnsafeMutablePointer<Float>, relu: Bool, batch: Int, units h: Int, gateStride: Int, stateStride: Int,
                                       active: UnsafePointer<UInt8>?) {
         for row in 0..<batch {
-            let out = hidden + row * h
+            let out = hidden + row * stateStride
             guard isActive(active, row) else {
-                out.update(from: previousHidden + row * h, count: h)
+                out.update(from: previousHidden + row * stateStride, count: h)
                 continue
             }
-            let pre = preactivation + row * h
+            let pre = preactivation + row * gateStride
             forEachLane(h) { j, lanes in
                 let x = load(pre + j, lanes)
                 store(relu ? x.replacing(with: 0, where: x .< 0) : VectorMath.tanh(x), out + j, lanes)
@@ -155,16 +157,16 @@ extension Kernels {
     public static func rnnBackwardStep(hidden: UnsafePointer<Float>, hiddenGradient: UnsafePointer<Float>,
                                        outputGradient: UnsafePointer<Float>, preactivationGradient: UnsafeMutablePointer<Float>,
                                        previousHiddenGradient: UnsafeMutablePointer<Float>, relu: Bool,
-                                       batch: Int, hiddenSize h: Int, active: UnsafePointer<UInt8>?) {
+                                       batch: Int, units h: Int, gateStride: Int, stateStride: Int, active: UnsafePointer<UInt8>?) {
         for row in 0..<batch {
-            let dPre = preactivationGradient + row * h, dhPrev = previousHiddenGradient + row * h
+            let dPre = preactivationGradient + row * gateStride, dhPrev = previousHiddenGradient + row * stateStride
             guard isActive(active, row) else {
                 dPre.update(repeating: 0, count: h)
-                dhPrev.update(from: hiddenGradient + row * h, count: h)
+                dhPrev.update(from: hiddenGradient + row * stateStride, count: h)
                 continue
             }
             dhPrev.update(repeating: 0, count: h)
-            let y = hidden + row * h, dh = hiddenGradient + row * h, dy = outputGradient + row * h
+            let y = hidden + row * stateStride, dh = hiddenGradient + row * stateStride, dy = outputGradient + row * stateStride
             forEachLane(h) { j, lanes in
                 let total = load(dh + j, lanes) + load(dy + j, lanes), value = load(y + j, lanes)
                 let slope = relu ? FloatVector(repeating: 1).replacing(with: 0, where: value .<= 0) : 1 - value * value

@@ -74,8 +74,7 @@ extension Tensor {
             let needCell = cell.hasCellState ? needsIterator.next()! : false
             let needWeightIH = needsIterator.next()!, needWeightHH = needsIterator.next()!
             let needBiases = hasBias ? (needsIterator.next()! || needsIterator.next()!) : false
-            let gradients = layer.backward(g, state: state, input: input, weightIH: weightIH, weightHH: weightHH,
-                                           wants: (needInput, needWeightIH, needWeightHH, needBiases))
+            let gradients = layer.backward(g, state: state, input: input, wants: (needInput, needWeightIH, needWeightHH, needBiases))
             var result: [Tensor?] = [needInput ? gradients.input : nil, needHidden ? gradients.hidden : nil]
             if cell.hasCellState { result.append(needCell ? gradients.cell : nil) }
             result += [gradients.weightIH, gradients.weightHH]
@@ -104,7 +103,8 @@ extension Tensor {
     }
 }
 
-/// The buffers one forward pass keeps for its backward pass.
+/// The buffers one forward pass keeps for its backward pass. Gate columns and weight rows
+/// are in the kernels' order (`RecurrentGateLayout`).
 private struct RecurrentState {
     /// Outputs [T, N, H], then the final hidden state [N, H] and, for an LSTM, the final cell state.
     let packed: Tensor
@@ -116,9 +116,15 @@ private struct RecurrentState {
     let cells: Tensor?
     /// GRU hidden-side pre-activations W_hh·h + b_hh per step [T·N, 3H].
     let hiddenGates: Tensor?
+    /// W_ih and W_hh with their rows in kernel order.
+    let weightIH: Tensor, weightHH: Tensor
 }
 
 /// The shapes and kernels of one layer direction.
+///
+/// Each time step is one fork and join: a task owns a range of hidden-unit groups, computes
+/// their gate columns of the step's GEMM and then runs the gate kernel on those units, so the
+/// gate kernel is threaded with the GEMM instead of running alone between two of them.
 private struct RecurrentRun {
     let cell: RecurrentCell
     let steps: Int, batch: Int, features: Int, width: Int
@@ -126,56 +132,78 @@ private struct RecurrentRun {
 
     var gateWidth: Int { cell.gateCount * width }
     var stepSize: Int { batch * width }
+    var layout: RecurrentGateLayout { RecurrentGateLayout(gates: cell.gateCount, hiddenSize: width) }
+
+    /// Tasks per time step: one, below the size (about a million flops) where waking another
+    /// thread costs more than it saves.
+    var stepTasks: Int {
+        batch * gateWidth * width >= 1 << 19 ? min(Kernels.threadCount, layout.groupCount) : 1
+    }
 
     func forward(input: Tensor, hidden: Tensor, cellState: Tensor?, weightIH: Tensor, weightHH: Tensor,
                  biasIH: Tensor?, biasHH: Tensor?) -> RecurrentState {
-        let rows = steps * batch, gateWidth = gateWidth, stepSize = stepSize
+        let rows = steps * batch, gateWidth = gateWidth, stepSize = stepSize, layout = layout
+        let kernelIH = kernelOrder(weightIH, rowLength: features), kernelHH = kernelOrder(weightHH, rowLength: width)
         let gates = Tensor(uninitializedShape: [rows, gateWidth])
         Kernels.gemm(transposeA: false, transposeB: true, m: rows, n: gateWidth, k: features, a: input.pointer, lda: features,
-                     b: weightIH.pointer, ldb: features, c: gates.pointer, ldc: gateWidth, accumulate: false)
+                     b: kernelIH.pointer, ldb: features, c: gates.pointer, ldc: gateWidth, accumulate: false)
         let hiddens = Tensor(uninitializedShape: [steps + 1, batch, width])
         hiddens.pointer.update(from: hidden.pointer, count: stepSize)
         let cells = cell.hasCellState ? Tensor(uninitializedShape: [steps + 1, batch, width]) : nil
         if let cells, let cellState { cells.pointer.update(from: cellState.pointer, count: stepSize) }
         var hiddenGates: Tensor?
+        let hiddenBias = biasHH.map { kernelOrder($0, rowLength: 1) }
         if let biasIH, let biasHH {
-            if cell == .gru {
-                addRows(biasIH, to: gates, rows: rows)
-            } else {
-                let bias = biasIH + biasHH
-                addRows(bias, to: gates, rows: rows)
-            }
+            addRows(kernelOrder(cell == .gru ? biasIH : biasIH + biasHH, rowLength: 1), to: gates, rows: rows)
         }
         if cell == .gru { hiddenGates = Tensor(uninitializedShape: [rows, gateWidth]) }
         // W_hhᵀ is packed once for all steps rather than by every step's GEMM.
-        let recurrentWeight = Kernels.packGemmOperand(transposeB: true, k: width, n: gateWidth, b: weightHH.pointer, ldb: width)
-        withExtendedLifetime((weightHH, biasHH)) {
+        let recurrentWeight = Kernels.packGemmOperand(transposeB: true, k: width, n: gateWidth, b: kernelHH.pointer, ldb: width)
+        let tasks = stepTasks
+        withExtendedLifetime((kernelHH, hiddenBias)) {
             active.withOptionalPointer { flags in
                 for s in 0..<steps {
                     let stepGates = gates.pointer + s * batch * gateWidth
                     let previous = hiddens.pointer + s * stepSize, next = previous + stepSize
+                    let cellPrevious = cells.map { $0.pointer + s * stepSize }
+                    let stepHidden = hiddenGates.map { $0.pointer + s * batch * gateWidth }
                     let stepFlags = flags.map { $0 + s * batch }
-                    switch cell {
-                    case .lstm:
-                        Kernels.gemm(transposeA: false, m: batch, a: previous, lda: width, packedB: recurrentWeight,
-                                     c: stepGates, ldc: gateWidth, accumulate: true)
-                        let cellPrevious = cells!.pointer + s * stepSize
-                        Kernels.lstmForwardStep(gates: stepGates, previousCell: cellPrevious, cell: cellPrevious + stepSize,
-                                                previousHidden: previous, hidden: next, batch: batch, hiddenSize: width, active: stepFlags)
-                    case .gru:
-                        let stepHidden = hiddenGates!.pointer + s * batch * gateWidth
-                        Kernels.gemm(transposeA: false, m: batch, a: previous, lda: width, packedB: recurrentWeight,
-                                     c: stepHidden, ldc: gateWidth, accumulate: false)
-                        if let biasHH {
-                            for row in 0..<batch { Kernels.addInPlace(biasHH.pointer, into: stepHidden + row * gateWidth, count: gateWidth) }
+                    Kernels.parallelFor(tasks) { task in
+                        let groups = layout.groups(ofTask: task, tasks: tasks), columns = layout.columns(ofGroups: groups)
+                        if let stepHidden {
+                            Kernels.gemm(transposeA: false, m: batch, a: previous, lda: width, packedB: recurrentWeight,
+                                         columns: columns, c: stepHidden, ldc: gateWidth, accumulate: false)
+                            if let hiddenBias {
+                                for row in 0..<batch {
+                                    Kernels.addInPlace(hiddenBias.pointer + columns.lowerBound,
+                                                       into: stepHidden + row * gateWidth + columns.lowerBound, count: columns.count)
+                                }
+                            }
+                        } else {
+                            Kernels.gemm(transposeA: false, m: batch, a: previous, lda: width, packedB: recurrentWeight,
+                                         columns: columns, c: stepGates, ldc: gateWidth, accumulate: true)
                         }
-                        Kernels.gruForwardStep(inputGates: stepGates, hiddenGates: stepHidden, previousHidden: previous, hidden: next,
-                                               batch: batch, hiddenSize: width, active: stepFlags)
-                    case .rnnTanh, .rnnRelu:
-                        Kernels.gemm(transposeA: false, m: batch, a: previous, lda: width, packedB: recurrentWeight,
-                                     c: stepGates, ldc: gateWidth, accumulate: true)
-                        Kernels.rnnForwardStep(preactivation: stepGates, previousHidden: previous, hidden: next, relu: cell == .rnnRelu,
-                                               batch: batch, hiddenSize: width, active: stepFlags)
+                        for group in groups {
+                            let units = layout.units(ofGroups: group..<(group + 1)), first = units.lowerBound
+                            let column = layout.columns(ofGroups: group..<(group + 1)).lowerBound
+                            switch cell {
+                            case .lstm:
+                                Kernels.lstmForwardStep(gates: stepGates + column, previousCell: cellPrevious! + first,
+                                                        cell: cellPrevious! + stepSize + first, previousHidden: previous + first,
+                                                        hidden: next + first, batch: batch, units: units.count,
+                                                        gateStride: gateWidth, stateStride: width, active: stepFlags)
+                            case .gru:
+                                Kernels.gruForwardStep(inputGates: stepGates + column, hiddenGates: stepHidden! + column,
+                                                       previousHidden: previous + first, hidden: next + first, batch: batch,
+                                                       units: units.count, gateStride: gateWidth, stateStride: width,
+                                                       active: stepFlags)
+                            case .rnnTanh, .rnnRelu:
+                                Kernels.rnnForwardStep(preactivation: stepGates + column, previousHidden: previous + first,
+                                                       hidden: next + first, relu: cell == .rnnRelu, batch: batch,
+                                                       units: units.count, gateStride: gateWidth, stateStride: width,
+                                                       active: stepFlags)
+                            }
+                        }
                     }
                 }
             }
@@ -189,13 +217,14 @@ private struct RecurrentRun {
         }
         (outputs + outputCount).update(from: hiddens.pointer + steps * stepSize, count: stepSize)
         if let cells { (outputs + outputCount + stepSize).update(from: cells.pointer + steps * stepSize, count: stepSize) }
-        return RecurrentState(packed: packed, gates: gates, hiddens: hiddens, cells: cells, hiddenGates: hiddenGates)
+        return RecurrentState(packed: packed, gates: gates, hiddens: hiddens, cells: cells, hiddenGates: hiddenGates,
+                              weightIH: kernelIH, weightHH: kernelHH)
     }
 
-    func backward(_ gradient: Tensor, state: RecurrentState, input: Tensor, weightIH: Tensor, weightHH: Tensor,
+    func backward(_ gradient: Tensor, state: RecurrentState, input: Tensor,
                   wants: (input: Bool, weightIH: Bool, weightHH: Bool, biases: Bool))
         -> (input: Tensor?, hidden: Tensor, cell: Tensor?, weightIH: Tensor?, weightHH: Tensor?, biasIH: Tensor?, biasHH: Tensor?) {
-        let rows = steps * batch, gateWidth = gateWidth, stepSize = stepSize, outputCount = steps * stepSize
+        let rows = steps * batch, gateWidth = gateWidth, stepSize = stepSize, outputCount = steps * stepSize, layout = layout
         var hiddenGradient = Tensor(uninitializedShape: [batch, width])
         hiddenGradient.pointer.update(from: gradient.pointer + outputCount, count: stepSize)
         var previousGradient = Tensor(uninitializedShape: [batch, width])
@@ -203,65 +232,103 @@ private struct RecurrentRun {
         if let cellGradient { cellGradient.pointer.update(from: gradient.pointer + outputCount + stepSize, count: stepSize) }
         let inputGates = Tensor(uninitializedShape: [rows, gateWidth])
         let hiddenSide = cell == .gru ? Tensor(uninitializedShape: [rows, gateWidth]) : inputGates
-        let recurrentWeight = Kernels.packGemmOperand(transposeB: false, k: gateWidth, n: width, b: weightHH.pointer, ldb: width)
-        withExtendedLifetime((state, weightHH, gradient)) {
+        let recurrentWeight = Kernels.packGemmOperand(transposeB: false, k: gateWidth, n: width, b: state.weightHH.pointer, ldb: width)
+        let tasks = stepTasks
+        withExtendedLifetime((state, gradient)) {
             active.withOptionalPointer { flags in
                 for s in stride(from: steps - 1, through: 0, by: -1) {
                     let stepFlags = flags.map { $0 + s * batch }
                     let dy = gradient.pointer + s * stepSize
                     let dInput = inputGates.pointer + s * batch * gateWidth, dHidden = hiddenSide.pointer + s * batch * gateWidth
-                    switch cell {
-                    case .lstm:
-                        let cellNow = state.cells!.pointer + (s + 1) * stepSize
-                        Kernels.lstmBackwardStep(gates: state.gates.pointer + s * batch * gateWidth, cell: cellNow,
-                                                 previousCell: cellNow - stepSize, hiddenGradient: hiddenGradient.pointer,
-                                                 outputGradient: dy, cellGradient: cellGradient!.pointer, gateGradients: dInput,
-                                                 previousHiddenGradient: previousGradient.pointer, batch: batch, hiddenSize: width,
-                                                 active: stepFlags)
-                    case .gru:
-                        Kernels.gruBackwardStep(gates: state.gates.pointer + s * batch * gateWidth,
-                                                hiddenGates: state.hiddenGates!.pointer + s * batch * gateWidth,
-                                                previousHidden: state.hiddens.pointer + s * stepSize,
-                                                hiddenGradient: hiddenGradient.pointer, outputGradient: dy,
-                                                inputGateGradients: dInput, hiddenGateGradients: dHidden,
-                                                previousHiddenGradient: previousGradient.pointer, batch: batch, hiddenSize: width,
-                                                active: stepFlags)
-                    case .rnnTanh, .rnnRelu:
-                        Kernels.rnnBackwardStep(hidden: state.hiddens.pointer + (s + 1) * stepSize, hiddenGradient: hiddenGradient.pointer,
-                                                outputGradient: dy, preactivationGradient: dInput,
-                                                previousHiddenGradient: previousGradient.pointer, relu: cell == .rnnRelu,
-                                                batch: batch, hiddenSize: width, active: stepFlags)
+                    let dh = hiddenGradient.pointer, dhPrevious = previousGradient.pointer
+                    // A task first completes dL/dh_s for its units with the later step's gate
+                    // gradients through W_hh, then runs this step's kernel on them.
+                    Kernels.parallelFor(tasks) { task in
+                        let groups = layout.groups(ofTask: task, tasks: tasks)
+                        if s < steps - 1 {
+                            Kernels.gemm(transposeA: false, m: batch, a: dHidden + batch * gateWidth, lda: gateWidth,
+                                         packedB: recurrentWeight, columns: layout.units(ofGroups: groups), c: dh, ldc: width,
+                                         accumulate: true)
+                        }
+                        for group in groups {
+                            let units = layout.units(ofGroups: group..<(group + 1)), first = units.lowerBound
+                            let column = layout.columns(ofGroups: group..<(group + 1)).lowerBound
+                            switch cell {
+                            case .lstm:
+                                let cellNow = state.cells!.pointer + (s + 1) * stepSize + first
+                                Kernels.lstmBackwardStep(gates: state.gates.pointer + s * batch * gateWidth + column, cell: cellNow,
+                                                         previousCell: cellNow - stepSize, hiddenGradient: dh + first,
+                                                         outputGradient: dy + first, cellGradient: cellGradient!.pointer + first,
+                                                         gateGradients: dInput + column, previousHiddenGradient: dhPrevious + first,
+                                                         batch: batch, units: units.count, gateStride: gateWidth, stateStride: width,
+                                                         active: stepFlags)
+                            case .gru:
+                                Kernels.gruBackwardStep(gates: state.gates.pointer + s * batch * gateWidth + column,
+                                                        hiddenGates: state.hiddenGates!.pointer + s * batch * gateWidth + column,
+                                                        previousHidden: state.hiddens.pointer + s * stepSize + first,
+                                                        hiddenGradient: dh + first, outputGradient: dy + first,
+                                                        inputGateGradients: dInput + column, hiddenGateGradients: dHidden + column,
+                                                        previousHiddenGradient: dhPrevious + first, batch: batch,
+                                                        units: units.count, gateStride: gateWidth, stateStride: width,
+                                                        active: stepFlags)
+                            case .rnnTanh, .rnnRelu:
+                                Kernels.rnnBackwardStep(hidden: state.hiddens.pointer + (s + 1) * stepSize + first,
+                                                        hiddenGradient: dh + first, outputGradient: dy + first,
+                                                        preactivationGradient: dInput + column,
+                                                        previousHiddenGradient: dhPrevious + first, relu: cell == .rnnRelu,
+                                                        batch: batch, units: units.count, gateStride: gateWidth,
+                                                        stateStride: width, active: stepFlags)
+                            }
+                        }
                     }
-                    Kernels.gemm(transposeA: false, m: batch, a: dHidden, lda: gateWidth, packedB: recurrentWeight,
-                                 c: previousGradient.pointer, ldc: width, accumulate: true)
                     swap(&hiddenGradient, &previousGradient)
                 }
+                Kernels.gemm(transposeA: false, m: batch, a: hiddenSide.pointer, lda: gateWidth, packedB: recurrentWeight,
+                             c: hiddenGradient.pointer, ldc: width, accumulate: true)
             }
         }
         var inputGradient: Tensor?, weightIHGradient: Tensor?, weightHHGradient: Tensor?
-        withExtendedLifetime((input, weightIH, state)) {
+        withExtendedLifetime((input, state)) {
             if wants.input {
                 let result = Tensor(uninitializedShape: [steps, batch, features])
                 Kernels.gemm(transposeA: false, transposeB: false, m: rows, n: features, k: gateWidth, a: inputGates.pointer,
-                             lda: gateWidth, b: weightIH.pointer, ldb: features, c: result.pointer, ldc: features, accumulate: false)
+                             lda: gateWidth, b: state.weightIH.pointer, ldb: features, c: result.pointer, ldc: features,
+                             accumulate: false)
                 inputGradient = result
             }
             if wants.weightIH {
                 let result = Tensor(uninitializedShape: [gateWidth, features])
                 Kernels.gemm(transposeA: true, transposeB: false, m: gateWidth, n: features, k: rows, a: inputGates.pointer,
                              lda: gateWidth, b: input.pointer, ldb: features, c: result.pointer, ldc: features, accumulate: false)
-                weightIHGradient = result
+                weightIHGradient = pytorchOrder(result, rowLength: features)
             }
             if wants.weightHH {
                 let result = Tensor(uninitializedShape: [gateWidth, width])
                 Kernels.gemm(transposeA: true, transposeB: false, m: gateWidth, n: width, k: rows, a: hiddenSide.pointer,
                              lda: gateWidth, b: state.hiddens.pointer, ldb: width, c: result.pointer, ldc: width, accumulate: false)
-                weightHHGradient = result
+                weightHHGradient = pytorchOrder(result, rowLength: width)
             }
         }
-        let biasIH = wants.biases ? inputGates.sum(axes: [0]) : nil
-        let biasHH = wants.biases ? (cell == .gru ? hiddenSide.sum(axes: [0]) : biasIH) : nil
+        let biasIH = wants.biases ? pytorchOrder(inputGates.sum(axes: [0]), rowLength: 1) : nil
+        let biasHH = wants.biases ? (cell == .gru ? pytorchOrder(hiddenSide.sum(axes: [0]), rowLength: 1) : biasIH) : nil
         return (inputGradient, hiddenGradient, cellGradient, weightIHGradient, weightHHGradient, biasIH, biasHH)
+    }
+
+    /// The G·H rows of `tensor` (`rowLength` floats each) in kernel order: the tensor itself
+    /// when that is PyTorch's order.
+    private func kernelOrder(_ tensor: Tensor, rowLength: Int) -> Tensor {
+        guard !layout.isIdentity else { return tensor }
+        let result = Tensor(uninitializedShape: tensor.shape)
+        withExtendedLifetime(tensor) { layout.toKernelOrder(tensor.pointer, rowLength: rowLength, into: result.pointer) }
+        return result
+    }
+
+    /// The G·H rows of `tensor`, in kernel order, back in PyTorch's order.
+    private func pytorchOrder(_ tensor: Tensor, rowLength: Int) -> Tensor {
+        guard !layout.isIdentity else { return tensor }
+        let result = Tensor(uninitializedShape: tensor.shape)
+        withExtendedLifetime(tensor) { layout.toPyTorchOrder(tensor.pointer, rowLength: rowLength, into: result.pointer) }
+        return result
     }
 
     private func addRows(_ bias: Tensor, to matrix: Tensor, rows: Int) {
