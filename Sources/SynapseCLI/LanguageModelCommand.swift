@@ -94,9 +94,11 @@ struct LanguageModelTrainCommand: ParsableCommand {
         let trainer = Trainer(model: network, optimizer: optimizer, callbacks: [ProgressBar(quiet: common.json), recent])
         if clip > 0 { trainer.gradientClipNorm = clip }
         let epochs = (steps + trainLoader.batchCount - 1) / trainLoader.batchCount
-        let history = trainer.fit(network.trainingTask(), on: trainLoader, validation: nil, epochs: epochs, maxSteps: steps)
+        let history = try reportingErrors {
+            try trainer.fit(network.trainingTask(), on: trainLoader, validation: nil, epochs: epochs, maxSteps: steps)
+        }
         let trainingSeconds = history.map(\.seconds).reduce(0, +)
-        let validation = trainer.validate(network.trainingTask(), on: validationLoader)
+        let validation = try reportingErrors { try trainer.validate(network.trainingTask(), on: validationLoader) }
         let tokensPerSecond = Double(trainer.stepCount * batchSize * context) / trainingSeconds
         if let save {
             try reportingErrors {

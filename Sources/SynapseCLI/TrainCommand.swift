@@ -126,7 +126,7 @@ struct TrainCommand: ParsableCommand {
         case .cosine: trainer.schedule = CosineSchedule(optimizer: optimizer, period: epochs)
         case .step: trainer.schedule = StepSchedule(optimizer: optimizer, stepSize: max(1, epochs / 3))
         }
-        let log = trainer.fit(trainLoader, validation: validationLoader, epochs: epochs, classCount: classes)
+        let log = try reportingErrors { try trainer.fit(trainLoader, validation: validationLoader, epochs: epochs, classCount: classes) }
         let metrics = evaluate(network, on: testLoader, classCount: classes)
         if let save {
             try reportingErrors {

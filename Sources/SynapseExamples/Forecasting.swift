@@ -107,7 +107,7 @@ public enum Forecasting {
         GlobalRandom.seed(c.seed)
         let model = SeriesForecaster(kind: c.kind, hidden: c.hidden)
         let trainer = Trainer(model: model, optimizer: Adam(parameters: model.parameters, lr: c.lr), callbacks: callbacks)
-        let history = trainer.fit(RegressionTask(forward: model.callAsFunction), on: DataLoader(data, batchSize: data.count),
+        let history = try trainer.fit(RegressionTask(forward: model.callAsFunction), on: DataLoader(data, batchSize: data.count),
                                   epochs: c.epochs)
         model.eval()
         let testEnds = Array(trainCount..<series.count)

@@ -66,9 +66,32 @@ open class RecurrentNetwork: Module {
     /// Runs the network with its state as one value, for code that treats RNNs, LSTMs and GRUs
     /// alike (a language model that carries its state from token to token, say): the outputs
     /// of the last layer and the final state. `state` defaults to zeros.
-    public func callAsFunction(_ input: Tensor, state: RecurrentState?, lengths: [Int]? = nil) -> (output: Tensor, state: RecurrentState) {
+    public func callAsFunction(_ input: Tensor, state: RecurrentState?) -> (output: Tensor, state: RecurrentState) {
+        let (output, hidden, cellState) = run(input, hidden: state?.hidden, cellState: state?.cell, lengths: nil)
+        return (output, RecurrentState(hidden: hidden, cell: cellState))
+    }
+
+    /// As `callAsFunction(_:state:)`, for a padded batch whose sequence n is `lengths[n]` steps
+    /// long. Throws `RecurrentError.invalidLengths` unless there is one length per sequence,
+    /// each in 1...T.
+    public func callAsFunction(_ input: Tensor, state: RecurrentState?, lengths: [Int]) throws -> (output: Tensor, state: RecurrentState) {
+        try check(lengths: lengths, input: input)
         let (output, hidden, cellState) = run(input, hidden: state?.hidden, cellState: state?.cell, lengths: lengths)
         return (output, RecurrentState(hidden: hidden, cell: cellState))
+    }
+
+    /// Throws unless `lengths` holds one length in 1...T for each sequence of `input`.
+    func check(lengths: [Int], input: Tensor) throws {
+        guard input.rank == 3 else { return }
+        let name = String(describing: type(of: self))
+        let (steps, batch) = batchFirst ? (input.shape[1], input.shape[0]) : (input.shape[0], input.shape[1])
+        guard lengths.count == batch else {
+            throw RecurrentError.invalidLengths("\(name): \(lengths.count) lengths for a batch of \(batch) sequences")
+        }
+        if let (n, length) = lengths.enumerated().first(where: { $0.element < 1 || $0.element > steps }) {
+            throw RecurrentError.invalidLengths(
+                "\(name): length \(length) of sequence \(n) is not in 1...\(steps) (the padded sequence length)")
+        }
     }
 
     /// Runs every layer and direction over `input`; states are [D·layers, N, H].
@@ -81,13 +104,6 @@ open class RecurrentNetwork: Module {
         let stateShape = [directions * layers, batch, hiddenSize]
         if let hidden { require(hidden.shape == stateShape, "\(name): h0 must be \(stateShape), got \(hidden.shape)") }
         if let cellState { require(cellState.shape == stateShape, "\(name): c0 must be \(stateShape), got \(cellState.shape)") }
-        if let lengths {
-            require(lengths.count == batch, "\(name): \(lengths.count) lengths for a batch of \(batch) sequences")
-            for (n, length) in lengths.enumerated() {
-                require(length >= 1 && length <= steps,
-                        "\(name): length \(length) of sequence \(n) is not in 1...\(steps) (the padded sequence length)")
-            }
-        }
         let zeros = Tensor.zeros([batch, hiddenSize])
         var finalHidden: [Tensor] = [], finalCell: [Tensor] = []
         for layer in 0..<layers {
@@ -153,8 +169,17 @@ public final class RNN: RecurrentNetwork {
 
     /// The outputs of the last layer at every step ([T, N, D·H], or [N, T, D·H] batch-first;
     /// zero past a sequence's length) and the final hidden states [D·layers, N, H]. `hidden`
-    /// (h0) defaults to zeros; `lengths` gives each sequence's true length.
-    public func callAsFunction(_ input: Tensor, hidden: Tensor? = nil, lengths: [Int]? = nil) -> (output: Tensor, hidden: Tensor) {
+    /// (h0) defaults to zeros.
+    public func callAsFunction(_ input: Tensor, hidden: Tensor? = nil) -> (output: Tensor, hidden: Tensor) {
+        let (output, h, _) = run(input, hidden: hidden, cellState: nil, lengths: nil)
+        return (output, h)
+    }
+
+    /// As `callAsFunction(_:hidden:)` for a padded batch whose sequence n is `lengths[n]` steps
+    /// long, as a packed sequence would run; throws `RecurrentError.invalidLengths` unless
+    /// each length is in 1...T.
+    public func callAsFunction(_ input: Tensor, hidden: Tensor? = nil, lengths: [Int]) throws -> (output: Tensor, hidden: Tensor) {
+        try check(lengths: lengths, input: input)
         let (output, h, _) = run(input, hidden: hidden, cellState: nil, lengths: lengths)
         return (output, h)
     }
@@ -174,10 +199,18 @@ public final class LSTM: RecurrentNetwork {
     }
 
     /// The outputs of the last layer at every step and the final hidden and cell states
-    /// [D·layers, N, H]. `hidden` (h0) and `cell` (c0) default to zeros; `lengths` gives each
-    /// sequence's true length, as a packed sequence would.
+    /// [D·layers, N, H]. `hidden` (h0) and `cell` (c0) default to zeros.
+    public func callAsFunction(_ input: Tensor, hidden: Tensor? = nil, cell: Tensor? = nil) -> (output: Tensor, hidden: Tensor, cell: Tensor) {
+        let (output, h, c) = run(input, hidden: hidden, cellState: cell, lengths: nil)
+        return (output, h, c!)
+    }
+
+    /// As `callAsFunction(_:hidden:cell:)` for a padded batch whose sequence n is `lengths[n]`
+    /// steps long, as a packed sequence would run; throws `RecurrentError.invalidLengths`
+    /// unless each length is in 1...T.
     public func callAsFunction(_ input: Tensor, hidden: Tensor? = nil, cell: Tensor? = nil,
-                               lengths: [Int]? = nil) -> (output: Tensor, hidden: Tensor, cell: Tensor) {
+                               lengths: [Int]) throws -> (output: Tensor, hidden: Tensor, cell: Tensor) {
+        try check(lengths: lengths, input: input)
         let (output, h, c) = run(input, hidden: hidden, cellState: cell, lengths: lengths)
         return (output, h, c!)
     }
@@ -193,8 +226,28 @@ public final class GRU: RecurrentNetwork {
     }
 
     /// The outputs of the last layer at every step and the final hidden states [D·layers, N, H].
-    public func callAsFunction(_ input: Tensor, hidden: Tensor? = nil, lengths: [Int]? = nil) -> (output: Tensor, hidden: Tensor) {
+    public func callAsFunction(_ input: Tensor, hidden: Tensor? = nil) -> (output: Tensor, hidden: Tensor) {
+        let (output, h, _) = run(input, hidden: hidden, cellState: nil, lengths: nil)
+        return (output, h)
+    }
+
+    /// As `callAsFunction(_:hidden:)` for a padded batch whose sequence n is `lengths[n]` steps
+    /// long; throws `RecurrentError.invalidLengths` unless each length is in 1...T.
+    public func callAsFunction(_ input: Tensor, hidden: Tensor? = nil, lengths: [Int]) throws -> (output: Tensor, hidden: Tensor) {
+        try check(lengths: lengths, input: input)
         let (output, h, _) = run(input, hidden: hidden, cellState: nil, lengths: lengths)
         return (output, h)
+    }
+}
+
+/// A recurrent network's input that cannot be run.
+public enum RecurrentError: Error, Equatable, CustomStringConvertible {
+    /// Sequence lengths that do not match the batch: the message names the offending entry.
+    case invalidLengths(String)
+
+    public var description: String {
+        switch self {
+        case .invalidLengths(let message): return message
+        }
     }
 }

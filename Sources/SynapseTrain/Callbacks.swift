@@ -47,13 +47,30 @@ public final class ProgressBar: TrainingCallback {
         let elapsed = max(Double(DispatchTime.now().uptimeNanoseconds - epochStart) / 1e9, 1e-9)
         let rate = Double(self.samples) / elapsed
         let eta = elapsed / Double(batch) * Double(batches - batch)
-        let width = 24, filled = width * batch / max(batches, 1)
-        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         let figures = runningMetrics.sorted { $0.key < $1.key }
             .map { String(format: "  %@ %.4f", ProgressBar.abbreviation($0.key), $0.value / Double(runningBatches)) }.joined()
-        let line = String(format: "\repoch %d/%d %@ %d/%d  loss %.4f%@  %.0f samples/s  ETA %.1fs ",
-                          epoch, epochs, bar, batch, batches, runningLoss / Double(runningBatches), figures, rate, eta)
-        FileHandle.standardOutput.write(Data(line.utf8))
+        func line(bar: String) -> String {
+            String(format: "epoch %d/%d %@ %d/%d  loss %.4f%@  %.0f samples/s  ETA %.1fs",
+                   epoch, epochs, bar, batch, batches, runningLoss / Double(runningBatches), figures, rate, eta)
+        }
+        // A line wider than the terminal wraps, and each redraw would then stack a new bar
+        // under the last: the bar shrinks to fit, and what still does not fit is cut.
+        let columns = ProgressBar.terminalColumns() - 1
+        let width = max(0, min(24, columns - line(bar: "").count))
+        let filled = width * batch / max(batches, 1)
+        let text = String(line(bar: String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)).prefix(columns))
+        FileHandle.standardOutput.write(Data(("\r" + text + "\u{1B}[K").utf8))
+    }
+
+    public func trainingDidFail(_ trainer: Trainer, error: Error) {
+        if interactive { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
+    }
+
+    /// The width of the terminal on standard output, or 80 when it cannot be read.
+    private static func terminalColumns() -> Int {
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+        return Int(size.ws_col)
     }
 
     public func epochDidEnd(_ trainer: Trainer, log: EpochLog) -> Bool {

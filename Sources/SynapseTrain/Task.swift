@@ -36,8 +36,9 @@ public struct TaskOutput {
 public protocol TrainingTask<Batch> {
     associatedtype Batch: Sendable
     /// The loss and metrics of one batch. The trainer calls it in training mode with
-    /// gradients on, and during validation in evaluation mode without gradients.
-    func loss(for batch: Batch) -> TaskOutput
+    /// gradients on, and during validation in evaluation mode without gradients. An error it
+    /// throws (a batch the model cannot take) stops `fit` with that error.
+    func loss(for batch: Batch) throws -> TaskOutput
     /// Called before each validation pass.
     func validationWillStart()
     /// Called after each validation pass, in which `loss(for:)` saw every validation batch.

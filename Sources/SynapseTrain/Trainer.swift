@@ -36,6 +36,9 @@ public protocol TrainingCallback: AnyObject {
     /// Return true to stop training after this epoch.
     func epochDidEnd(_ trainer: Trainer, log: EpochLog) -> Bool
     func trainingDidEnd(_ trainer: Trainer, history: [EpochLog])
+    /// Training stopped with `error` (a non-finite loss, a batch the task rejected): no
+    /// `trainingDidEnd` follows, and the model should not be saved as a result.
+    func trainingDidFail(_ trainer: Trainer, error: Error)
 }
 
 extension TrainingCallback {
@@ -44,6 +47,7 @@ extension TrainingCallback {
     public func batchDidEnd(_ trainer: Trainer, epoch: Int, batch: Int, loss: Float, metrics: [String: Float], samples: Int) {}
     public func epochDidEnd(_ trainer: Trainer, log: EpochLog) -> Bool { false }
     public func trainingDidEnd(_ trainer: Trainer, history: [EpochLog]) {}
+    public func trainingDidFail(_ trainer: Trainer, error: Error) {}
 }
 
 /// How often a `Trainer` steps its learning-rate schedule.
@@ -93,27 +97,47 @@ public final class Trainer {
     /// to `epochs` epochs and returns the history.
     @discardableResult
     public func fit<Source: Dataset>(_ train: DataLoader<Source>, validation: DataLoader<Source>? = nil, epochs: Int,
-                                     classCount: Int) -> [EpochLog] where Source.Batch == LabeledBatch {
+                                     classCount: Int) throws -> [EpochLog] where Source.Batch == LabeledBatch {
         guard let classifier = model as? any UnaryLayer else {
             fatalError("fit(classCount:): \(type(of: model)) is not a UnaryLayer; pass a TrainingTask to fit(_:on:validation:epochs:)")
         }
         let task = ClassificationTask(model: classifier, classCount: classCount, loss: loss)
         defer { lastValidationMetrics = task.lastValidationMetrics }
-        return fit(task, on: train, validation: validation, epochs: epochs)
+        return try fit(task, on: train, validation: validation, epochs: epochs)
     }
 
     /// Trains on `task` for up to `epochs` epochs, or until `maxSteps` optimizer steps in all
     /// (a callback may stop earlier), and returns the history. With `validation`, each epoch
     /// ends with a pass over it in evaluation mode.
+    ///
+    /// A batch whose loss is NaN or infinite stops training with `TrainingError.nonFiniteLoss`
+    /// before that batch changes the model, so the parameters are those of the last finite
+    /// step; an error thrown by the task stops it too. Callbacks see `trainingDidEnd` only
+    /// when training ends normally.
     @discardableResult
     public func fit<Task: TrainingTask, Source: Dataset>(_ task: Task, on train: DataLoader<Source>,
                                                          validation: DataLoader<Source>? = nil, epochs: Int,
-                                                         maxSteps: Int? = nil) -> [EpochLog] where Source.Batch == Task.Batch {
+                                                         maxSteps: Int? = nil) throws -> [EpochLog] where Source.Batch == Task.Batch {
         require(epochs > 0, "fit: epochs must be positive, got \(epochs)")
         require(maxSteps.map { $0 > 0 } ?? true, "fit: maxSteps must be positive, got \(maxSteps ?? 0)")
         let stepLimit = maxSteps.map { stepCount + $0 } ?? Int.max
         let batchesPerEpoch = Swift.min(train.batchCount, maxSteps ?? Int.max)
         callbacks.forEach { $0.trainingWillStart(self, epochs: epochs, batchesPerEpoch: batchesPerEpoch) }
+        let history: [EpochLog]
+        do {
+            history = try trainEpochs(task, on: train, validation: validation, epochs: epochs, stepLimit: stepLimit)
+        } catch {
+            callbacks.forEach { $0.trainingDidFail(self, error: error) }
+            throw error
+        }
+        averaging?.copyToParameters()
+        callbacks.forEach { $0.trainingDidEnd(self, history: history) }
+        return history
+    }
+
+    private func trainEpochs<Task: TrainingTask, Source: Dataset>(_ task: Task, on train: DataLoader<Source>,
+                                                                  validation: DataLoader<Source>?, epochs: Int,
+                                                                  stepLimit: Int) throws -> [EpochLog] where Source.Batch == Task.Batch {
         var history: [EpochLog] = []
         for epoch in 1...epochs {
             guard stepCount < stepLimit else { break }
@@ -123,7 +147,11 @@ public final class Trainer {
             var learningRate = optimizer.learningRate
             for (index, batch) in train.enumerated() {
                 optimizer.zeroGrad()
-                let output = task.loss(for: batch)
+                let output = try task.loss(for: batch)
+                let lossValue = output.loss.item
+                guard lossValue.isFinite else {
+                    throw TrainingError.nonFiniteLoss(step: stepCount + 1, epoch: epoch, batch: index + 1, value: lossValue)
+                }
                 output.loss.backward()
                 if let gradientClipNorm { clipGradientNorm(optimizer.parameters, maxNorm: gradientClipNorm) }
                 callbacks.forEach { $0.gradientsDidCompute(self) }
@@ -132,7 +160,6 @@ public final class Trainer {
                 stepCount += 1
                 averaging?.update()
                 if scheduleInterval == .batch { schedule?.step() }
-                let lossValue = output.loss.item
                 totals.add(loss: lossValue, output: output)
                 callbacks.forEach {
                     $0.batchDidEnd(self, epoch: epoch, batch: index + 1, loss: lossValue, metrics: output.metrics, samples: output.count)
@@ -141,8 +168,8 @@ public final class Trainer {
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             if scheduleInterval == .epoch { schedule?.step() }
-            let stop = withAveragedWeights { () -> Bool in
-                let validated = validation.map { validate(task, on: $0) }
+            let stop = try withAveragedWeights { () throws -> Bool in
+                let validated = try validation.map { try validate(task, on: $0) }
                 let log = EpochLog(epoch: epoch, steps: stepCount, trainLoss: totals.loss, trainMetrics: totals.metrics,
                                    validationLoss: validated?.loss, validationMetrics: validated?.metrics ?? [:],
                                    learningRate: learningRate, seconds: seconds)
@@ -153,22 +180,20 @@ public final class Trainer {
             }
             if stop { break }
         }
-        averaging?.copyToParameters()
-        callbacks.forEach { $0.trainingDidEnd(self, history: history) }
         return history
     }
 
     /// The task's mean loss and metrics over `loader`, in evaluation mode without gradients.
     public func validate<Task: TrainingTask, Source: Dataset>(_ task: Task, on loader: DataLoader<Source>)
-        -> (loss: Float, metrics: [String: Float]) where Source.Batch == Task.Batch {
+        throws -> (loss: Float, metrics: [String: Float]) where Source.Batch == Task.Batch {
         let wasTraining = model.isTraining
         model.eval()
         defer { model.train(wasTraining) }
         task.validationWillStart()
         var totals = Totals()
-        withoutGradients {
+        try withoutGradients {
             for batch in loader {
-                let output = task.loss(for: batch)
+                let output = try task.loss(for: batch)
                 totals.add(loss: output.loss.item, output: output)
             }
         }
@@ -176,9 +201,25 @@ public final class Trainer {
         return (totals.loss, totals.metrics)
     }
 
-    private func withAveragedWeights<T>(_ body: () -> T) -> T {
-        guard let averaging else { return body() }
-        return averaging.withAveragedWeights(body)
+    private func withAveragedWeights<T>(_ body: () throws -> T) rethrows -> T {
+        guard let averaging else { return try body() }
+        return try averaging.withAveragedWeights(body)
+    }
+}
+
+/// Why `Trainer.fit` stopped early.
+public enum TrainingError: Error, Equatable, CustomStringConvertible {
+    /// The loss of a batch was NaN or infinite (a learning rate too high, say). The model
+    /// keeps the parameters it had before that batch.
+    case nonFiniteLoss(step: Int, epoch: Int, batch: Int, value: Float)
+
+    public var description: String {
+        switch self {
+        case let .nonFiniteLoss(step, epoch, batch, value):
+            let shown = value.isNaN ? "NaN" : value > 0 ? "infinite" : "-infinite"
+            return "training stopped: the loss of step \(step) (epoch \(epoch), batch \(batch)) is \(shown); "
+                + "the model keeps its parameters from before that step (try a lower learning rate)"
+        }
     }
 }
 

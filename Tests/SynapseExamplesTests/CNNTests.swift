@@ -43,7 +43,7 @@ final class CNNTests: XCTestCase {
         let probe = DataLoader(examples, batchSize: 500, transform: normalize).first { _ in true }!
         model.eval()
         let before = withoutGradients { crossEntropy(model(probe.inputs), probe.labels).item }
-        Trainer(model: model, optimizer: SGD(parameters: model.parameters, lr: 0.01, momentum: 0.9),
+        try Trainer(model: model, optimizer: SGD(parameters: model.parameters, lr: 0.01, momentum: 0.9),
                 callbacks: [ProgressBar(quiet: true)])
             .fit(DataLoader(examples, batchSize: 64, shuffle: true, seed: 0, transform: augmented), epochs: 1, classCount: 10)
         model.eval()
@@ -60,7 +60,7 @@ final class CNNTests: XCTestCase {
         let model = try ModelName.linear.build(inputShape: [1, 28, 28], classes: 10)
         let (mean, deviation) = examples.channelStatistics()
         let normalize = Normalize(mean: mean, standardDeviation: deviation)
-        Trainer(model: model, optimizer: SGD(parameters: model.parameters, lr: 0.01, momentum: 0.9),
+        try Trainer(model: model, optimizer: SGD(parameters: model.parameters, lr: 0.01, momentum: 0.9),
                 callbacks: [ProgressBar(quiet: true)])
             .fit(DataLoader(examples, batchSize: 64, shuffle: true, seed: 0, transform: normalize), epochs: 1, classCount: 10)
 

@@ -30,9 +30,9 @@ final class LanguageModelTests: XCTestCase {
         let train = DataLoader(TokenWindows(tokens: Array(tokens[..<split]), context: 16), batchSize: 16, shuffle: true, seed: 0)
         let validation = DataLoader(TokenWindows(tokens: Array(tokens[split...]), context: 16), batchSize: 16, shuffle: true, seed: 1,
                                     batchLimit: 20)
-        let before = trainer.validate(model.trainingTask(), on: validation).loss
-        trainer.fit(model.trainingTask(), on: train, epochs: 1, maxSteps: 100)
-        let after = trainer.validate(model.trainingTask(), on: validation).loss
+        let before = try trainer.validate(model.trainingTask(), on: validation).loss
+        try trainer.fit(model.trainingTask(), on: train, epochs: 1, maxSteps: 100)
+        let after = try trainer.validate(model.trainingTask(), on: validation).loss
         XCTAssertEqual(Double(before), log(Double(tokenizer.count)), accuracy: 0.5, "an untrained model is near uniform")
         XCTAssertLessThan(Double(after), unigramEntropy - 0.3,
                           "validation loss \(after) nats/char is not clearly below the unigram entropy \(unigramEntropy)")

@@ -27,9 +27,9 @@ final class RecurrentParityTests: XCTestCase {
         let c0 = file.tensors["\(name).c0"]?.requiringGrad()
         let output: Tensor, hidden: Tensor, cell: Tensor?
         switch network {
-        case let lstm as LSTM: (output, hidden, cell) = { let r = lstm(x, hidden: h0, cell: c0, lengths: lengths); return (r.output, r.hidden, r.cell) }()
-        case let gru as GRU: (output, hidden, cell) = { let r = gru(x, hidden: h0, lengths: lengths); return (r.output, r.hidden, nil) }()
-        case let rnn as RNN: (output, hidden, cell) = { let r = rnn(x, hidden: h0, lengths: lengths); return (r.output, r.hidden, nil) }()
+        case let lstm as LSTM: (output, hidden, cell) = try { let r = try lstm(x, hidden: h0, cell: c0, lengths: lengths); return (r.output, r.hidden, r.cell) }()
+        case let gru as GRU: (output, hidden, cell) = try { let r = try gru(x, hidden: h0, lengths: lengths); return (r.output, r.hidden, nil) }()
+        case let rnn as RNN: (output, hidden, cell) = try { let r = try rnn(x, hidden: h0, lengths: lengths); return (r.output, r.hidden, nil) }()
         default: return XCTFail("unexpected network")
         }
         assertMatches(output, "\(name).output", in: file)

@@ -53,16 +53,29 @@ final class RecurrentTests: XCTestCase {
         }
     }
 
-    func testPaddedOutputsAreZeroAndStatesStopAtEachLength() {
+    func testPaddedOutputsAreZeroAndStatesStopAtEachLength() throws {
         GlobalRandom.seed(1)
         let lstm = LSTM(2, 3)
         let x = Tensor.uniform([3, 2, 2], low: -1, high: 1, seed: 2)
-        let padded = lstm(x, lengths: [3, 1])
+        let padded = try lstm(x, lengths: [3, 1])
         XCTAssertEqual(padded.output[1][1].scalars, [0, 0, 0])
         XCTAssertEqual(padded.output[2][1].scalars, [0, 0, 0])
         let alone = lstm(x.slice(axis: 1, start: 1, end: 2).slice(axis: 0, start: 0, end: 1))
         XCTAssertEqual(padded.hidden[0][1].scalars, alone.hidden[0][0].scalars)
         XCTAssertEqual(padded.cell[0][1].scalars, alone.cell[0][0].scalars)
+    }
+
+    func testLengthsOutsideTheSequenceOrOfTheWrongCountThrow() {
+        let lstm = LSTM(2, 3, batchFirst: true), gru = GRU(2, 3)
+        let x = Tensor.zeros([2, 4, 2])
+        XCTAssertThrowsError(try lstm(x, lengths: [4, 5])) {
+            XCTAssertEqual("\($0)", "LSTM: length 5 of sequence 1 is not in 1...4 (the padded sequence length)")
+        }
+        XCTAssertThrowsError(try lstm(x, lengths: [0, 2])) { XCTAssertTrue("\($0)".contains("length 0 of sequence 0")) }
+        XCTAssertThrowsError(try gru(x, lengths: [1, 1, 1])) {
+            XCTAssertEqual($0 as? RecurrentError, .invalidLengths("GRU: 3 lengths for a batch of 4 sequences"))
+        }
+        XCTAssertNoThrow(try lstm(x, lengths: [4, 1]))
     }
 
     func testBidirectionalPaddedBatchEqualsSequencesRunAlone() {
@@ -74,9 +87,10 @@ final class RecurrentTests: XCTestCase {
             let x = Tensor.uniform([3, 5, 3], low: -1, high: 1, seed: 6)
             func run(_ input: Tensor, _ lengths: [Int]?) -> (Tensor, Tensor) {
                 switch network {
-                case let lstm as LSTM: let r = lstm(input, lengths: lengths); return (r.output, r.hidden)
-                case let gru as GRU: let r = gru(input, lengths: lengths); return (r.output, r.hidden)
-                case let rnn as RNN: let r = rnn(input, lengths: lengths); return (r.output, r.hidden)
+                case let network as RecurrentNetwork where lengths == nil:
+                    return { let r = network(input, state: nil); return (r.output, r.state.hidden) }()
+                case let network as RecurrentNetwork:
+                    return { let r = try! network(input, state: nil, lengths: lengths!); return (r.output, r.state.hidden) }()
                 default: fatalError()
                 }
             }
@@ -103,12 +117,12 @@ final class RecurrentTests: XCTestCase {
         assertParameterGradients(lstm, inputs: [Tensor.uniform([3, 4, 2], low: -1, high: 1, seed: 9),
                                                 Tensor.uniform([4, 3, 3], low: -0.5, high: 0.5, seed: 10),
                                                 Tensor.uniform([4, 3, 3], low: -0.5, high: 0.5, seed: 11)]) { t in
-            let r = lstm(t[0], hidden: t[1], cell: t[2], lengths: [4, 2, 3])
+            let r = try! lstm(t[0], hidden: t[1], cell: t[2], lengths: [4, 2, 3])
             return (r.output * weights).sum() + (r.hidden * 0.7).sum() + (r.cell * 1.3).sum()
         }
         let gru = GRU(2, 3, layers: 2, bidirectional: true)
         assertParameterGradients(gru, inputs: [Tensor.uniform([4, 2, 2], low: -1, high: 1, seed: 12)]) { t in
-            let r = gru(t[0], lengths: [3, 4])
+            let r = try! gru(t[0], lengths: [3, 4])
             return (r.output * Tensor.uniform([4, 2, 6], low: 0.5, high: 1.5, seed: 13)).sum() + r.hidden.sum()
         }
         let rnn = RNN(2, 3, layers: 2, dropout: 0)

@@ -19,7 +19,7 @@ private final class GradientProbe: TrainingCallback {
 }
 
 final class TaskTests: XCTestCase {
-    func testTrainerFitsARegressionTaskWithClippingHooksAndStepLimit() {
+    func testTrainerFitsARegressionTaskWithClippingHooksAndStepLimit() throws {
         GlobalRandom.seed(3)
         let x = Tensor.uniform([64, 2], low: -1, high: 1, seed: 1)
         let y = x.matmul(Tensor([[2], [-3]])) + 0.5
@@ -28,7 +28,7 @@ final class TaskTests: XCTestCase {
         let trainer = Trainer(model: model, optimizer: Adam(parameters: model.parameters, lr: 0.05), callbacks: [probe])
         trainer.gradientClipNorm = 1
         let loader = DataLoader(RegressionDataset(inputs: x, targets: y), batchSize: 16, shuffle: true, seed: 2)
-        let history = trainer.fit(LineFit(model: model), on: loader, validation: DataLoader(RegressionDataset(inputs: x, targets: y), batchSize: 64),
+        let history = try trainer.fit(LineFit(model: model), on: loader, validation: DataLoader(RegressionDataset(inputs: x, targets: y), batchSize: 64),
                                   epochs: 100, maxSteps: 300)
         XCTAssertEqual(trainer.stepCount, 300)
         XCTAssertEqual(history.count, 75)
@@ -38,6 +38,40 @@ final class TaskTests: XCTestCase {
         XCTAssertLessThan(history.last!.validationMetrics["rmse"]!, 0.05)
         XCTAssertEqual(model.weight.scalars[0], 2, accuracy: 0.05)
         XCTAssertEqual(model.bias!.value.scalars[0], 0.5, accuracy: 0.05)
+    }
+
+    func testNonFiniteLossStopsTrainingBeforeItTouchesTheModel() throws {
+        final class Ends: TrainingCallback {
+            var ended = false, failure: Error?
+            func trainingDidEnd(_ trainer: Trainer, history: [EpochLog]) { ended = true }
+            func trainingDidFail(_ trainer: Trainer, error: Error) { failure = error }
+        }
+        GlobalRandom.seed(3)
+        let x = Tensor.uniform([64, 2], low: -1, high: 1, seed: 1)
+        let y = x.matmul(Tensor([[2], [-3]]))
+        let model = Linear(2, 1)
+        let ends = Ends()
+        // Plain SGD at this rate overshoots without bound: the loss overflows within a few steps.
+        let trainer = Trainer(model: model, optimizer: SGD(parameters: model.parameters, lr: 1e15), callbacks: [ends])
+        var weightsBefore: [Float] = []
+        final class Recorder: TrainingCallback {
+            let record: () -> Void
+            init(_ record: @escaping () -> Void) { self.record = record }
+            func batchDidEnd(_ trainer: Trainer, epoch: Int, batch: Int, loss: Float, metrics: [String: Float], samples: Int) { record() }
+        }
+        trainer.callbacks.append(Recorder { weightsBefore = model.weight.scalars })
+        let loader = DataLoader(RegressionDataset(inputs: x, targets: y), batchSize: 16)
+        XCTAssertThrowsError(try trainer.fit(LineFit(model: model), on: loader, epochs: 10)) { error in
+            guard case let .nonFiniteLoss(step, epoch, batch, value) = error as? TrainingError else { return XCTFail("\(error)") }
+            XCTAssertEqual(step, trainer.stepCount + 1, "the failing step is the one after the last taken")
+            XCTAssertEqual((epoch - 1) * 4 + batch, step)
+            XCTAssertFalse(value.isFinite)
+            XCTAssertTrue("\(error)".hasPrefix("training stopped: the loss of step \(step) (epoch \(epoch), batch \(batch)) is "))
+        }
+        XCTAssertGreaterThan(trainer.stepCount, 0)
+        XCTAssertEqual(model.weight.scalars, weightsBefore, "the failing batch did not step the model")
+        XCTAssertFalse(ends.ended)
+        XCTAssertNotNil(ends.failure)
     }
 
     func testCheckpointHoldsNamedModulesOptimizersAndConfiguration() throws {

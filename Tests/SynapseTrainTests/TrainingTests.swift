@@ -29,7 +29,7 @@ final class TrainingTests: XCTestCase {
         let trainer = Trainer(model: model, optimizer: optimizer,
                               callbacks: [ProgressBar(quiet: true), stopping, HistoryWriter(path: historyPath),
                                           ModelCheckpoint(bestPath: bestPath)])
-        let history = trainer.fit(DataLoader(train, batchSize: 32, shuffle: true, seed: 1),
+        let history = try trainer.fit(DataLoader(train, batchSize: 32, shuffle: true, seed: 1),
                                   validation: DataLoader(validation, batchSize: 256), epochs: 12, classCount: 10)
         XCTAssertGreaterThan(history.first!.trainLoss, history.last!.trainLoss)
         let csv = try String(contentsOfFile: historyPath, encoding: .utf8)
@@ -53,7 +53,7 @@ final class TrainingTests: XCTestCase {
             let schedule = StepSchedule(optimizer: optimizer, stepSize: 1, gamma: 0.5)
             trainer.schedule = schedule
             trainer.scheduleInterval = interval
-            let history = trainer.fit(DataLoader(data, batchSize: 10), epochs: 3, classCount: 2)
+            let history = try trainer.fit(DataLoader(data, batchSize: 10), epochs: 3, classCount: 2)
             XCTAssertEqual(schedule.stepCount, expectedSteps)
             XCTAssertEqual(optimizer.learningRate, 0.1 * Float(pow(0.5, Double(expectedSteps))), accuracy: 1e-9)
             // Each epoch logs the rate its last batch used.
@@ -71,7 +71,7 @@ final class TrainingTests: XCTestCase {
         let trainer = Trainer(model: model, optimizer: optimizer)
         let averaging = ExponentialMovingAverage(parameters: model.parameters, decay: 0.99)
         trainer.averaging = averaging
-        let history = trainer.fit(DataLoader(train, batchSize: 32, shuffle: true, seed: 1),
+        let history = try trainer.fit(DataLoader(train, batchSize: 32, shuffle: true, seed: 1),
                                   validation: DataLoader(validation, batchSize: 256), epochs: 3, classCount: 10)
         XCTAssertEqual(averaging.updateCount, 3 * DataLoader(train, batchSize: 32).batchCount)
         // The model ends with the averaged weights, which are what the last validation measured.
@@ -99,7 +99,7 @@ final class TrainingTests: XCTestCase {
                                    classNames: train.classNames)
         let probe = DataLoader(subset, batchSize: 640).first { _ in true }!
         let before = withoutGradients { crossEntropy(model(probe.inputs), probe.labels).item }
-        Trainer(model: model, optimizer: optimizer, callbacks: [ProgressBar(quiet: true)])
+        try Trainer(model: model, optimizer: optimizer, callbacks: [ProgressBar(quiet: true)])
             .fit(DataLoader(subset, batchSize: 64, shuffle: true, seed: 0), epochs: 1, classCount: 10)
         let after = withoutGradients { crossEntropy(model(probe.inputs), probe.labels).item }
         XCTAssertLessThan(after, before / 2, "loss \(before) → \(after)")
