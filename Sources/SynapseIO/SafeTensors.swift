@@ -11,9 +11,8 @@ public struct CheckpointError: Error, CustomStringConvertible, Equatable {
 }
 
 public enum SafeTensors {
-    /// Writes `tensors` (Float32) and string `metadata` to `path` atomically: the file is
-    /// written under a temporary name and renamed over `path` only once complete, so a crash
-    /// mid-save leaves any previous file intact.
+    /// Writes `tensors` (Float32) and string `metadata` to `path` atomically (`AtomicFile`):
+    /// a crash or kill mid-save leaves any previous file intact.
     public static func write(_ tensors: [(String, Tensor)], metadata: [String: String] = [:], to path: String) throws {
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
@@ -41,23 +40,20 @@ public enum SafeTensors {
                 #endif
             }
         }
-        let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-        do {
-            try file.write(to: URL(fileURLWithPath: temporary))
-            if rename(temporary, path) != 0 {
-                throw CheckpointError("\(path): cannot replace the file (\(String(cString: strerror(errno))))")
-            }
-        } catch let error as CheckpointError {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw error
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw CheckpointError("\(path): cannot write (\(error.localizedDescription))")
-        }
+        try AtomicFile.write(file, to: path)
     }
 
+    /// The largest header accepted, as the reference implementation limits it: a header is
+    /// parsed before anything in it is checked, so its size bounds that work.
+    public static let maximumHeaderBytes = 100_000_000
+
     /// Reads every tensor in a safetensors file (F32, F64, F16, BF16 and integer dtypes are
-    /// converted to Float32) and the metadata. A truncated or malformed file is reported, never trusted.
+    /// converted to Float32) and the metadata. The file is checked as the format's
+    /// specification requires before any tensor is allocated: a header of bounded size that is
+    /// one JSON object without duplicate names; known dtypes; shapes and byte ranges computed
+    /// without overflow; ranges that lie in the file, match their shapes, do not overlap and
+    /// cover the data exactly; string metadata. Anything else throws a `CheckpointError` that
+    /// names the file and the fault; nothing is trusted or trapped on.
     public static func read(_ path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CheckpointError(FileManager.default.fileExists(atPath: path) ? "\(path): cannot read the file" : "\(path): no such file")
@@ -67,15 +63,25 @@ public enum SafeTensors {
         guard headerLength <= UInt64(data.count - 8) else {
             throw CheckpointError("\(path): header length \(headerLength) runs past the end of the file (truncated or not safetensors)")
         }
-        let dataStart = 8 + Int(headerLength)
-        guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<dataStart)) as? [String: Any] else {
-            throw CheckpointError("\(path): the header is not valid JSON")
+        guard headerLength <= UInt64(maximumHeaderBytes) else {
+            throw CheckpointError("\(path): header of \(headerLength) bytes is larger than the \(maximumHeaderBytes) allowed")
+        }
+        let dataStart = 8 + Int(headerLength), dataLength = data.count - dataStart
+        let headerBytes = data.subdata(in: 8..<dataStart)
+        guard let header = try? JSONSerialization.jsonObject(with: headerBytes) as? [String: Any] else {
+            throw CheckpointError("\(path): the header is not a valid JSON object")
+        }
+        if let duplicate = JSONKeys.firstDuplicateTopLevelKey(in: headerBytes) {
+            throw CheckpointError("\(path): the header names \"\(duplicate)\" more than once")
         }
         var metadata: [String: String] = [:]
-        var tensors: [String: Tensor] = [:]
+        var entries: [(name: String, dtype: String, shape: [Int], range: Range<Int>, count: Int)] = []
         for (name, entry) in header {
             if name == "__metadata__" {
-                metadata = entry as? [String: String] ?? [:]
+                guard let strings = entry as? [String: String] else {
+                    throw CheckpointError("\(path): __metadata__ must map names to strings")
+                }
+                metadata = strings
                 continue
             }
             guard let info = entry as? [String: Any], let dtype = info["dtype"] as? String,
@@ -83,17 +89,51 @@ public enum SafeTensors {
                 throw CheckpointError("\(path): tensor \(name) has a malformed header entry")
             }
             guard let width = elementWidths[dtype] else { throw CheckpointError("\(path): tensor \(name) has unsupported dtype \(dtype)") }
-            let count = shape.reduce(1, *)
+            guard shape.allSatisfy({ $0 >= 0 }) else {
+                throw CheckpointError("\(path): tensor \(name) has a negative dimension in its shape \(shape)")
+            }
             let (begin, end) = (offsets[0], offsets[1])
-            guard shape.allSatisfy({ $0 >= 0 }), begin >= 0, end - begin == count * width, dataStart + end <= data.count else {
-                throw CheckpointError("\(path): tensor \(name) (\(dtype) \(shape)) has byte range \(begin)..<\(end) that does not fit the file (truncated?)")
+            guard begin >= 0, end >= begin, end <= dataLength else {
+                throw CheckpointError("\(path): tensor \(name) has byte range \(begin)..<\(end) outside the \(dataLength) data bytes "
+                                      + "(truncated?)")
             }
-            let values = data.subdata(in: (dataStart + begin)..<(dataStart + end)).withUnsafeBytes { raw in
-                (0..<count).map { decode(raw, at: $0 * width, dtype: dtype) }
+            guard let count = checkedProduct(shape), let bytes = checkedProduct([count, width]), bytes == end - begin else {
+                throw CheckpointError("\(path): tensor \(name) (\(dtype) \(shape)) does not fill its byte range \(begin)..<\(end)")
             }
-            tensors[name] = Tensor(values, shape: shape)
+            entries.append((name, dtype, shape, begin..<end, count))
+        }
+        // The specification requires the ranges to tile the data: no overlap, no hole.
+        var covered = 0
+        for entry in entries.sorted(by: { ($0.range.lowerBound, $0.range.upperBound) < ($1.range.lowerBound, $1.range.upperBound) }) {
+            if entry.range.lowerBound < covered {
+                throw CheckpointError("\(path): tensor \(entry.name) overlaps another tensor's bytes at \(entry.range.lowerBound)")
+            }
+            if entry.range.lowerBound > covered {
+                throw CheckpointError("\(path): data bytes \(covered)..<\(entry.range.lowerBound) belong to no tensor")
+            }
+            covered = entry.range.upperBound
+        }
+        if covered != dataLength { throw CheckpointError("\(path): data bytes \(covered)..<\(dataLength) belong to no tensor") }
+        var tensors: [String: Tensor] = [:]
+        for entry in entries {
+            let width = elementWidths[entry.dtype]!
+            let values = data.subdata(in: (dataStart + entry.range.lowerBound)..<(dataStart + entry.range.upperBound)).withUnsafeBytes { raw in
+                (0..<entry.count).map { decode(raw, at: $0 * width, dtype: entry.dtype) }
+            }
+            tensors[entry.name] = Tensor(values, shape: entry.shape)
         }
         return (tensors, metadata)
+    }
+
+    /// The product of `values`, or nil if it overflows.
+    private static func checkedProduct(_ values: [Int]) -> Int? {
+        var product = 1
+        for value in values {
+            let (next, overflow) = product.multipliedReportingOverflow(by: value)
+            if overflow { return nil }
+            product = next
+        }
+        return product
     }
 
     private static let elementWidths: [String: Int] = ["F32": 4, "F64": 8, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "U8": 1, "I8": 1]
