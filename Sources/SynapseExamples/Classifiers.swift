@@ -71,22 +71,29 @@ public enum ModelName: String, CaseIterable, Sendable {
 
     /// Builds the model for examples of `inputShape` (without the batch axis) and `classes` outputs.
     public func build(inputShape: [Int], classes: Int) throws -> any UnaryLayer {
+        Sequential(try layers(inputShape: inputShape, classes: classes).map(\.module))
+    }
+
+    /// The names and shapes of every tensor (parameters and buffers) the model for
+    /// `inputShape` and `classes` holds, as its state dict names them, computed without
+    /// building it: a checkpoint is checked against them before anything is allocated.
+    public func tensorShapes(inputShape: [Int], classes: Int) throws -> [(name: String, shape: [Int])] {
+        try layers(inputShape: inputShape, classes: classes).enumerated().flatMap { index, layer in
+            layer.tensorShapes.map { ("\(index).\($0.name)", $0.shape) }
+        }
+    }
+
+    /// The layers, in order: one description that both `build` and `tensorShapes` read.
+    private func layers(inputShape: [Int], classes: Int) throws -> [ClassifierLayer] {
+        guard classes > 0, !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 }) else {
+            throw ModelError("\(rawValue) needs a positive class count and input shape; got \(classes) classes for inputs \(inputShape)")
+        }
+        let features = inputShape.reduce(1, *)
         switch self {
         case .linear:
-            return Sequential {
-                Flatten()
-                Linear(inputShape.reduce(1, *), classes)
-            }
+            return [.flatten, .linear(features, classes)]
         case .mlp:
-            let features = inputShape.reduce(1, *)
-            return Sequential {
-                Flatten()
-                Linear(features, 256)
-                ReLU()
-                Linear(256, 128)
-                ReLU()
-                Linear(128, classes)
-            }
+            return [.flatten, .linear(features, 256), .relu, .linear(256, 128), .relu, .linear(128, classes)]
         case .seedCNN, .cnn:
             guard inputShape.count == 3, inputShape[1] % 4 == 0, inputShape[2] % 4 == 0 else {
                 throw ModelError("\(rawValue) needs images of shape [channels, height, width] with sides divisible by 4 "
@@ -94,31 +101,44 @@ public enum ModelName: String, CaseIterable, Sendable {
             }
             let (channels, height, width) = (inputShape[0], inputShape[1], inputShape[2])
             if self == .seedCNN {
-                return Sequential {
-                    Conv2d(channels, 32, kernelSize: 3, padding: 1)
-                    ReLU()
-                    MaxPool2d(2)
-                    Flatten()
-                    Linear(32 * (height / 2) * (width / 2), 128)
-                    ReLU()
-                    Linear(128, classes)
-                }
+                return [.convolution(channels, 32, padding: 1), .relu, .maxPool, .flatten,
+                        .linear(32 * (height / 2) * (width / 2), 128), .relu, .linear(128, classes)]
             }
-            return Sequential {
-                Conv2d(channels, 32, kernelSize: 3, padding: .same)
-                BatchNorm2d(32)
-                ReLU()
-                MaxPool2d(2)
-                Conv2d(32, 64, kernelSize: 3, padding: .same)
-                BatchNorm2d(64)
-                ReLU()
-                MaxPool2d(2)
-                Flatten()
-                Dropout(p: 0.25)
-                Linear(64 * (height / 4) * (width / 4), 128)
-                ReLU()
-                Linear(128, classes)
-            }
+            return [.convolution(channels, 32, padding: .same), .batchNorm(32), .relu, .maxPool,
+                    .convolution(32, 64, padding: .same), .batchNorm(64), .relu, .maxPool, .flatten, .dropout(0.25),
+                    .linear(64 * (height / 4) * (width / 4), 128), .relu, .linear(128, classes)]
+        }
+    }
+}
+
+/// One layer of a built-in classifier.
+private enum ClassifierLayer {
+    case flatten, relu, maxPool, dropout(Float)
+    case linear(Int, Int)
+    /// A 3×3 convolution from and to these channel counts.
+    case convolution(Int, Int, padding: Padding)
+    case batchNorm(Int)
+
+    var module: any UnaryLayer {
+        switch self {
+        case .flatten: return Flatten()
+        case .relu: return ReLU()
+        case .maxPool: return MaxPool2d(2)
+        case .dropout(let p): return Dropout(p: p)
+        case let .linear(inputs, outputs): return Linear(inputs, outputs)
+        case let .convolution(inputs, outputs, padding): return Conv2d(inputs, outputs, kernelSize: 3, padding: padding)
+        case .batchNorm(let features): return BatchNorm2d(features)
+        }
+    }
+
+    var tensorShapes: [(name: String, shape: [Int])] {
+        switch self {
+        case .flatten, .relu, .maxPool, .dropout: return []
+        case let .linear(inputs, outputs): return [("weight", [outputs, inputs]), ("bias", [outputs])]
+        case let .convolution(inputs, outputs, _): return [("weight", [outputs, inputs, 3, 3]), ("bias", [outputs])]
+        case .batchNorm(let features):
+            return [("weight", [features]), ("bias", [features]), ("running_mean", [features]), ("running_var", [features]),
+                    ("num_batches_tracked", [])]
         }
     }
 }

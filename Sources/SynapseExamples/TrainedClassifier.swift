@@ -23,42 +23,91 @@ public struct TrainedClassifier {
         let statistics = normalize.map { [("input.mean", $0.mean), ("input.std", $0.standardDeviation)] } ?? []
         try Checkpoint.save(model, extra: statistics,
                             metadata: ["model": modelName.rawValue, "dataset": dataset.rawValue,
-                                       "input_shape": inputShape.map(String.init).joined(separator: ","), "classes": String(classes)],
+                                       "input_shape": inputShape.map(String.init).joined(separator: ","), "classes": String(classes),
+                                       "normalized": normalize == nil ? "false" : "true"],
                             to: path)
     }
 
-    /// Loads the checkpoint at `path`; errors name the file and what is wrong with it.
+    /// The most input dimensions, the longest side and the most input values and classes a
+    /// checkpoint may declare: a file names sizes before its tensors are checked, and these
+    /// bound what is computed from them.
+    public static let limits = (dimensions: 3, side: 65_536, inputValues: 1 << 24, classes: 65_536)
+
+    /// Loads the checkpoint at `path`; errors name the file and what is wrong with it. The
+    /// metadata is parsed and range-checked, and every tensor's name and shape is compared
+    /// with what the architecture needs, before the model is built.
     public init(checkpoint path: String) throws {
-        let (tensors, metadata) = try SafeTensors.read(path)
+        let file = try CheckpointFile(path: path)
+        let (tensors, metadata) = (file.tensors, file.metadata)
         if metadata["task"] == TrainedLanguageModel.task {
             throw ModelError("\(path) is a language-model checkpoint (from `synapse lm train`), not a classifier; "
                              + "use it with `synapse generate`")
         }
-        guard let modelName = metadata["model"].flatMap(ModelName.init(rawValue:)),
-              let inputShape = metadata["input_shape"].map({ $0.split(separator: ",").compactMap { Int($0) } }),
-              let classes = metadata["classes"].flatMap(Int.init), !inputShape.isEmpty else {
+        guard let modelText = metadata["model"], let shapeText = metadata["input_shape"], let classText = metadata["classes"] else {
             throw ModelError("\(path): not a checkpoint written by `synapse train` (model metadata missing)")
         }
-        let dataset = metadata["dataset"].flatMap(DatasetName.init(rawValue:))
+        guard let modelName = ModelName(rawValue: modelText) else {
+            throw ModelError("\(path): unknown model \"\(modelText)\" (known: \(ModelName.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        let limits = Self.limits
+        let inputShape = shapeText.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) ?? 0 }
+        guard (1...limits.dimensions).contains(inputShape.count), inputShape.allSatisfy({ (1...limits.side).contains($0) }),
+              inputShape.reduce(1, *) <= limits.inputValues else {
+            throw ModelError("\(path): input_shape \"\(shapeText)\" must be 1 to \(limits.dimensions) positive integers of at most "
+                             + "\(limits.side), with at most \(limits.inputValues) values in all")
+        }
+        guard let classes = Int(classText), (1...limits.classes).contains(classes) else {
+            throw ModelError("\(path): classes \"\(classText)\" must be an integer from 1 to \(limits.classes)")
+        }
+        let needed = try modelName.tensorShapes(inputShape: inputShape, classes: classes)
+        let unexpected = Set(tensors.keys).subtracting(needed.map(\.name) + ["input.mean", "input.std"]).sorted()
+        for (name, shape) in needed {
+            guard let tensor = tensors[name] else {
+                let others = unexpected.isEmpty ? "" : " (it has \(unexpected.joined(separator: ", ")) instead: renamed or corrupted?)"
+                throw ModelError("\(path): no tensor named \(name), which a \(modelText) model needs\(others)")
+            }
+            guard tensor.shape == shape else {
+                throw ModelError("\(path): tensor \(name) has shape \(tensor.shape), but a \(modelText) model for inputs \(inputShape) "
+                                 + "and \(classes) classes needs \(shape)")
+            }
+        }
+        if let name = unexpected.first {
+            throw ModelError("\(path): unexpected tensor \(name) for a \(modelText) model (renamed or corrupted?)")
+        }
+        normalize = try Self.statistics(in: tensors, metadata: metadata, inputShape: inputShape, path: path)
         let model = try modelName.build(inputShape: inputShape, classes: classes)
-        try Checkpoint.load(into: model, from: path)
+        try file.load(modules: [("", model)])
         model.eval()
         self.model = model
         self.modelName = modelName
         self.inputShape = inputShape
-        self.dataset = dataset
+        dataset = metadata["dataset"].flatMap(DatasetName.init(rawValue:))
         let names = dataset?.classNames ?? []
         classNames = names.count == classes ? names : (0..<classes).map(String.init)
-        if let mean = tensors["input.mean"], let deviation = tensors["input.std"] {
-            guard mean.shape == deviation.shape, mean.count > 0, mean.count <= inputShape.reduce(1, *),
-                  deviation.scalars.allSatisfy({ $0 > 0 }) else {
-                throw ModelError("\(path): input.mean \(mean.shape) and input.std \(deviation.shape) are not usable statistics "
-                                 + "for inputs of shape \(inputShape)")
+    }
+
+    /// The input standardization saved beside the weights: both statistics or neither (and
+    /// both when the metadata says the model was trained on standardized inputs), each shaped
+    /// [1, …] to broadcast over a batch of `inputShape` examples, with positive deviations.
+    private static func statistics(in tensors: [String: Tensor], metadata: [String: String], inputShape: [Int],
+                                   path: String) throws -> Normalize? {
+        let (mean, deviation) = (tensors["input.mean"], tensors["input.std"])
+        guard let mean, let deviation else {
+            if metadata["normalized"] == "true" || mean != nil || deviation != nil {
+                throw ModelError("\(path): the model was trained on standardized inputs, but input.mean or input.std is missing")
             }
-            normalize = Normalize(mean: mean, standardDeviation: deviation)
-        } else {
-            normalize = nil
+            return nil
         }
+        let batchShape = [1] + inputShape
+        let broadcasts = mean.shape.count == batchShape.count
+            && zip(mean.shape, batchShape).allSatisfy { $0 == 1 || $0 == $1 }
+        guard mean.shape == deviation.shape, broadcasts, deviation.scalars.allSatisfy({ $0 > 0 && $0.isFinite }),
+              mean.scalars.allSatisfy(\.isFinite) else {
+            throw ModelError("\(path): input.mean \(mean.shape) and input.std \(deviation.shape) are not usable statistics "
+                             + "for inputs of shape \(inputShape) (each must be [1, …] and broadcast over it, with finite values "
+                             + "and positive deviations)")
+        }
+        return Normalize(mean: mean, standardDeviation: deviation)
     }
 
     /// Class probabilities [N, classes] for raw inputs [N, …] in [0, 1].
