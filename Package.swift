@@ -58,6 +58,8 @@ let package = Package(
         .testTarget(name: "SynapseVisionTests", dependencies: ["Synapse"], exclude: ["make_fixtures.py"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SynapseExamplesTests", dependencies: ["SynapseExamples"]),
+        // Runs the built `synapse` binary: exit codes and messages as a user sees them.
+        .testTarget(name: "SynapseCLITests", dependencies: ["SynapseCLI"]),
     ],
     swiftLanguageModes: [.v5]
 )

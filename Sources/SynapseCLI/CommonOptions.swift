@@ -12,7 +12,11 @@ struct CommonOptions: ParsableArguments {
     var json = false
 
     func validate() throws {
-        guard (threads ?? 1) > 0 else { throw ValidationError("--threads must be positive") }
+        let maximum = Kernels.maximumThreadCount
+        guard (1...maximum).contains(threads ?? 1) else {
+            throw ValidationError("--threads must be from 1 to \(maximum) (4 × the \(maximum / 4) cores)")
+        }
+        if threads == nil, let problem = Kernels.threadEnvironmentProblem { throw ValidationError(problem) }
     }
 
     /// Applies `--threads`, if given, to the kernels.

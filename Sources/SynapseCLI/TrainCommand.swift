@@ -77,7 +77,11 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        guard (1...1_000_000).contains(batchSize) else { throw ValidationError("--batch-size must be from 1 to 1000000") }
+        guard momentum >= 0 && momentum < 1 else { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
+        guard weightDecay >= 0 && weightDecay.isFinite else {
+            throw ValidationError("--weight-decay must be a non-negative number, got \(weightDecay)")
+        }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
         guard validationSplit >= 0 && validationSplit < 1 else { throw ValidationError("--validation-split must be in [0, 1)") }
         guard emaDecay.map({ $0 >= 0 && $0 < 1 }) ?? true else { throw ValidationError("--ema-decay must be in [0, 1)") }
@@ -90,6 +94,11 @@ struct TrainCommand: ParsableCommand {
         GlobalRandom.seed(seed)
         var train = data.train, validation: TensorDataset?
         if validationSplit > 0 {
+            let held = max(1, Int((Double(data.train.count) * validationSplit).rounded()))
+            guard held < data.train.count else {
+                throw CLIError("--validation-split \(validationSplit) of \(data.train.count) training examples leaves "
+                               + "\(data.train.count - held) to train on and \(held) to validate; each needs at least one")
+            }
             (train, validation) = data.train.split(validationFraction: validationSplit, seed: seed)
         }
         let inputShape = Array(train.inputs.shape.dropFirst()), classes = data.train.classCount

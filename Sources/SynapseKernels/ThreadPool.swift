@@ -138,14 +138,17 @@ extension Kernels {
     nonisolated(unsafe) private static var currentThreadCount = currentPool.threadCount
 
     /// Threads the kernels use, the calling thread included. Defaults to `SYNAPSE_NUM_THREADS`
-    /// if set, else the number of online cores. Set it only while no kernel is running.
+    /// if set, else the number of online cores. Set it only while no kernel is running; a value
+    /// outside 1...maximumThreadCount is clamped, since spinning workers beyond the cores only
+    /// slow every thread down.
     public static var threadCount: Int {
         get { currentThreadCount }
         set {
+            let count = min(max(1, newValue), maximumThreadCount)
             poolLock.withLock {
-                guard newValue != currentPool.threadCount else { return }
+                guard count != currentPool.threadCount else { return }
                 currentPool.shutDown()
-                currentPool = ThreadPool(threadCount: max(1, newValue))
+                currentPool = ThreadPool(threadCount: count)
                 currentThreadCount = currentPool.threadCount
             }
         }
@@ -158,14 +161,26 @@ extension Kernels {
         pool.run(tasks: count, body)
     }
 
+    /// The most threads the kernels run: four per online core.
+    public static var maximumThreadCount: Int { 4 * max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// Why `SYNAPSE_NUM_THREADS` cannot be used, or nil when it is unset or valid.
+    public static var threadEnvironmentProblem: String? {
+        guard let text = ProcessInfo.processInfo.environment["SYNAPSE_NUM_THREADS"] else { return nil }
+        guard let value = Int(text), (1...maximumThreadCount).contains(value) else {
+            return "SYNAPSE_NUM_THREADS must be an integer from 1 to \(maximumThreadCount) (4 × the "
+                + "\(ProcessInfo.processInfo.activeProcessorCount) cores), got \"\(text)\""
+        }
+        return nil
+    }
+
     private static func defaultThreadCount() -> Int {
         noteBuildTargetOnce()
-        if let text = ProcessInfo.processInfo.environment["SYNAPSE_NUM_THREADS"] {
-            guard let value = Int(text), value > 0 else {
-                fatalError("SYNAPSE_NUM_THREADS must be a positive integer, got \"\(text)\"")
-            }
-            return value
+        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        if let problem = threadEnvironmentProblem {
+            FileHandle.standardError.write(Data("synapse: \(problem); using \(cores) threads\n".utf8))
+            return cores
         }
-        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+        return ProcessInfo.processInfo.environment["SYNAPSE_NUM_THREADS"].flatMap { Int($0) } ?? cores
     }
 }
