@@ -48,11 +48,23 @@ public enum Datasets {
             guard imageArray.shape.count == 3, labelArray.shape == [imageArray.shape[0]] else {
                 throw DataError("\(name): \(images) has shape \(imageArray.shape) but \(labels) has \(labelArray.shape)")
             }
+            guard imageArray.shape.allSatisfy({ $0 > 0 }) else {
+                throw DataError("\(name): \(images) holds no images (shape \(imageArray.shape))")
+            }
+            if let index = labelArray.values.firstIndex(where: { Int($0) >= classNames.count }) {
+                throw DataError("\(name): label \(labelArray.values[index]) of example \(index) in \(labels) is not one of the "
+                                + "\(classNames.count) classes")
+            }
             let inputs = imageArray.tensor(scale: 1 / 255).reshaped([imageArray.shape[0], 1, imageArray.shape[1], imageArray.shape[2]])
             return TensorDataset(inputs: inputs, labels: labelArray.indices(), classNames: classNames)
         }
-        return (try load("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-                try load("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"))
+        let train = try load("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
+        let test = try load("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+        guard train.inputs.shape.dropFirst() == test.inputs.shape.dropFirst() else {
+            throw DataError("\(name): training images are \(Array(train.inputs.shape.dropFirst())) but test images are "
+                            + "\(Array(test.inputs.shape.dropFirst())); they must match")
+        }
+        return (train, test)
     }
 
     /// Fashion-MNIST, by default from where Debian's `dataset-fashion-mnist` package installs it.

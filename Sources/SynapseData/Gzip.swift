@@ -9,26 +9,55 @@ public struct DataError: Error, CustomStringConvertible, Equatable {
     public init(_ description: String) { self.description = description }
 }
 
-/// The bytes of `path`, decompressed if it is gzip (detected by its magic bytes, not its name).
-public func readPossiblyCompressedFile(_ path: String) throws -> [UInt8] {
-    guard FileManager.default.fileExists(atPath: path) else { throw DataError("\(path): no such file") }
-    guard let data = FileManager.default.contents(atPath: path) else { throw DataError("\(path): cannot read the file") }
-    let bytes = [UInt8](data)
-    guard bytes.count >= 2, bytes[0] == 0x1f, bytes[1] == 0x8b else { return bytes }
-    guard let file = gzopen(path, "rb") else { throw DataError("\(path): cannot open as gzip") }
-    defer { gzclose(file) }
-    var output: [UInt8] = []
-    output.reserveCapacity(bytes.count * 4)
-    var chunk = [UInt8](repeating: 0, count: 1 << 20)
-    while true {
-        let read = chunk.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32($0.count)) }
-        if read < 0 { throw DataError("\(path): corrupt gzip data") }
-        if read == 0 { break }
-        output.append(contentsOf: chunk[0..<Int(read)])
+/// The bytes of `path`, decompressed if it is gzip (detected by its magic bytes, not its
+/// name). Decompression stops, with an error, as soon as the output passes `limit` bytes, so
+/// a small file that expands without bound never fills memory.
+public func readPossiblyCompressedFile(_ path: String, limit: Int = 1 << 30) throws -> [UInt8] {
+    let reader = try ByteReader(path: path)
+    let bytes = try reader.read(limit)
+    if try !reader.read(1).isEmpty {
+        throw DataError("\(path): holds more than the \(limit) bytes allowed\(reader.compressed ? " once decompressed" : "")")
     }
-    var errorCode: Int32 = 0
-    if gzerror(file, &errorCode) != nil, errorCode != Z_OK && errorCode != Z_STREAM_END {
-        throw DataError("\(path): corrupt gzip data (zlib error \(errorCode))")
+    return bytes
+}
+
+/// Reads a file front to back, decompressing it on the way if it is gzip: a reader takes
+/// only as many bytes as a header says it should, and notices when there are more.
+public final class ByteReader {
+    public let path: String
+    /// Whether the file is gzip.
+    public let compressed: Bool
+    private let file: gzFile
+
+    public init(path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { throw DataError("\(path): no such file") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw DataError("\(path): cannot read the file") }
+        let magic = [UInt8]((try? handle.read(upToCount: 2)) ?? Data())
+        try? handle.close()
+        // zlib reads a file that is not gzip as it is, so one path serves both.
+        guard let file = gzopen(path, "rb") else { throw DataError("\(path): cannot read the file") }
+        self.path = path
+        self.file = file
+        compressed = magic == [0x1f, 0x8b]
     }
-    return output
+
+    /// Up to `count` more bytes: fewer only at the end of the file.
+    public func read(_ count: Int) throws -> [UInt8] {
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: min(max(count, 1), 1 << 20))
+        while output.count < count {
+            let wanted = min(chunk.count, count - output.count)
+            let read = chunk.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32(wanted)) }
+            if read < 0 {
+                var errorCode: Int32 = 0
+                let message = gzerror(file, &errorCode).map { String(cString: $0) } ?? "zlib error \(errorCode)"
+                throw DataError("\(path): corrupt \(compressed ? "gzip " : "")data (\(message))")
+            }
+            if read == 0 { break }
+            output.append(contentsOf: chunk[0..<Int(read)])
+        }
+        return output
+    }
+
+    deinit { gzclose(file) }
 }

@@ -8,30 +8,48 @@ public struct IDXArray: Sendable {
     public let shape: [Int]
     public let values: [UInt8]
 
+    /// The most values an IDX file may declare (1 GiB of bytes): the header is read first,
+    /// and nothing larger is ever allocated or decompressed.
+    public static let maximumValues = 1 << 30
+
     /// Reads an IDX file (`.gz` or plain). Only the unsigned-byte type (0x08) that MNIST-style
-    /// datasets use is supported; anything else, or a size that does not match the header,
-    /// is reported with the file name.
+    /// datasets use is supported. The header is checked first, its sizes with overflow-safe
+    /// arithmetic against `maximumValues`, and then exactly the values it promises are read:
+    /// fewer or more is an error naming the file, and a compressed file is never expanded
+    /// past what its header declares.
     public init(contentsOf path: String) throws {
-        let bytes = try readPossiblyCompressedFile(path)
-        guard bytes.count >= 4, bytes[0] == 0, bytes[1] == 0 else {
+        let reader = try ByteReader(path: path)
+        let prefix = try reader.read(4)
+        guard prefix.count == 4, prefix[0] == 0, prefix[1] == 0 else {
             throw DataError("\(path): not an IDX file (bad magic number)")
         }
-        guard bytes[2] == 0x08 else {
-            throw DataError("\(path): IDX element type 0x\(String(bytes[2], radix: 16)) is not supported (only unsigned bytes)")
+        guard prefix[2] == 0x08 else {
+            throw DataError("\(path): IDX element type 0x\(String(prefix[2], radix: 16)) is not supported (only unsigned bytes)")
         }
-        let rank = Int(bytes[3])
-        guard rank >= 1, bytes.count >= 4 + 4 * rank else { throw DataError("\(path): truncated IDX header") }
-        var shape: [Int] = []
+        let rank = Int(prefix[3])
+        let dimensions = try reader.read(4 * rank)
+        guard rank >= 1, dimensions.count == 4 * rank else { throw DataError("\(path): truncated IDX header") }
+        var shape: [Int] = [], count = 1, overflow = false
         for axis in 0..<rank {
-            let o = 4 + 4 * axis
-            shape.append(Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3]))
+            let o = 4 * axis
+            let size = Int(dimensions[o]) << 24 | Int(dimensions[o + 1]) << 16 | Int(dimensions[o + 2]) << 8 | Int(dimensions[o + 3])
+            shape.append(size)
+            let product = count.multipliedReportingOverflow(by: size)
+            count = product.partialValue
+            overflow = overflow || product.overflow
         }
-        let count = shape.reduce(1, *), start = 4 + 4 * rank
-        guard bytes.count - start == count else {
-            throw DataError("\(path): IDX header promises \(count) values for shape \(shape), the file holds \(bytes.count - start)")
+        guard !overflow, count <= Self.maximumValues else {
+            throw DataError("\(path): IDX shape \(shape) declares more than the \(Self.maximumValues) values allowed")
+        }
+        let values = try reader.read(count)
+        guard values.count == count else {
+            throw DataError("\(path): IDX header promises \(count) values for shape \(shape), the file holds \(values.count)")
+        }
+        guard try reader.read(1).isEmpty else {
+            throw DataError("\(path): the file holds more than the \(count) values its IDX header promises for shape \(shape)")
         }
         self.shape = shape
-        values = Array(bytes[start...])
+        self.values = values
     }
 
     /// The values as floats scaled by `scale`, e.g. 1/255 for pixels.

@@ -56,6 +56,53 @@ final class DataTests: XCTestCase {
         }
     }
 
+    func testHostileIDXFilesAreRejectedBeforeTheyAreRead() throws {
+        // Dimensions whose product overflows, and a product past the limit.
+        let overflow = write([0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], to: "overflow.idx")
+        XCTAssertThrowsError(try IDXArray(contentsOf: overflow)) { XCTAssertTrue("\($0)".contains("declares more than the"), "\($0)") }
+        // A small gzip file that expands far past what its header promises stops at the promise.
+        let bomb = write([0, 0, 8, 1, 0, 0, 0, 4] + [UInt8](repeating: 7, count: 50_000_000), to: "bomb.idx.gz", gzip: true)
+        XCTAssertLessThan(try FileManager.default.attributesOfItem(atPath: bomb)[.size] as! Int, 1_000_000)
+        XCTAssertThrowsError(try IDXArray(contentsOf: bomb)) {
+            XCTAssertEqual("\($0)", "\(bomb): the file holds more than the 4 values its IDX header promises for shape [4]")
+        }
+        XCTAssertThrowsError(try readPossiblyCompressedFile(bomb, limit: 1000)) {
+            XCTAssertEqual("\($0)", "\(bomb): holds more than the 1000 bytes allowed once decompressed")
+        }
+        let noRank = write([0, 0, 8, 0], to: "norank.idx")
+        XCTAssertThrowsError(try IDXArray(contentsOf: noRank)) { XCTAssertTrue("\($0)".contains("truncated IDX header")) }
+    }
+
+    func testMNISTStyleFoldersAreCheckedBeforeTraining() throws {
+        func folder(_ name: String, trainImages: [UInt8], trainLabels: [UInt8], testImages: [UInt8], testLabels: [UInt8]) -> String {
+            let path = directory.appendingPathComponent(name).path
+            try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            for (file, bytes) in [("train-images-idx3-ubyte", trainImages), ("train-labels-idx1-ubyte", trainLabels),
+                                  ("t10k-images-idx3-ubyte", testImages), ("t10k-labels-idx1-ubyte", testLabels)] {
+                FileManager.default.createFile(atPath: path + "/" + file, contents: Data(bytes))
+            }
+            return path
+        }
+        let labels: [UInt8] = [0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 3]
+        let smaller: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 1, 0, 0, 0, 2] + Array(0..<6)
+        let mismatched = folder("mismatch", trainImages: idxImages, trainLabels: labels, testImages: smaller, testLabels: labels)
+        XCTAssertThrowsError(try Datasets.mnist(directory: mismatched)) {
+            XCTAssertEqual("\($0)", "mnist: training images are [1, 2, 2] but test images are [1, 1, 2]; they must match")
+        }
+        let badLabel = folder("label", trainImages: idxImages, trainLabels: [0, 0, 8, 1, 0, 0, 0, 3, 1, 12, 3],
+                              testImages: idxImages, testLabels: labels)
+        XCTAssertThrowsError(try Datasets.mnist(directory: badLabel)) {
+            XCTAssertEqual("\($0)", "mnist: label 12 of example 1 in train-labels-idx1-ubyte is not one of the 10 classes")
+        }
+        let empty = folder("empty", trainImages: [0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 2], trainLabels: [0, 0, 8, 1, 0, 0, 0, 0],
+                           testImages: idxImages, testLabels: labels)
+        XCTAssertThrowsError(try Datasets.mnist(directory: empty)) {
+            XCTAssertEqual("\($0)", "mnist: train-images-idx3-ubyte holds no images (shape [0, 2, 2])")
+        }
+        XCTAssertNoThrow(try Datasets.mnist(directory: folder("good", trainImages: idxImages, trainLabels: labels,
+                                                               testImages: idxImages, testLabels: labels)))
+    }
+
     func testCSV() throws {
         let table = try NumericCSV(text: "a,b\n1,2.5\n-3, 4\n", hasHeader: true)
         XCTAssertEqual(table.header, ["a", "b"])
