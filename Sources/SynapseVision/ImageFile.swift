@@ -10,6 +10,9 @@ public struct ImageError: Error, CustomStringConvertible {
 }
 
 extension Image {
+    /// The most pixels an image file may declare (64 Mi, 8192 × 8192).
+    public static let maximumPixels = 1 << 26
+
     /// Reads a PNG (any bit depth, gray, RGB, palette, with or without alpha) or a PGM (P2/P5)
     /// file, recognized by its first bytes rather than its name. With `channels` 1 or 3 the
     /// pixels are converted to gray or RGB; otherwise gray files stay gray and the rest become
@@ -74,8 +77,13 @@ extension Image {
             let outputChannels = channels ?? (isColor ? 3 : 1)
             png.format = outputChannels == 1 ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_RGB)
             let (width, height) = (Int(png.width), Int(png.height))
-            guard width > 0, height > 0, width * height <= 1 << 28 else {
-                throw ImageError("\(path): PNG of \(width)×\(height) pixels is too large or empty")
+            guard width > 0, height > 0, width * height <= Image.maximumPixels else {
+                throw ImageError("\(path): PNG of \(width)×\(height) pixels is empty or larger than the \(Image.maximumPixels) allowed")
+            }
+            // Deflate shrinks data at most about 1032 times, and a 1-bit pixel is an eighth of a
+            // byte: a header claiming more pixels than that is a lie, caught before allocating.
+            guard width * height <= 8 * 1032 * memory.count else {
+                throw ImageError("\(path): PNG header claims \(width)×\(height) pixels, more than its \(memory.count) bytes can hold")
             }
             var pixels = [UInt8](repeating: 0, count: width * height * outputChannels)
             var white = png_color(red: 255, green: 255, blue: 255)
@@ -105,35 +113,50 @@ extension Image {
         func number(_ what: String) throws -> Int {
             skipSpaceAndComments()
             var value = 0, digits = 0
-            while position < bytes.count, (48...57).contains(bytes[position]), digits < 9 {
+            while position < bytes.count, (48...57).contains(bytes[position]) {
+                digits += 1
+                guard digits <= 9 else { throw ImageError("\(path): malformed PGM (the \(what) has more than 9 digits)") }
                 value = value * 10 + Int(bytes[position] - 48)
                 position += 1
-                digits += 1
             }
             guard digits > 0 else { throw ImageError("\(path): malformed PGM (expected the \(what))") }
             return value
         }
         let binary = bytes[1] == UInt8(ascii: "5")
         let width = try number("width"), height = try number("height"), maxValue = try number("maximum value")
-        guard width > 0, height > 0, width * height <= 1 << 28, (1...65535).contains(maxValue) else {
+        guard width > 0, height > 0, width * height <= Image.maximumPixels, (1...65535).contains(maxValue) else {
             throw ImageError("\(path): PGM header gives an unusable size \(width)×\(height) or maximum value \(maxValue)")
         }
         var samples = [Int]()
-        samples.reserveCapacity(width * height)
         if binary {
-            position += 1  // exactly one whitespace byte ends the header
-            let bytesPerSample = maxValue > 255 ? 2 : 1
-            guard bytes.count - position >= width * height * bytesPerSample else {
-                throw ImageError("\(path): truncated PGM (\(width)×\(height) needs \(width * height * bytesPerSample) bytes of pixels)")
+            // Exactly one whitespace byte ends the header; anything else means the header was
+            // misread (a missing maximum value taken from the pixels, say).
+            guard position < bytes.count, [9, 10, 11, 12, 13, 32].contains(bytes[position]) else {
+                throw ImageError("\(path): malformed PGM (no whitespace after the maximum value \(maxValue))")
             }
+            position += 1
+            let bytesPerSample = maxValue > 255 ? 2 : 1, needed = width * height * bytesPerSample
+            guard bytes.count - position == needed else {
+                throw ImageError("\(path): PGM of \(width)×\(height) with maximum value \(maxValue) needs \(needed) bytes of pixels, "
+                                 + "the file holds \(bytes.count - position)")
+            }
+            samples.reserveCapacity(width * height)
             for index in 0..<(width * height) {
                 let offset = position + index * bytesPerSample
                 samples.append(bytesPerSample == 2 ? Int(bytes[offset]) << 8 | Int(bytes[offset + 1]) : Int(bytes[offset]))
             }
         } else {
+            // Each text sample takes at least a digit and a separator.
+            guard width * height <= (bytes.count - position + 1) / 2 else {
+                throw ImageError("\(path): truncated PGM (\(width)×\(height) samples cannot fit in \(bytes.count) bytes)")
+            }
+            samples.reserveCapacity(width * height)
             for _ in 0..<(width * height) { samples.append(try number("pixel values")) }
         }
-        let pixels = samples.map { UInt8((Double(min($0, maxValue)) * 255 / Double(maxValue)).rounded()) }
+        if let index = samples.firstIndex(where: { $0 > maxValue }) {
+            throw ImageError("\(path): PGM sample \(samples[index]) at pixel \(index) exceeds the maximum value \(maxValue)")
+        }
+        let pixels = samples.map { UInt8((Double($0) * 255 / Double(maxValue)).rounded()) }
         return Image(width: width, height: height, channels: 1, pixels: pixels)
     }
 }

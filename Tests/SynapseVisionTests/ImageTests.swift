@@ -73,12 +73,55 @@ final class ImageTests: XCTestCase {
         try Data("P5\n4 4\n255\nabc".utf8).write(to: URL(fileURLWithPath: shortPGM))
         let cases = [(fixture("not-an-image.png"), "not a PNG or PGM image"), (temporary("missing.png"), "no such file"),
                      (directory.path, "is a directory"), (truncatedPath, "PNG"), (badPGM, "malformed PGM"),
-                     (shortPGM, "truncated PGM")]
+                     (shortPGM, "PGM of 4×4 with maximum value 255 needs 16 bytes of pixels, the file holds 3")]
         for (path, expected) in cases {
             XCTAssertThrowsError(try Image(contentsOf: path)) { error in
                 let message = "\(error)"
                 XCTAssertTrue(message.hasPrefix(path + ":"), message)
                 XCTAssertTrue(message.contains(expected), message)
+            }
+        }
+    }
+
+    func testHeadersThatLieAboutTheirSizeAreRejectedBeforeAllocating() throws {
+        /// A PNG chunk: length, type, data and the CRC-32 of type and data.
+        func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+            let body = Array(type.utf8) + data
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in body {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+            }
+            crc = ~crc
+            func bigEndian(_ value: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) } }
+            return bigEndian(UInt32(data.count)) + body + bigEndian(crc)
+        }
+        func ihdr(_ width: UInt32, _ height: UInt32) -> [UInt8] {
+            [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: width >> $0) } + [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: height >> $0) }
+                + [8, 0, 0, 0, 0]
+        }
+        let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        let cases: [([UInt8], String)] = [
+            (signature + chunk("IHDR", ihdr(8000, 8000)) + chunk("IDAT", [120, 156, 1, 2, 3]) + chunk("IEND", []),
+             "PNG header claims 8000×8000 pixels, more than its"),
+            (signature + chunk("IHDR", ihdr(16384, 16384)) + chunk("IDAT", [120, 156]) + chunk("IEND", []),
+             "PNG of 16384×16384 pixels is empty or larger than the 67108864 allowed"),
+            (Array("P5\n2 2 28\n".utf8) + [0, 100, 200, 28], "PGM sample 100 at pixel 1 exceeds the maximum value 28"),
+            (Array("P5\n1234567890 1\n255\n".utf8), "the width has more than 9 digits"),
+            (Array("P5\n2 2 255".utf8) + [48, 1, 2, 3], "no whitespace after the maximum value"),
+            (Array("P2\n100 100\n255\n1 2 3\n".utf8), "truncated PGM (100×100 samples cannot fit in"),
+            (Array("P2\n2 1\n255\n1 2\n".utf8), ""),
+        ]
+        for (index, (bytes, expected)) in cases.enumerated() {
+            let path = temporary("hostile\(index)")
+            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            if expected.isEmpty {
+                XCTAssertEqual(try Image(contentsOf: path).pixels, [1, 2])
+                continue
+            }
+            XCTAssertThrowsError(try Image(contentsOf: path)) { error in
+                XCTAssertTrue("\(error)".hasPrefix(path + ": "), "\(error)")
+                XCTAssertTrue("\(error)".contains(expected), "\(error)")
             }
         }
     }
