@@ -43,6 +43,20 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
+/// Checks, before any work, that `path` (given to `flag`) can be written: its folder exists
+/// and is writable. A long run should not end by failing to save.
+func checkWritable(_ path: String?, flag: String) throws {
+    guard let path else { return }
+    let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw CLIError("\(flag) \(path): the folder \(folder) does not exist")
+    }
+    guard FileManager.default.isWritableFile(atPath: folder) else {
+        throw CLIError("\(flag) \(path): the folder \(folder) is not writable")
+    }
+}
+
 /// Prints `object` as one line of JSON with sorted keys.
 func printJSON(_ object: [String: Any]) {
     let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)

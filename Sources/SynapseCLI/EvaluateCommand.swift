@@ -29,6 +29,7 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
+        try checkWritable(misclassified, flag: "--misclassified")
         common.applyThreadCount()
         let classifier = try reportingErrors { try TrainedClassifier(checkpoint: checkpoint) }
         let datasetName = dataset ?? classifier.dataset ?? .digits

@@ -54,6 +54,7 @@ struct ForecastCommand: ParsableCommand {
     }
 
     func run() throws {
+        try checkWritable(plot, flag: "--plot")
         common.applyThreadCount()
         let table = try reportingErrors { try data.map(CSVTable.init(contentsOf:)) ?? Datasets.airlinePassengers() }
         let valueColumn = try reportingErrors { try column.map(table.columnIndex(named:)) ?? table.header.count - 1 }

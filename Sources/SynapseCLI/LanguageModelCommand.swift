@@ -66,6 +66,7 @@ struct LanguageModelTrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        try checkWritable(save, flag: "--save")
         common.applyThreadCount()
         let corpus = try reportingErrors { try UTF8Text.read(text) }
         guard !corpus.isEmpty else { throw CLIError("\(text) is empty") }

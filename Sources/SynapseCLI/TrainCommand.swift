@@ -89,6 +89,8 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        try checkWritable(history, flag: "--history")
+        try checkWritable(save, flag: "--save")
         common.applyThreadCount()
         let data = try reportingErrors { try dataset.load(directory: dataDir) }
         GlobalRandom.seed(seed)

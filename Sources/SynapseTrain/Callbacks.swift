@@ -129,15 +129,16 @@ public final class EarlyStopping: TrainingCallback {
     }
 }
 
-/// Writes the history after every epoch: JSON if `path` ends in `.json`, otherwise CSV.
-/// Train and validation curves side by side show when a model starts to overfit.
+/// Writes the history after every epoch, atomically: JSON if `path` ends in `.json`,
+/// otherwise CSV. Train and validation curves side by side show when a model starts to
+/// overfit. A failed write stops training with its error.
 public final class HistoryWriter: TrainingCallback {
     public let path: String
     private var history: [EpochLog] = []
 
     public init(path: String) { self.path = path }
 
-    public func epochDidEnd(_ trainer: Trainer, log: EpochLog) -> Bool {
+    public func epochDidEnd(_ trainer: Trainer, log: EpochLog) throws -> Bool {
         history.append(log)
         let data: Data
         if path.hasSuffix(".json") {
@@ -157,15 +158,14 @@ public final class HistoryWriter: TrainingCallback {
             }
             data = Data(csv.utf8)
         }
-        if !FileManager.default.createFile(atPath: path, contents: data) {
-            FileHandle.standardError.write(Data("synapse: cannot write history to \(path)\n".utf8))
-        }
+        try AtomicFile.write(data, to: path)
         return false
     }
 }
 
 /// Saves the model (and optimizer) after every epoch to `lastPath`, and to `bestPath` whenever
-/// the validation loss (or, without validation, the training loss) is the lowest so far.
+/// the validation loss (or, without validation, the training loss) is the lowest so far. A
+/// failed save stops training with its error.
 public final class ModelCheckpoint: TrainingCallback {
     public let bestPath: String?, lastPath: String?
     public let metadata: [String: String]
@@ -177,18 +177,14 @@ public final class ModelCheckpoint: TrainingCallback {
         self.metadata = metadata
     }
 
-    public func epochDidEnd(_ trainer: Trainer, log: EpochLog) -> Bool {
+    public func epochDidEnd(_ trainer: Trainer, log: EpochLog) throws -> Bool {
         var info = metadata
         info["epoch"] = String(log.epoch)
-        do {
-            if let lastPath { try Checkpoint.save(trainer.model, optimizer: trainer.optimizer, metadata: info, to: lastPath) }
-            let monitored = log.validationLoss ?? log.trainLoss
-            if let bestPath, monitored < best {
-                best = monitored
-                try Checkpoint.save(trainer.model, optimizer: trainer.optimizer, metadata: info, to: bestPath)
-            }
-        } catch {
-            FileHandle.standardError.write(Data("synapse: checkpoint failed: \(error)\n".utf8))
+        if let lastPath { try Checkpoint.save(trainer.model, optimizer: trainer.optimizer, metadata: info, to: lastPath) }
+        let monitored = log.validationLoss ?? log.trainLoss
+        if let bestPath, monitored < best {
+            best = monitored
+            try Checkpoint.save(trainer.model, optimizer: trainer.optimizer, metadata: info, to: bestPath)
         }
         return false
     }

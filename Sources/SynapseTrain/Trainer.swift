@@ -33,8 +33,9 @@ public protocol TrainingCallback: AnyObject {
     /// inspect or change gradients (an all-reduce across processes, say).
     func gradientsDidCompute(_ trainer: Trainer)
     func batchDidEnd(_ trainer: Trainer, epoch: Int, batch: Int, loss: Float, metrics: [String: Float], samples: Int)
-    /// Return true to stop training after this epoch.
-    func epochDidEnd(_ trainer: Trainer, log: EpochLog) -> Bool
+    /// Return true to stop training after this epoch. An error thrown here (a history or
+    /// checkpoint that cannot be written) stops training with that error.
+    func epochDidEnd(_ trainer: Trainer, log: EpochLog) throws -> Bool
     func trainingDidEnd(_ trainer: Trainer, history: [EpochLog])
     /// Training stopped with `error` (a non-finite loss, a batch the task rejected): no
     /// `trainingDidEnd` follows, and the model should not be saved as a result.
@@ -175,7 +176,7 @@ public final class Trainer {
                                    learningRate: learningRate, seconds: seconds)
                 history.append(log)
                 var stop = false
-                for callback in callbacks where callback.epochDidEnd(self, log: log) { stop = true }
+                for callback in callbacks where try callback.epochDidEnd(self, log: log) { stop = true }
                 return stop
             }
             if stop { break }

@@ -44,6 +44,13 @@ final class MisuseTests: XCTestCase {
                         "SYNAPSE_NUM_THREADS must be an integer from 1 to \(4 * cores) (4 × the \(cores) cores), got \"0\"")
     }
 
+    func testOutputsThatCannotBeWrittenFailBeforeTraining() throws {
+        try assertFails(["train", "--history", "/nonexistent/h.json"], status: 1,
+                        "--history /nonexistent/h.json: the folder /nonexistent does not exist")
+        try assertFails(["lm", "train", "--text", "/nonexistent.txt", "--save", "/nonexistent/lm.safetensors"], status: 1,
+                        "--save /nonexistent/lm.safetensors: the folder /nonexistent does not exist")
+    }
+
     func testRunsThatCannotSucceedExit1AndSaveNothing() throws {
         let save = FileManager.default.temporaryDirectory.appendingPathComponent("synapse-nan-\(UUID().uuidString).safetensors").path
         try assertFails(["train", "--epochs", "1", "--validation-split", "0.9999"], status: 1,

@@ -74,6 +74,18 @@ final class TaskTests: XCTestCase {
         XCTAssertNotNil(ends.failure)
     }
 
+    func testAHistoryThatCannotBeWrittenStopsTraining() throws {
+        let model = Linear(2, 1)
+        let x = Tensor.uniform([8, 2], low: -1, high: 1, seed: 1)
+        let trainer = Trainer(model: model, optimizer: SGD(parameters: model.parameters, lr: 0.1),
+                              callbacks: [HistoryWriter(path: "/nonexistent-folder/history.json")])
+        XCTAssertThrowsError(try trainer.fit(LineFit(model: model), on: DataLoader(RegressionDataset(inputs: x, targets: x.sum(axes: [1], keepDims: true)),
+                                                                                  batchSize: 4), epochs: 3)) {
+            XCTAssertTrue("\($0)".hasPrefix("/nonexistent-folder/history.json: cannot write"), "\($0)")
+        }
+        XCTAssertEqual(trainer.stepCount, 2, "training stopped after the first epoch's write failed")
+    }
+
     func testCheckpointHoldsNamedModulesOptimizersAndConfiguration() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("synapse-multi-\(UUID().uuidString).safetensors").path
         defer { try? FileManager.default.removeItem(atPath: path) }
