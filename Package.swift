@@ -59,7 +59,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SynapseExamplesTests", dependencies: ["SynapseExamples"]),
         // Runs the built `synapse` binary: exit codes and messages as a user sees them.
-        .testTarget(name: "SynapseCLITests", dependencies: ["SynapseCLI"]),
+        .testTarget(name: "SynapseCLITests", dependencies: ["SynapseCLI", "Synapse"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -71,8 +71,10 @@ struct TrainCommand: ParsableCommand {
     var patience: Int?
     @Option(help: "Write the per-epoch history here (.json or .csv).")
     var history: String?
-    @Option(help: "Save the trained model (safetensors) here.")
+    @Option(help: "Save the trained model (safetensors) here, after every epoch and at the end, with what --resume needs.")
     var save: String?
+    @Option(help: "Continue the run saved at this path by --save, as if it had never stopped; the other flags must be the saved run's.")
+    var resume: String?
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -86,6 +88,9 @@ struct TrainCommand: ParsableCommand {
         guard validationSplit >= 0 && validationSplit < 1 else { throw ValidationError("--validation-split must be in [0, 1)") }
         guard emaDecay.map({ $0 >= 0 && $0 < 1 }) ?? true else { throw ValidationError("--ema-decay must be in [0, 1)") }
         guard patience == nil || validationSplit > 0 else { throw ValidationError("--patience needs --validation-split") }
+        guard resume == nil || (patience == nil && emaDecay == nil) else {
+            throw ValidationError("--resume cannot yet continue early stopping (--patience) or weight averaging (--ema-decay)")
+        }
     }
 
     func run() throws {
@@ -137,18 +142,34 @@ struct TrainCommand: ParsableCommand {
         case .cosine: trainer.schedule = CosineSchedule(optimizer: optimizer, period: epochs)
         case .step: trainer.schedule = StepSchedule(optimizer: optimizer, stepSize: max(1, epochs / 3))
         }
-        let log = try reportingErrors { try trainer.fit(trainLoader, validation: validationLoader, epochs: epochs, classCount: classes) }
+        if let save {
+            trainer.callbacks.append(ResumableSave { trainer in
+                try TrainedClassifier.save(network, modelName: model, dataset: dataset, inputShape: inputShape, classes: classes,
+                                           normalize: normalize, optimizer: optimizer,
+                                           metadata: runConfiguration.merging(trainer.position.metadata) { $1 }, to: save)
+            })
+        }
+        if let resume {
+            let position = try reportingErrors { try resumeRun(from: resume, network: network, optimizer: optimizer) }
+            trainer.resume(from: position)
+            trainLoader.epoch = position.epochs
+            if !common.json { print("resuming \(resume) after epoch \(position.epochs) of \(epochs)") }
+        }
+        let log = try reportingErrors {
+            try trainer.fit(trainLoader, validation: validationLoader, epochs: epochs - trainer.completedEpochs, classCount: classes)
+        }
         let metrics = evaluate(network, on: testLoader, classCount: classes)
         if let save {
             try reportingErrors {
                 try TrainedClassifier.save(network, modelName: model, dataset: dataset, inputShape: inputShape, classes: classes,
-                                           normalize: normalize, to: save)
+                                           normalize: normalize, optimizer: optimizer,
+                                           metadata: runConfiguration.merging(trainer.position.metadata) { $1 }, to: save)
             }
         }
         let secondsPerEpoch = log.map(\.seconds).reduce(0, +) / Double(log.count)
         if common.json {
             printJSON([
-                "model": model.rawValue, "dataset": dataset.rawValue, "epochs": log.count,
+                "model": model.rawValue, "dataset": dataset.rawValue, "epochs": trainer.completedEpochs,
                 "seconds_per_epoch": secondsPerEpoch, "train_loss": Double(log.last!.trainLoss),
                 "test_loss": Double(metrics.loss), "test_accuracy": Double(metrics.accuracy),
                 "parameters": network.parameterCount, "threads": Kernels.threadCount,
@@ -163,6 +184,48 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
+    /// The flags that shape a run, saved with it under `train.` keys: a resumed run must have
+    /// the same ones to continue it exactly. The epoch count matters only to a schedule.
+    private var runConfiguration: [String: String] {
+        var flags: [String: String] = [:]
+        flags["model"] = model.rawValue
+        flags["dataset"] = dataset.rawValue
+        flags["batch-size"] = String(batchSize)
+        flags["optimizer"] = optimizer.rawValue
+        flags["lr"] = String(lr)
+        flags["momentum"] = String(momentum)
+        flags["weight-decay"] = String(weightDecay)
+        flags["lr-schedule"] = lrSchedule.rawValue
+        flags["seed"] = String(seed)
+        flags["validation-split"] = String(validationSplit)
+        flags["patience"] = patience.map { String($0) } ?? "none"
+        flags["ema-decay"] = emaDecay.map { String($0) } ?? "none"
+        flags["augment"] = augment.map { $0.kinds.map(\.rawValue).joined(separator: ",") } ?? "none"
+        if lrSchedule != .constant { flags["epochs"] = String(epochs) }
+        return Dictionary(uniqueKeysWithValues: flags.map { ("train." + $0.key, $0.value) })
+    }
+
+    /// Checks the checkpoint at `path` as any classifier checkpoint, then that it was saved by
+    /// a run with these flags, and loads its weights and optimizer state.
+    private func resumeRun(from path: String, network: any UnaryLayer, optimizer: Optimizer) throws -> TrainingPosition {
+        _ = try TrainedClassifier(checkpoint: path)
+        let file = try CheckpointFile(path: path)
+        let differences = runConfiguration.sorted { $0.key < $1.key }.compactMap { key, value -> String? in
+            let saved = file.metadata[key] ?? "unknown"
+            return saved == value ? nil : "--\(key.dropFirst("train.".count)) \(saved) (this run: \(value))"
+        }
+        guard differences.isEmpty else {
+            throw CLIError("--resume \(path): the saved run had " + differences.joined(separator: ", ")
+                           + "; give the same flags to continue it")
+        }
+        let position = try TrainingPosition(metadata: file.metadata, source: path)
+        guard position.epochs < epochs else {
+            throw CLIError("--resume \(path): the saved run has already completed \(position.epochs) epochs; ask for more with --epochs")
+        }
+        try file.load(modules: [("", network as Module)], optimizers: [("optimizer", optimizer)])
+        return position
+    }
+
     private func makeOptimizer(_ parameters: [Parameter]) -> Optimizer {
         switch optimizer {
         case .sgd: return SGD(parameters: parameters, lr: lr, momentum: momentum, weightDecay: weightDecay)
@@ -171,5 +234,16 @@ struct TrainCommand: ParsableCommand {
         case .rmsprop: return RMSProp(parameters: parameters, lr: lr, momentum: momentum, weightDecay: weightDecay)
         case .adagrad: return Adagrad(parameters: parameters, lr: lr, weightDecay: weightDecay)
         }
+    }
+}
+
+/// Saves the run after every epoch, so that an interrupted run can be resumed.
+private final class ResumableSave: TrainingCallback {
+    let save: (Trainer) throws -> Void
+    init(_ save: @escaping (Trainer) throws -> Void) { self.save = save }
+
+    func epochDidEnd(_ trainer: Trainer, log: EpochLog) throws -> Bool {
+        try save(trainer)
+        return false
     }
 }

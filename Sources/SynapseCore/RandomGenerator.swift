@@ -5,7 +5,7 @@ import Foundation
 /// xoshiro256** seeded through SplitMix64: the same seed yields the same sequence on every
 /// platform and Swift version (unlike `SystemRandomNumberGenerator`, which cannot be seeded).
 public struct RandomGenerator: RandomNumberGenerator, Sendable {
-    private var state: (UInt64, UInt64, UInt64, UInt64)
+    private var words: (UInt64, UInt64, UInt64, UInt64)
 
     public init(seed: UInt64) {
         var mixer = seed
@@ -16,18 +16,29 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
             return z ^ (z >> 31)
         }
-        state = (splitMix(), splitMix(), splitMix(), splitMix())
+        words = (splitMix(), splitMix(), splitMix(), splitMix())
+    }
+
+    /// The generator's four state words, to save with a checkpoint and restore with
+    /// `init(state:)`, so a resumed run draws the same numbers.
+    public var state: [UInt64] { [words.0, words.1, words.2, words.3] }
+
+    /// A generator continuing from `state`, as `state` returned it. Nil unless it holds four
+    /// words, not all zero (a state the generator never reaches).
+    public init?(state: [UInt64]) {
+        guard state.count == 4, state.contains(where: { $0 != 0 }) else { return nil }
+        words = (state[0], state[1], state[2], state[3])
     }
 
     public mutating func next() -> UInt64 {
-        let result = ((state.1 &* 5) << 7 | (state.1 &* 5) >> 57) &* 9
-        let t = state.1 << 17
-        state.2 ^= state.0
-        state.3 ^= state.1
-        state.1 ^= state.2
-        state.0 ^= state.3
-        state.2 ^= t
-        state.3 = state.3 << 45 | state.3 >> 19
+        let result = ((words.1 &* 5) << 7 | (words.1 &* 5) >> 57) &* 9
+        let t = words.1 << 17
+        words.2 ^= words.0
+        words.3 ^= words.1
+        words.1 ^= words.2
+        words.0 ^= words.3
+        words.2 ^= t
+        words.3 = words.3 << 45 | words.3 >> 19
         return result
     }
 
@@ -57,5 +68,12 @@ public enum GlobalRandom {
     /// Runs `body` with exclusive access to the global generator.
     public static func withGenerator<R>(_ body: (inout RandomGenerator) -> R) -> R {
         lock.withLock { body(&generator) }
+    }
+
+    /// The global generator's state (see `RandomGenerator.state`); setting it continues a
+    /// saved run's random sequence. A state `RandomGenerator(state:)` rejects is ignored.
+    public static var state: [UInt64] {
+        get { lock.withLock { generator.state } }
+        set { if let restored = RandomGenerator(state: newValue) { lock.withLock { generator = restored } } }
     }
 }

@@ -25,8 +25,9 @@ public final class DataLoader<Source: Dataset>: Sequence, @unchecked Sendable {
     /// text per validation pass, say.
     public let batchLimit: Int?
     private let batchTransform: BatchTransform?
-    /// Epochs started so far.
-    public private(set) var epoch = 0
+    /// Epochs started so far: the next pass is epoch `epoch`, with that epoch's order and
+    /// transforms. Set it to resume a run at the epoch it had reached.
+    public var epoch = 0
 
     /// A loader over `dataset`. `transform` maps each assembled batch (augmentation of token
     /// sequences, noise on regression inputs); image batches take an input `Transform` instead.

@@ -17,14 +17,17 @@ public struct TrainedClassifier {
     public let normalize: Normalize?
 
     /// Saves `model` with what `init(checkpoint:)` needs to rebuild it: the architecture, the
-    /// dataset, the input shape, the class count and the input standardization.
+    /// dataset, the input shape, the class count and the input standardization; with
+    /// `optimizer` its state too (under `optimizer.`), and `metadata` besides, for a run that
+    /// can be resumed.
     public static func save(_ model: Module, modelName: ModelName, dataset: DatasetName, inputShape: [Int], classes: Int,
-                            normalize: Normalize?, to path: String) throws {
+                            normalize: Normalize?, optimizer: Optimizer? = nil, metadata: [String: String] = [:],
+                            to path: String) throws {
         let statistics = normalize.map { [("input.mean", $0.mean), ("input.std", $0.standardDeviation)] } ?? []
-        try Checkpoint.save(model, extra: statistics,
-                            metadata: ["model": modelName.rawValue, "dataset": dataset.rawValue,
+        try Checkpoint.save(model, optimizer: optimizer, extra: statistics,
+                            metadata: metadata.merging(["model": modelName.rawValue, "dataset": dataset.rawValue,
                                        "input_shape": inputShape.map(String.init).joined(separator: ","), "classes": String(classes),
-                                       "normalized": normalize == nil ? "false" : "true"],
+                                       "normalized": normalize == nil ? "false" : "true"]) { $1 },
                             to: path)
     }
 
@@ -60,7 +63,9 @@ public struct TrainedClassifier {
             throw ModelError("\(path): classes \"\(classText)\" must be an integer from 1 to \(limits.classes)")
         }
         let needed = try modelName.tensorShapes(inputShape: inputShape, classes: classes)
-        let unexpected = Set(tensors.keys).subtracting(needed.map(\.name) + ["input.mean", "input.std"]).sorted()
+        // Optimizer state, saved for resuming, is not part of the model.
+        let unexpected = Set(tensors.keys.filter { !$0.hasPrefix("optimizer.") })
+            .subtracting(needed.map(\.name) + ["input.mean", "input.std"]).sorted()
         for (name, shape) in needed {
             guard let tensor = tensors[name] else {
                 let others = unexpected.isEmpty ? "" : " (it has \(unexpected.joined(separator: ", ")) instead: renamed or corrupted?)"

@@ -17,6 +17,13 @@ open class LearningRateSchedule {
         baseLearningRate = optimizer.learningRate
     }
 
+    /// Puts the schedule at `stepCount` steps, with the optimizer's rate to match, as a run
+    /// saved after that many steps had it.
+    public func restore(stepCount: Int) {
+        self.stepCount = max(0, stepCount)
+        optimizer.learningRate = baseLearningRate * factor(at: self.stepCount)
+    }
+
     /// Advances the schedule and updates the optimizer's learning rate.
     public func step() {
         stepCount += 1

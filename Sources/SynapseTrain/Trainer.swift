@@ -82,9 +82,17 @@ public final class Trainer {
     public var averaging: ExponentialMovingAverage?
     /// Optimizer steps taken by `fit` so far.
     public private(set) var stepCount = 0
+    /// Epochs completed by `fit` so far; a later `fit` numbers its epochs on from here.
+    public private(set) var completedEpochs = 0
     /// The full validation metrics (per-class precision, recall, F1, confusion matrix) of the
     /// most recent epoch, when training a classifier with a validation loader.
     public private(set) var lastValidationMetrics: ClassificationMetrics?
+
+    /// Sets the epoch and step counts, for `resume(from:)`.
+    func restoreCounts(epochs: Int, steps: Int) {
+        completedEpochs = epochs
+        stepCount = steps
+    }
 
     public init(model: Module, optimizer: Optimizer, loss: @escaping (Tensor, IndexTensor) -> Tensor = { crossEntropy($0, $1) },
                 callbacks: [TrainingCallback] = []) {
@@ -123,7 +131,7 @@ public final class Trainer {
         require(maxSteps.map { $0 > 0 } ?? true, "fit: maxSteps must be positive, got \(maxSteps ?? 0)")
         let stepLimit = maxSteps.map { stepCount + $0 } ?? Int.max
         let batchesPerEpoch = Swift.min(train.batchCount, maxSteps ?? Int.max)
-        callbacks.forEach { $0.trainingWillStart(self, epochs: epochs, batchesPerEpoch: batchesPerEpoch) }
+        callbacks.forEach { $0.trainingWillStart(self, epochs: completedEpochs + epochs, batchesPerEpoch: batchesPerEpoch) }
         let history: [EpochLog]
         do {
             history = try trainEpochs(task, on: train, validation: validation, epochs: epochs, stepLimit: stepLimit)
@@ -140,7 +148,7 @@ public final class Trainer {
                                                                   validation: DataLoader<Source>?, epochs: Int,
                                                                   stepLimit: Int) throws -> [EpochLog] where Source.Batch == Task.Batch {
         var history: [EpochLog] = []
-        for epoch in 1...epochs {
+        for epoch in (completedEpochs + 1)...(completedEpochs + epochs) {
             guard stepCount < stepLimit else { break }
             model.train()
             let start = DispatchTime.now().uptimeNanoseconds
@@ -169,6 +177,7 @@ public final class Trainer {
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             if scheduleInterval == .epoch { schedule?.step() }
+            completedEpochs = epoch
             let stop = try withAveragedWeights { () throws -> Bool in
                 let validated = try validation.map { try validate(task, on: $0) }
                 let log = EpochLog(epoch: epoch, steps: stepCount, trainLoss: totals.loss, trainMetrics: totals.metrics,
@@ -213,6 +222,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     /// The loss of a batch was NaN or infinite (a learning rate too high, say). The model
     /// keeps the parameters it had before that batch.
     case nonFiniteLoss(step: Int, epoch: Int, batch: Int, value: Float)
+    /// A checkpoint's training position that cannot be resumed from (the message says why).
+    case cannotResume(String)
 
     public var description: String {
         switch self {
@@ -220,6 +231,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
             let shown = value.isNaN ? "NaN" : value > 0 ? "infinite" : "-infinite"
             return "training stopped: the loss of step \(step) (epoch \(epoch), batch \(batch)) is \(shown); "
                 + "the model keeps its parameters from before that step (try a lower learning rate)"
+        case .cannotResume(let message):
+            return message
         }
     }
 }

@@ -4,29 +4,9 @@ import XCTest
 /// The `synapse` binary run as a user would: misuse exits 64 and a failed run exits 1, each
 /// with one line that says what is wrong, never a trap.
 final class MisuseTests: XCTestCase {
-    private func synapse(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        // The binary sits beside the test executable (Linux) or bundle (macOS) in the build folder.
-        let candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-                          Bundle(for: MisuseTests.self).bundleURL.deletingLastPathComponent()].map { $0.appendingPathComponent("synapse") }
-        guard let binary = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: candidates.map(\.path).joined(separator: ", ")])
-        }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     private func assertFails(_ arguments: [String], environment: [String: String] = [:], status: Int32, _ message: String,
                              line: UInt = #line) throws {
-        let result = try synapse(arguments, environment: environment)
+        let result = try runSynapse(arguments, environment: environment)
         XCTAssertEqual(result.status, status, result.output, line: line)
         let first = result.output.split(separator: "\n").first.map(String.init) ?? ""
         XCTAssertEqual(first, "Error: " + message, line: line)
@@ -55,7 +35,7 @@ final class MisuseTests: XCTestCase {
         let save = FileManager.default.temporaryDirectory.appendingPathComponent("synapse-nan-\(UUID().uuidString).safetensors").path
         try assertFails(["train", "--epochs", "1", "--validation-split", "0.9999"], status: 1,
                         "--validation-split 0.9999 of 1438 training examples leaves 0 to train on and 1438 to validate; each needs at least one")
-        let result = try synapse(["train", "--epochs", "1", "--lr", "1e38", "--save", save])
+        let result = try runSynapse(["train", "--epochs", "1", "--lr", "1e38", "--save", save])
         XCTAssertEqual(result.status, 1, result.output)
         XCTAssertTrue(result.output.contains("Error: training stopped: the loss of step 2 (epoch 1, batch 2) is NaN"), result.output)
         XCTAssertFalse(FileManager.default.fileExists(atPath: save), "a NaN model is never written")

@@ -86,6 +86,48 @@ final class TaskTests: XCTestCase {
         XCTAssertEqual(trainer.stepCount, 2, "training stopped after the first epoch's write failed")
     }
 
+    func testResumingFromASavedPositionContinuesBitForBit() throws {
+        let x = Tensor.uniform([40, 2], low: -1, high: 1, seed: 1)
+        let data = RegressionDataset(inputs: x, targets: x.matmul(Tensor([[1.5], [-2]])))
+        /// A fresh run: the same initial weights, a dropout layer drawing from the global
+        /// generator, a shuffled loader, momentum and a cosine schedule.
+        func run() -> (Sequential, Trainer, DataLoader<RegressionDataset>) {
+            GlobalRandom.seed(5)
+            let model = Sequential { Linear(2, 16); Dropout(p: 0.3); ReLU(); Linear(16, 1) }
+            let optimizer = SGD(parameters: model.parameters, lr: 0.05, momentum: 0.9)
+            let trainer = Trainer(model: model, optimizer: optimizer)
+            trainer.schedule = CosineSchedule(optimizer: optimizer, period: 3)
+            return (model, trainer, DataLoader(data, batchSize: 8, shuffle: true, seed: 3))
+        }
+        let (whole, wholeTrainer, wholeLoader) = run()
+        try wholeTrainer.fit(RegressionTask(forward: whole.callAsFunction), on: wholeLoader, epochs: 3)
+
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("resume-\(UUID().uuidString).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (first, firstTrainer, firstLoader) = run()
+        try firstTrainer.fit(RegressionTask(forward: first.callAsFunction), on: firstLoader, epochs: 2)
+        try Checkpoint.save(first, optimizer: firstTrainer.optimizer, metadata: firstTrainer.position.metadata, to: path)
+        // Drawing more numbers after the save must not matter: the position holds the generator.
+        _ = Tensor.uniform([100])
+
+        let (resumed, trainer, loader) = run()
+        let metadata = try Checkpoint.load(into: resumed, optimizer: trainer.optimizer, from: path)
+        let position = try TrainingPosition(metadata: metadata, source: path)
+        XCTAssertEqual(position, TrainingPosition(epochs: 2, steps: 10, scheduleSteps: 2, random: position.random))
+        trainer.resume(from: position)
+        loader.epoch = position.epochs
+        let history = try trainer.fit(RegressionTask(forward: resumed.callAsFunction), on: loader, epochs: 1)
+        XCTAssertEqual(history.map(\.epoch), [3])
+        XCTAssertEqual(trainer.stepCount, wholeTrainer.stepCount)
+        XCTAssertEqual(trainer.optimizer.learningRate, wholeTrainer.optimizer.learningRate)
+        for ((name, a), (_, b)) in zip(whole.namedParameters, resumed.namedParameters) {
+            XCTAssertEqual(a.value.scalars.map(\.bitPattern), b.value.scalars.map(\.bitPattern), name)
+        }
+        XCTAssertThrowsError(try TrainingPosition(metadata: ["resume.epochs": "2"], source: "f")) {
+            XCTAssertEqual("\($0)", "f: has no resume.steps (not saved by a run that can be resumed)")
+        }
+    }
+
     func testCheckpointHoldsNamedModulesOptimizersAndConfiguration() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("synapse-multi-\(UUID().uuidString).safetensors").path
         defer { try? FileManager.default.removeItem(atPath: path) }
