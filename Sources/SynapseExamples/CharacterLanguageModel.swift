@@ -35,6 +35,20 @@ public final class CharacterLanguageModel: Module {
 
     public override var namedChildren: [(String, Module)] { [("emb", emb), (kind.rawValue, rnn), ("head", head)] }
 
+    /// The names and shapes of the parameters such a model holds, computed without building
+    /// it, so a checkpoint can be checked before anything is allocated from its metadata.
+    public static func tensorShapes(vocabularySize: Int, kind: RecurrentModelName, embedding: Int, hidden: Int,
+                                    layers: Int) -> [(name: String, shape: [Int])] {
+        let gates = (kind == .lstm ? RecurrentCell.lstm : .gru).gateCount * hidden
+        var shapes: [(name: String, shape: [Int])] = [("emb.weight", [vocabularySize, embedding])]
+        for layer in 0..<layers {
+            shapes += [("\(kind.rawValue).weight_ih_l\(layer)", [gates, layer == 0 ? embedding : hidden]),
+                       ("\(kind.rawValue).weight_hh_l\(layer)", [gates, hidden]),
+                       ("\(kind.rawValue).bias_ih_l\(layer)", [gates]), ("\(kind.rawValue).bias_hh_l\(layer)", [gates])]
+        }
+        return shapes + [("head.weight", [vocabularySize, hidden]), ("head.bias", [vocabularySize])]
+    }
+
     public var vocabularySize: Int { emb.count }
 
     /// Logits [T·N, V] for time-major token ids [T, N] (row t·N + n predicts the token after

@@ -43,9 +43,10 @@ public struct TrainedLanguageModel {
             }
             throw ModelError("\(path): not a language-model checkpoint written by `synapse lm train` (task metadata missing)")
         }
-        func integer(_ key: String) throws -> Int {
-            guard let value = Int(try file.requireMetadata(key)), value > 0 else {
-                throw ModelError("\(path): metadata \(key) is not a positive integer")
+        func integer(_ key: String, limit: Int) throws -> Int {
+            let text = try file.requireMetadata(key)
+            guard let value = Int(text), (1...limit).contains(value) else {
+                throw ModelError("\(path): metadata \(key) \"\(text)\" must be an integer from 1 to \(limit)")
             }
             return value
         }
@@ -55,8 +56,26 @@ public struct TrainedLanguageModel {
         }
         let tokenizer = try CharacterTokenizer(serialized: try file.requireMetadata("vocabulary"))
         guard tokenizer.count > 0 else { throw ModelError("\(path): the vocabulary is empty") }
-        let model = CharacterLanguageModel(vocabularySize: tokenizer.count, kind: kind, embedding: try integer("embedding"),
-                                           hidden: try integer("hidden"), layers: try integer("layers"))
+        let (embedding, hidden, layers) = (try integer("embedding", limit: 65_536), try integer("hidden", limit: 65_536),
+                                           try integer("layers", limit: 64))
+        // Every tensor is compared with the architecture the metadata describes before that
+        // architecture is built, so a small file cannot make it allocate a large model.
+        let needed = CharacterLanguageModel.tensorShapes(vocabularySize: tokenizer.count, kind: kind, embedding: embedding,
+                                                         hidden: hidden, layers: layers)
+        for (name, shape) in needed {
+            guard let tensor = file.tensors[name] else {
+                throw ModelError("\(path): no tensor named \(name), which this \(kindName) language model needs")
+            }
+            guard tensor.shape == shape else {
+                throw ModelError("\(path): tensor \(name) has shape \(tensor.shape), but the metadata's \(kindName) model "
+                                 + "(\(layers) layers, hidden \(hidden), embedding \(embedding), \(tokenizer.count) characters) needs \(shape)")
+            }
+        }
+        if let name = Set(file.tensors.keys).subtracting(needed.map(\.name)).sorted().first {
+            throw ModelError("\(path): unexpected tensor \(name) for a \(kindName) language model (renamed or corrupted?)")
+        }
+        let model = CharacterLanguageModel(vocabularySize: tokenizer.count, kind: kind, embedding: embedding,
+                                           hidden: hidden, layers: layers)
         try file.load(modules: [("", model)])
         model.eval()
         self.init(model: model, tokenizer: tokenizer, metadata: file.metadata)

@@ -83,6 +83,24 @@ final class LanguageModelTests: XCTestCase {
         XCTAssertThrowsError(try TrainedLanguageModel(checkpoint: classifierPath)) { error in
             XCTAssertTrue("\(error)".contains("is a classifier checkpoint"), "\(error)")
         }
+
+        // The shapes the loader checks are those of the built model.
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.0, $0.1.value.shape) }),
+                       Dictionary(uniqueKeysWithValues: CharacterLanguageModel.tensorShapes(
+                           vocabularySize: tokenizer.count, kind: .gru, embedding: 6, hidden: 10, layers: 2).map { ($0.name, $0.shape) }))
+        // Metadata that lies is caught before a model is built from it.
+        let (tensors, metadata) = try SafeTensors.read(path)
+        for (key, value, expected) in [("hidden", "100000000", "metadata hidden \"100000000\" must be an integer from 1 to 65536"),
+                                       ("hidden", "4000", "tensor gru.weight_ih_l0 has shape [30, 6], but the metadata's gru model"),
+                                       ("layers", "0", "metadata layers \"0\" must be an integer from 1 to 64"),
+                                       ("layers", "1", "unexpected tensor gru.bias_hh_l1")] {
+            let lying = directory.appendingPathComponent("lying.safetensors").path
+            try SafeTensors.write(tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                                  metadata: metadata.merging([key: value]) { $1 }, to: lying)
+            XCTAssertThrowsError(try TrainedLanguageModel(checkpoint: lying)) { error in
+                XCTAssertTrue("\(error)".hasPrefix(lying + ": ") && "\(error)".contains(expected), "\(error)")
+            }
+        }
     }
 }
 
