@@ -31,7 +31,7 @@ let package = Package(
         // libpng, present on every machine as libpng-dev, for image files.
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
         // Image files (PNG, PGM), resizing and labelled image grids.
-        .target(name: "SynapseVision", dependencies: ["SynapseCore", "CPNG"]),
+        .target(name: "SynapseVision", dependencies: ["SynapseCore", "SynapseIO", "CPNG"]),
         // Text beside data: tokenizers, strict UTF-8 reading and sampling from logits.
         .target(name: "SynapseText", dependencies: ["SynapseCore"]),
         // Layer 6: checkpoints (safetensors).

@@ -2,6 +2,7 @@
 
 import CPNG
 import Foundation
+import SynapseIO
 
 /// A file that could not be read or written as an image; the message names the file.
 public struct ImageError: Error, CustomStringConvertible {
@@ -35,29 +36,39 @@ extension Image {
         self = channels.map { image.converted(toChannels: $0) } ?? image
     }
 
-    /// Writes the image as PNG, or as binary PGM (gray only) if `path` ends in `.pgm`.
-    /// The file appears complete or not at all (written to a temporary name, then renamed).
+    /// Writes the image as PNG, or as binary PGM (gray only) if `path` ends in `.pgm`,
+    /// atomically (`AtomicFile`): the file appears complete or not at all.
     public func write(to path: String) throws {
-        let temporary = path + ".tmp-\(getpid())"
-        defer { try? FileManager.default.removeItem(atPath: temporary) }
+        let bytes: [UInt8]
         if path.lowercased().hasSuffix(".pgm") {
             guard channels == 1 else { throw ImageError("\(path): PGM holds gray images; this one has \(channels) channels") }
-            let header = Array("P5\n\(width) \(height)\n255\n".utf8)
-            guard FileManager.default.createFile(atPath: temporary, contents: Data(header + pixels)) else {
-                throw ImageError("\(path): cannot be written")
-            }
+            bytes = Array("P5\n\(width) \(height)\n255\n".utf8) + pixels
         } else {
             var png = png_image()
             png.version = UInt32(PNG_IMAGE_VERSION)
             png.width = UInt32(width)
             png.height = UInt32(height)
             png.format = channels == 1 ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_RGB)
-            let written = pixels.withUnsafeBytes {
-                png_image_write_to_file(&png, temporary, 0, $0.baseAddress, Int32(width * channels), nil)
+            // The first call measures the encoded size, the second encodes into a buffer of it.
+            var size = 0
+            var encoded: [UInt8] = []
+            let written = pixels.withUnsafeBytes { raw -> Int32 in
+                guard png_image_write_to_memory(&png, nil, &size, 0, raw.baseAddress, Int32(width * channels), nil) != 0 else {
+                    return 0
+                }
+                encoded = [UInt8](repeating: 0, count: size)
+                return encoded.withUnsafeMutableBytes {
+                    png_image_write_to_memory(&png, $0.baseAddress, &size, 0, raw.baseAddress, Int32(width * channels), nil)
+                }
             }
             guard written != 0 else { throw ImageError("\(path): cannot be written (\(Image.message(of: &png)))") }
+            bytes = Array(encoded.prefix(size))
         }
-        guard rename(temporary, path) == 0 else { throw ImageError("\(path): cannot be written (\(String(cString: strerror(errno))))") }
+        do {
+            try AtomicFile.write(Data(bytes), to: path)
+        } catch {
+            throw ImageError("\(error)")
+        }
     }
 
     private static func message(of png: inout png_image) -> String {
