@@ -82,6 +82,15 @@ public struct Tensor: @unchecked Sendable {
         Array(UnsafeBufferPointer(start: storage.pointer, count: count))
     }
 
+    /// Whether no element is NaN or infinite.
+    public var isFinite: Bool {
+        let values = UnsafeRawPointer(storage.pointer).assumingMemoryBound(to: UInt32.self)
+        var exponents: UInt32 = 0
+        // A non-finite float has all exponent bits set; one pass ORs the test of each element.
+        for index in 0..<count where values[index] & 0x7f80_0000 == 0x7f80_0000 { exponents |= 1 }
+        return exponents == 0
+    }
+
     /// The value of a one-element tensor.
     public var item: Float {
         require(count == 1, "item: tensor of shape \(Shape.describe(shape)) has \(count) elements, not 1")

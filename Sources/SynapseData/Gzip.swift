@@ -44,7 +44,7 @@ public final class ByteReader {
     /// Up to `count` more bytes: fewer only at the end of the file.
     public func read(_ count: Int) throws -> [UInt8] {
         var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: min(max(count, 1), 1 << 20))
+        var chunk = [UInt8](repeating: 0, count: min(max(count, 1), 1 << 16))
         while output.count < count {
             let wanted = min(chunk.count, count - output.count)
             let read = chunk.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32(wanted)) }

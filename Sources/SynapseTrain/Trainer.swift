@@ -177,6 +177,11 @@ public final class Trainer {
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             if scheduleInterval == .epoch { schedule?.step() }
+            // A step can overflow the weights while every loss it saw was finite; callbacks
+            // that save the model must never see such weights.
+            if let (name, _) = model.namedParameters.first(where: { !$0.1.value.isFinite }) {
+                throw TrainingError.nonFiniteParameters(epoch: epoch, name: name)
+            }
             completedEpochs = epoch
             let stop = try withAveragedWeights { () throws -> Bool in
                 let validated = try validation.map { try validate(task, on: $0) }
@@ -222,6 +227,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     /// The loss of a batch was NaN or infinite (a learning rate too high, say). The model
     /// keeps the parameters it had before that batch.
     case nonFiniteLoss(step: Int, epoch: Int, batch: Int, value: Float)
+    /// A parameter held NaN or infinite values at the end of an epoch; nothing was saved from it.
+    case nonFiniteParameters(epoch: Int, name: String)
     /// A checkpoint's training position that cannot be resumed from (the message says why).
     case cannotResume(String)
 
@@ -231,6 +238,9 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
             let shown = value.isNaN ? "NaN" : value > 0 ? "infinite" : "-infinite"
             return "training stopped: the loss of step \(step) (epoch \(epoch), batch \(batch)) is \(shown); "
                 + "the model keeps its parameters from before that step (try a lower learning rate)"
+        case let .nonFiniteParameters(epoch, name):
+            return "training stopped: parameter \(name) is NaN or infinite after epoch \(epoch), so nothing from that epoch "
+                + "was saved (try a lower learning rate)"
         case .cannotResume(let message):
             return message
         }

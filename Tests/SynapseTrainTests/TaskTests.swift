@@ -74,6 +74,35 @@ final class TaskTests: XCTestCase {
         XCTAssertNotNil(ends.failure)
     }
 
+    func testWeightsThatOverflowAreNeverSeenBySaves() throws {
+        final class Poison: TrainingCallback {
+            let model: Linear
+            var savedEpochs: [Int] = []
+            init(_ model: Linear) { self.model = model }
+            func batchDidEnd(_ trainer: Trainer, epoch: Int, batch: Int, loss: Float, metrics: [String: Float], samples: Int) {
+                // The last step of epoch 2 leaves an infinite weight behind a finite loss.
+                if epoch == 2 && batch == 2 { model.$weight.updateInPlace { $0[1] = .infinity } }
+            }
+            func epochDidEnd(_ trainer: Trainer, log: EpochLog) throws -> Bool {
+                savedEpochs.append(log.epoch)
+                return false
+            }
+        }
+        let model = Linear(2, 1)
+        let poison = Poison(model)
+        let x = Tensor.uniform([8, 2], low: -1, high: 1, seed: 1)
+        let trainer = Trainer(model: model, optimizer: SGD(parameters: model.parameters, lr: 0.1), callbacks: [poison])
+        let data = RegressionDataset(inputs: x, targets: x.sum(axes: [1], keepDims: true))
+        XCTAssertThrowsError(try trainer.fit(LineFit(model: model), on: DataLoader(data, batchSize: 4), epochs: 5)) {
+            XCTAssertEqual($0 as? TrainingError, .nonFiniteParameters(epoch: 2, name: "weight"))
+            XCTAssertTrue("\($0)".contains("parameter weight is NaN or infinite after epoch 2"), "\($0)")
+        }
+        XCTAssertEqual(poison.savedEpochs, [1], "no callback saw the epoch that overflowed")
+        XCTAssertTrue(Tensor([1, 2]).isFinite)
+        XCTAssertFalse(Tensor([1, .nan]).isFinite)
+        XCTAssertFalse(Tensor([-.infinity]).isFinite)
+    }
+
     func testAHistoryThatCannotBeWrittenStopsTraining() throws {
         let model = Linear(2, 1)
         let x = Tensor.uniform([8, 2], low: -1, high: 1, seed: 1)
