@@ -75,10 +75,13 @@ public struct TrainedClassifier {
                 throw ModelError("\(path): tensor \(name) has shape \(tensor.shape), but a \(modelText) model for inputs \(inputShape) "
                                  + "and \(classes) classes needs \(shape)")
             }
+            // A batch count may be stored as an integer, as PyTorch does; weights must not.
+            if !name.hasSuffix("num_batches_tracked") { try file.requireFloatingPoint(name) }
         }
         if let name = unexpected.first {
             throw ModelError("\(path): unexpected tensor \(name) for a \(modelText) model (renamed or corrupted?)")
         }
+        for name in ["input.mean", "input.std"] where tensors[name] != nil { try file.requireFloatingPoint(name) }
         normalize = try Self.statistics(in: tensors, metadata: metadata, inputShape: inputShape, path: path)
         let model = try modelName.build(inputShape: inputShape, classes: classes)
         try file.load(modules: [("", model)])

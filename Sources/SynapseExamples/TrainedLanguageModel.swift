@@ -66,6 +66,7 @@ public struct TrainedLanguageModel {
             guard let tensor = file.tensors[name] else {
                 throw ModelError("\(path): no tensor named \(name), which this \(kindName) language model needs")
             }
+            try file.requireFloatingPoint(name)
             guard tensor.shape == shape else {
                 throw ModelError("\(path): tensor \(name) has shape \(tensor.shape), but the metadata's \(kindName) model "
                                  + "(\(layers) layers, hidden \(hidden), embedding \(embedding), \(tokenizer.count) characters) needs \(shape)")

@@ -74,11 +74,22 @@ public enum Checkpoint {
 public struct CheckpointFile {
     public let path: String
     public let tensors: [String: Tensor]
+    /// Each tensor's dtype in the file; every tensor was converted to Float32 on reading.
+    public let dtypes: [String: String]
     public let metadata: [String: String]
+
+    /// Throws unless tensor `name` was stored with a floating-point dtype (F32, F16, BF16 or
+    /// F64), as model weights are: integers where weights belong mean a file of another kind.
+    public func requireFloatingPoint(_ name: String) throws {
+        let dtype = dtypes[name] ?? "F32"
+        guard ["F32", "F16", "BF16", "F64"].contains(dtype) else {
+            throw CheckpointError("\(path): tensor \(name) has dtype \(dtype), but model weights are floating point (F32, F16, BF16, F64)")
+        }
+    }
 
     public init(path: String) throws {
         self.path = path
-        (tensors, metadata) = try SafeTensors.read(path)
+        (tensors, dtypes, metadata) = try SafeTensors.readWithTypes(path)
     }
 
     /// The metadata entry `key`, or an error naming it.

@@ -55,6 +55,14 @@ public enum SafeTensors {
     /// cover the data exactly; string metadata. Anything else throws a `CheckpointError` that
     /// names the file and the fault; nothing is trusted or trapped on.
     public static func read(_ path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+        let file = try readWithTypes(path)
+        return (file.tensors, file.metadata)
+    }
+
+    /// As `read`, with each tensor's dtype in the file ("F32", "BF16", "I64", …), for
+    /// callers that check them against what a model expects.
+    public static func readWithTypes(_ path: String) throws
+        -> (tensors: [String: Tensor], dtypes: [String: String], metadata: [String: String]) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CheckpointError(FileManager.default.fileExists(atPath: path) ? "\(path): cannot read the file" : "\(path): no such file")
         }
@@ -114,15 +122,16 @@ public enum SafeTensors {
             covered = entry.range.upperBound
         }
         if covered != dataLength { throw CheckpointError("\(path): data bytes \(covered)..<\(dataLength) belong to no tensor") }
-        var tensors: [String: Tensor] = [:]
+        var tensors: [String: Tensor] = [:], dtypes: [String: String] = [:]
         for entry in entries {
+            dtypes[entry.name] = entry.dtype
             let width = elementWidths[entry.dtype]!
             let values = data.subdata(in: (dataStart + entry.range.lowerBound)..<(dataStart + entry.range.upperBound)).withUnsafeBytes { raw in
                 (0..<entry.count).map { decode(raw, at: $0 * width, dtype: entry.dtype) }
             }
             tensors[entry.name] = Tensor(values, shape: entry.shape)
         }
-        return (tensors, metadata)
+        return (tensors, dtypes, metadata)
     }
 
     /// The product of `values`, or nil if it overflows.

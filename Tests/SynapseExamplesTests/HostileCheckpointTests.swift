@@ -66,6 +66,24 @@ final class HostileCheckpointTests: XCTestCase {
         try assertRejected("tensor 5.weight has shape [10, 128], but a mlp model for inputs [64] and 12 classes") { $1["classes"] = "12" }
     }
 
+    func testWeightsStoredAsIntegersAreRejected() throws {
+        let good = try checkpoint { _, _ in }
+        let bytes = [UInt8](FileManager.default.contents(atPath: good)!)
+        let headerLength = Int(bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        var header = try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + headerLength)])) as! [String: Any]
+        var entry = header["1.bias"] as! [String: Any]
+        entry["dtype"] = "I32"  // the same 4 bytes per value, read as integers
+        header["1.bias"] = entry
+        let json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        let path = directory.appendingPathComponent("integers.safetensors").path
+        let file = withUnsafeBytes(of: UInt64(json.count).littleEndian) { [UInt8]($0) } + [UInt8](json) + bytes[(8 + headerLength)...]
+        FileManager.default.createFile(atPath: path, contents: Data(file))
+        XCTAssertEqual(try CheckpointFile(path: path).dtypes["1.bias"], "I32")
+        XCTAssertThrowsError(try TrainedClassifier(checkpoint: path)) {
+            XCTAssertEqual("\($0)", "\(path): tensor 1.bias has dtype I32, but model weights are floating point (F32, F16, BF16, F64)")
+        }
+    }
+
     func testStatisticsAndTensorNamesAreChecked() throws {
         try assertRejected("input.mean or input.std is missing") { tensors, _ in tensors["input.mean"] = nil }
         try assertRejected("input.mean or input.std is missing") { tensors, _ in
