@@ -49,17 +49,21 @@ public final class ProgressBar: TrainingCallback {
         let eta = elapsed / Double(batch) * Double(batches - batch)
         let figures = runningMetrics.sorted { $0.key < $1.key }
             .map { String(format: "  %@ %.4f", ProgressBar.abbreviation($0.key), $0.value / Double(runningBatches)) }.joined()
-        func line(bar: String) -> String {
+        func line(_ bar: String) -> String {
             String(format: "epoch %d/%d %@ %d/%d  loss %.4f%@  %.0f samples/s  ETA %.1fs",
                    epoch, epochs, bar, batch, batches, runningLoss / Double(runningBatches), figures, rate, eta)
         }
-        // A line wider than the terminal wraps, and each redraw would then stack a new bar
-        // under the last: the bar shrinks to fit, and what still does not fit is cut.
-        let columns = ProgressBar.terminalColumns() - 1
-        let width = max(0, min(24, columns - line(bar: "").count))
-        let filled = width * batch / max(batches, 1)
-        let text = String(line(bar: String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)).prefix(columns))
+        let text = ProgressBar.fitted(line, done: batch, of: batches, columns: ProgressBar.terminalColumns() - 1)
         FileHandle.standardOutput.write(Data(("\r" + text + "\u{1B}[K").utf8))
+    }
+
+    /// The progress line `line(bar)` with a bar of `done`/`total`, at most `columns` wide. A
+    /// line wider than the terminal wraps, and each redraw would then stack a new bar under
+    /// the last: the bar (24 wide at most) shrinks to fit, and what still does not fit is cut.
+    static func fitted(_ line: (String) -> String, done: Int, of total: Int, columns: Int) -> String {
+        let width = max(0, min(24, columns - line("").count))
+        let filled = width * done / max(total, 1)
+        return String(line(String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)).prefix(max(0, columns)))
     }
 
     public func trainingDidFail(_ trainer: Trainer, error: Error) {
