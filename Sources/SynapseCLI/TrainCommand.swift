@@ -159,7 +159,9 @@ struct TrainCommand: ParsableCommand {
             try trainer.fit(trainLoader, validation: validationLoader, epochs: epochs - trainer.completedEpochs, classCount: classes)
         }
         let metrics = evaluate(network, on: testLoader, classCount: classes)
-        if let save {
+        // The last epoch's save already holds the final weights, unless early stopping or
+        // weight averaging replaced them when training ended.
+        if let save, patience != nil || emaDecay != nil {
             try reportingErrors {
                 try TrainedClassifier.save(network, modelName: model, dataset: dataset, inputShape: inputShape, classes: classes,
                                            normalize: normalize, optimizer: optimizer,

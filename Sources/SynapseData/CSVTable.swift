@@ -13,12 +13,12 @@ public struct CSVTable: Sendable {
     /// The 1-based line of each row in the file, for error messages.
     public let lineNumbers: [Int]
 
-    /// Reads `path`; throws naming the file if it cannot be read, is empty or is not UTF-8.
+    /// Reads `path` (plain or gzip, bounded as `readPossiblyCompressedFile` reads); throws
+    /// naming the file if it cannot be read, is empty or is not UTF-8.
     public init(contentsOf path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DataError("\(path): cannot read the file (missing or unreadable)")
+        guard let text = String(validating: try readPossiblyCompressedFile(path), as: UTF8.self) else {
+            throw DataError("\(path): not a UTF-8 text file")
         }
-        guard let text = String(data: data, encoding: .utf8) else { throw DataError("\(path): not a UTF-8 text file") }
         try self.init(text: text, source: path)
     }
 

@@ -11,7 +11,12 @@ enum JSONKeys {
         let bytes = [UInt8](json)
         var index = 0
         func skipSpace() {
-            while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x09, 0x0A, 0x0D: index += 1
+                default: return
+                }
+            }
         }
         /// The bytes of the string starting at `index` (a quote), quotes included; leaves
         /// `index` after it.

@@ -2,16 +2,7 @@ import Foundation
 import XCTest
 import Synapse
 
-final class CheckpointTests: XCTestCase {
-    private var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("synapse-io-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
-
+final class CheckpointTests: TemporaryDirectoryTestCase {
     private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     func testReadsAFileWrittenByPythonSafetensors() throws {

@@ -4,16 +4,7 @@ import Synapse
 
 /// Safetensors files crafted to break a reader: each must be rejected with a message naming
 /// the fault, before anything is allocated from it, and never by a trap.
-final class HostileSafeTensorsTests: XCTestCase {
-    private var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("synapse-hostile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
-
+final class HostileSafeTensorsTests: TemporaryDirectoryTestCase {
     /// A file with this JSON header and `dataBytes` zero bytes of data.
     private func file(_ header: String, dataBytes: Int) -> String {
         let path = directory.appendingPathComponent("f\(UUID().uuidString).safetensors").path
