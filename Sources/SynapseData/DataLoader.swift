@@ -25,15 +25,29 @@ public final class DataLoader<Source: Dataset>: Sequence, @unchecked Sendable {
     /// text per validation pass, say.
     public let batchLimit: Int?
     private let batchTransform: BatchTransform?
+    /// Each example's length, when batches are bucketed by length.
+    public let bucketLengths: [Int]?
+    /// How many batches' worth of shuffled examples are sorted by length together.
+    public let batchesPerBucket: Int
     /// Epochs started so far: the next pass is epoch `epoch`, with that epoch's order and
     /// transforms. Set it to resume a run at the epoch it had reached.
     public var epoch = 0
 
     /// A loader over `dataset`. `transform` maps each assembled batch (augmentation of token
     /// sequences, noise on regression inputs); image batches take an input `Transform` instead.
+    ///
+    /// With `bucketLengths` (each example's length, e.g. its token count) and `shuffle`, each
+    /// epoch's shuffled order is cut into buckets of `batchesPerBucket` batches, each bucket is
+    /// sorted by length, and the resulting batches are visited in a shuffled order: batches
+    /// hold sequences of similar length, so little compute goes to padding, while every epoch
+    /// still sees different batches in a different order.
     public init(_ dataset: Source, batchSize: Int, shuffle: Bool = false, seed: UInt64 = 0,
-                dropLast: Bool = false, batchLimit: Int? = nil, transform: BatchTransform? = nil) {
+                dropLast: Bool = false, batchLimit: Int? = nil, transform: BatchTransform? = nil,
+                bucketLengths: [Int]? = nil, batchesPerBucket: Int = 50) {
         require(batchSize > 0, "DataLoader: batchSize must be positive, got \(batchSize)")
+        require(bucketLengths.map { $0.count == dataset.count } ?? true,
+                "DataLoader: \(bucketLengths?.count ?? 0) bucket lengths for \(dataset.count) examples")
+        require(batchesPerBucket > 0, "DataLoader: batchesPerBucket must be positive, got \(batchesPerBucket)")
         require(batchLimit.map { $0 > 0 } ?? true, "DataLoader: batchLimit must be positive, got \(batchLimit ?? 0)")
         self.dataset = dataset
         self.batchSize = batchSize
@@ -42,6 +56,8 @@ public final class DataLoader<Source: Dataset>: Sequence, @unchecked Sendable {
         self.dropLast = dropLast
         self.batchLimit = batchLimit
         batchTransform = transform
+        self.bucketLengths = bucketLengths
+        self.batchesPerBucket = batchesPerBucket
     }
 
     /// Batches per epoch.
@@ -54,7 +70,25 @@ public final class DataLoader<Source: Dataset>: Sequence, @unchecked Sendable {
     public func order(forEpoch epoch: Int) -> [Int] {
         guard shuffle else { return Array(0..<dataset.count) }
         var generator = RandomGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
-        return Array(0..<dataset.count).shuffled(using: &generator)
+        let shuffled = Array(0..<dataset.count).shuffled(using: &generator)
+        guard let lengths = bucketLengths else { return shuffled }
+        var sorted: [Int] = []
+        sorted.reserveCapacity(shuffled.count)
+        let bucket = batchSize * batchesPerBucket
+        for start in stride(from: 0, to: shuffled.count, by: bucket) {
+            // Ties keep their shuffled order, so the sort adds no bias of its own.
+            let chunk = shuffled[start..<Swift.min(start + bucket, shuffled.count)].enumerated()
+                .sorted { (lengths[$0.element], $0.offset) < (lengths[$1.element], $1.offset) }
+            sorted += chunk.map(\.element)
+        }
+        // Whole batches in a shuffled order; a last partial batch stays last.
+        let full = sorted.count / batchSize
+        var result: [Int] = []
+        result.reserveCapacity(sorted.count)
+        for batch in Array(0..<full).shuffled(using: &generator) {
+            result += sorted[batch * batchSize..<(batch + 1) * batchSize]
+        }
+        return result + sorted[(full * batchSize)...]
     }
 
     public func makeIterator() -> Iterator {

@@ -151,3 +151,24 @@ final class CoNLLUTests: XCTestCase {
         XCTAssertEqual(Set(train.flatMap { $0.words.map(\.upos) }).count, 17)
     }
 }
+
+final class LengthBucketingTests: XCTestCase {
+    func testBucketedBatchesHoldSimilarLengthsAndCoverEveryExample() {
+        var generator = RandomGenerator(seed: 3)
+        let sequences = (0..<1000).map { _ in [Int](repeating: 2, count: 1 + Int(generator.next() % 60)) }
+        let dataset = SequenceDataset(sequences: sequences, targets: .perSequence([Int](repeating: 0, count: 1000)))
+        let lengths = sequences.map(\.count)
+        func padding(_ loader: DataLoader<SequenceDataset>) -> Int {
+            loader.reduce(0) { $0 + $1.count * $1.steps - $1.tokenCount }
+        }
+        let plain = DataLoader(dataset, batchSize: 32, shuffle: true, seed: 1)
+        let bucketed = DataLoader(dataset, batchSize: 32, shuffle: true, seed: 1, bucketLengths: lengths, batchesPerBucket: 8)
+        for epoch in 0..<2 {
+            let order = bucketed.order(forEpoch: epoch)
+            XCTAssertEqual(order.sorted(), Array(0..<1000), "every example once per epoch")
+        }
+        XCTAssertNotEqual(bucketed.order(forEpoch: 0), bucketed.order(forEpoch: 1))
+        XCTAssertEqual(bucketed.order(forEpoch: 0), bucketed.order(forEpoch: 0), "seeded")
+        XCTAssertLessThan(padding(bucketed) * 5, padding(plain), "bucketing should cut padding at least fivefold")
+    }
+}
