@@ -50,39 +50,44 @@ extension TrainingTask {
     public func validationDidEnd() {}
 }
 
-/// Classification of labelled inputs: `loss` (cross-entropy by default) of the model's logits
-/// [N, C], with accuracy as its metric. After each validation pass it holds the full metrics
-/// (per-class precision, recall, F1 and the confusion matrix) in `lastValidationMetrics`.
-public final class ClassificationTask: TrainingTask {
-    public let model: any UnaryLayer
+/// Classification, one class per example: `loss` (cross-entropy by default) of the logits
+/// [N, C] that `forward` gives for a batch, against the batch's labels, with accuracy as its
+/// metric. After each validation pass it holds the full metrics (per-class precision, recall,
+/// F1 and the confusion matrix) in `lastValidationMetrics`.
+///
+/// Any batch works: images (`LabeledBatch`, through `init(model:classCount:)`), padded
+/// sentences (`SequenceBatch`), or anything a `forward` closure maps to logits and labels.
+public final class ClassificationTask<Batch: Sendable>: TrainingTask {
     public let classCount: Int
     public let lossFunction: (Tensor, IndexTensor) -> Tensor
+    /// The logits [N, C] of a batch and its N labels.
+    public let forward: (Batch) -> (logits: Tensor, labels: IndexTensor)
     /// The metrics of the most recent validation pass.
     public private(set) var lastValidationMetrics: ClassificationMetrics?
     private var validating: (confusion: [[Int]], loss: Double, seen: Int)?
 
-    public init(model: any UnaryLayer, classCount: Int,
-                loss: @escaping (Tensor, IndexTensor) -> Tensor = { crossEntropy($0, $1) }) {
+    public init(classCount: Int, loss: @escaping (Tensor, IndexTensor) -> Tensor = { crossEntropy($0, $1) },
+                forward: @escaping (Batch) -> (logits: Tensor, labels: IndexTensor)) {
         require(classCount > 0, "ClassificationTask: classCount must be positive, got \(classCount)")
-        self.model = model
         self.classCount = classCount
         lossFunction = loss
+        self.forward = forward
     }
 
-    public func loss(for batch: LabeledBatch) -> TaskOutput {
-        let output = model(batch.inputs)
-        let loss = lossFunction(output, batch.labels)
+    public func loss(for batch: Batch) -> TaskOutput {
+        let (output, labels) = forward(batch)
+        let loss = lossFunction(output, labels)
         let predicted = output.argmax(axis: 1).scalars
         var hits = 0
-        for (truth, prediction) in zip(batch.labels.scalars, predicted) {
+        for (truth, prediction) in zip(labels.scalars, predicted) {
             if truth == prediction { hits += 1 }
             if validating != nil, truth < classCount, prediction < classCount { validating!.confusion[truth][prediction] += 1 }
         }
         if validating != nil {
-            validating!.loss += Double(loss.item) * Double(batch.labels.count)
-            validating!.seen += batch.labels.count
+            validating!.loss += Double(loss.item) * Double(labels.count)
+            validating!.seen += labels.count
         }
-        return TaskOutput(loss: loss, count: batch.labels.count, metrics: ["accuracy": Float(hits) / Float(max(batch.labels.count, 1))])
+        return TaskOutput(loss: loss, count: labels.count, metrics: ["accuracy": Float(hits) / Float(max(labels.count, 1))])
     }
 
     public func validationWillStart() {
@@ -94,6 +99,14 @@ public final class ClassificationTask: TrainingTask {
         lastValidationMetrics = ClassificationMetrics(confusion: validating.confusion,
                                                       loss: validating.seen == 0 ? 0 : Float(validating.loss / Double(validating.seen)))
         self.validating = nil
+    }
+}
+
+extension ClassificationTask where Batch == LabeledBatch {
+    /// Classification of labelled inputs by `model`, whose output is the logits [N, C].
+    public convenience init(model: any UnaryLayer, classCount: Int,
+                            loss: @escaping (Tensor, IndexTensor) -> Tensor = { crossEntropy($0, $1) }) {
+        self.init(classCount: classCount, loss: loss) { batch in (model(batch.inputs), batch.labels) }
     }
 }
 
