@@ -128,7 +128,7 @@ struct TokenizeEncodeCommand: ParsableCommand {
         if json {
             printJSON(["ids": ids, "tokens": ids.map { tokenizer.spelling($0) }, "count": ids.count])
         } else if tokens {
-            for id in ids { print("\(id)\t\(JSONTextForCLI.quoted(tokenizer.decode([id])))") }
+            for id in ids { print("\(id)\t\(JSONText.quoted(tokenizer.decode([id])))") }
         } else {
             print(ids.map(String.init).joined(separator: " "))
         }
@@ -153,13 +153,5 @@ struct TokenizeDecodeCommand: ParsableCommand {
             throw CLIError("id \(bad) is not in the vocabulary (ids run from 0 to \(tokenizer.count - 1))")
         }
         print(tokenizer.decode(ids, skippingSpecialTokens: skipSpecial))
-    }
-}
-
-/// Token text for a terminal: quoted, with newlines and other invisible characters escaped.
-enum JSONTextForCLI {
-    static func quoted(_ text: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8)
-        return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
     }
 }

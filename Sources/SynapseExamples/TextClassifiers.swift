@@ -12,7 +12,7 @@ import Synapse
 /// `convs.{i}.weight`/`bias`, `out.weight`/`bias`.
 public final class KimCNN: Module, SequenceClassifier {
     public let emb: Embedding
-    public let convs: [Module]
+    public let convs: [Conv1d]
     public let drop: Dropout
     public let out: Linear
     public let widths: [Int]
@@ -32,7 +32,7 @@ public final class KimCNN: Module, SequenceClassifier {
     /// Logits [N, classes] of token ids [N, T], T ≥ `minimumLength`.
     public func callAsFunction(_ tokens: IndexTensor) -> Tensor {
         let embedded = emb(tokens).transposed(1, 2)
-        let pooled = convs.map { ($0 as! Conv1d)(embedded).relu().max(axis: 2) }
+        let pooled = convs.map { $0(embedded).relu().max(axis: 2) }
         return out(drop(Tensor.concatenate(pooled, axis: 1)))
     }
 }

@@ -30,52 +30,42 @@ extension BPETokenizer {
         let specials = specialTokens.enumerated().map { (text: $1, id: $0) }
         // Word counts over GPT-2's pre-tokens. As in Hugging Face's trainer, special tokens in
         // the training text are not split out: their pieces count as ordinary words.
-        let splitter = try BPETokenizer(tokenBytes: tokenBytes, merges: [], specialTokens: specials)
         var words = ByteStringTable(capacity: 1 << 14)
         var wordCounts: [Int] = []
         for text in texts {
-            splitter.forEachPreToken(in: text) { piece in
+            GPT2PreTokenizer.forEachPiece(of: text) { piece in
                 let (index, inserted) = words.insert(piece)
                 if inserted { wordCounts.append(0) }
                 wordCounts[index] += 1
             }
         }
-        var state = MergeState(words: words, counts: wordCounts, byteIDs: splitter.byteIDs)
+        var byteIDs = [Int32](repeating: 0, count: 256)
+        for (rank, byte) in ByteLevel.bytesInScalarOrder.enumerated() { byteIDs[Int(byte)] = Int32(specials.count + rank) }
+        var state = MergeState(words: words, counts: wordCounts, byteIDs: byteIDs)
         var merges: [(left: Int, right: Int)] = []
+        // Every learned token's bytes, with its id. Special tokens are left out, so a merge that
+        // happens to spell one still gets a token of its own.
         var known = ByteStringTable(capacity: vocabularySize)
-        for bytes in tokenBytes { _ = known.insert(bytes) }
+        var knownIDs: [Int] = []
+        for id in specials.count..<tokenBytes.count {
+            _ = known.insert(tokenBytes[id])
+            knownIDs.append(id)
+        }
         let wanted = vocabularySize - base
         while tokenBytes.count < vocabularySize, let (left, right) = state.best(minimumFrequency: max(1, minimumFrequency)) {
             let joined = tokenBytes[Int(left)] + tokenBytes[Int(right)]
             let (index, inserted) = known.insert(joined)
             // A string reachable by two different merges keeps its first id, as in Hugging Face.
-            let result = inserted ? tokenBytes.count : existingID(of: index, in: tokenBytes, table: known)
-            if inserted { tokenBytes.append(joined) }
+            if inserted {
+                knownIDs.append(tokenBytes.count)
+                tokenBytes.append(joined)
+            }
+            let result = knownIDs[index]
             state.apply(left, right, result: Int32(result))
             merges.append((Int(left), Int(right)))
             progress?(merges.count, wanted)
         }
         return try BPETokenizer(tokenBytes: tokenBytes, merges: merges, specialTokens: specials)
-    }
-
-    private static func existingID(of index: Int, in tokenBytes: [[UInt8]], table: ByteStringTable) -> Int {
-        let bytes = Array(table.key(index))
-        return tokenBytes.firstIndex(of: bytes)!
-    }
-
-    /// Calls `body` with the bytes of each pre-token of `text`.
-    func forEachPreToken(in text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
-        var text = text
-        var ends: [Int] = []
-        text.withUTF8 { bytes in
-            guard !bytes.isEmpty else { return }
-            if splitsPreTokens { GPT2PreTokenizer.split(bytes, into: &ends) } else { ends.append(bytes.count) }
-            var start = 0
-            for end in ends {
-                body(UnsafeBufferPointer(rebasing: bytes[start..<end]))
-                start = end
-            }
-        }
     }
 }
 

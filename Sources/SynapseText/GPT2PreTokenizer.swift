@@ -27,6 +27,20 @@ enum GPT2PreTokenizer {
         }
     }
 
+    /// Calls `body` with the bytes of each piece of `text`.
+    static func forEachPiece(of text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var text = text
+        var ends: [Int] = []
+        text.withUTF8 { bytes in
+            split(bytes, into: &ends)
+            var start = 0
+            for end in ends {
+                body(UnsafeBufferPointer(rebasing: bytes[start..<end]))
+                start = end
+            }
+        }
+    }
+
     @inline(__always)
     private static func pieceEnd(_ p: UnsafePointer<UInt8>, _ start: Int, _ count: Int) -> Int {
         let first = p[start]

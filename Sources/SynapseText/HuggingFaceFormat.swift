@@ -29,15 +29,7 @@ extension BPETokenizer {
         }
         let (addsPrefixSpace, splitsPreTokens) = try Self.byteLevelOptions(object["pre_tokenizer"], path: path)
         guard let vocabulary = model["vocab"] as? [String: Any] else { throw TextError("\(path): model.vocab is not an object") }
-        var byID: [Int: String] = [:]
-        for (token, value) in vocabulary {
-            guard let id = (value as? NSNumber)?.intValue, id >= 0 else {
-                throw TextError("\(path): vocabulary entry \(JSONText.quoted(token)) has id \(value), not a non-negative integer")
-            }
-            if let other = byID.updateValue(token, forKey: id) {
-                throw TextError("\(path): id \(id) is given to both \(JSONText.quoted(other)) and \(JSONText.quoted(token))")
-            }
-        }
+        var byID = try Self.tokensByID(vocabulary, source: path)
         var specials: [(text: String, id: Int)] = []
         for (index, entry) in (object["added_tokens"] as? [[String: Any]] ?? []).enumerated() {
             guard let id = (entry["id"] as? NSNumber)?.intValue, id >= 0, let content = entry["content"] as? String, !content.isEmpty else {
@@ -61,15 +53,7 @@ extension BPETokenizer {
         guard let vocabulary = try Self.readJSON(vocabularyPath) as? [String: Any] else {
             throw TextError("\(vocabularyPath): not a JSON object of token → id")
         }
-        var byID: [Int: String] = [:]
-        for (token, value) in vocabulary {
-            guard let id = (value as? NSNumber)?.intValue, id >= 0 else {
-                throw TextError("\(vocabularyPath): entry \(JSONText.quoted(token)) has id \(value), not a non-negative integer")
-            }
-            if let other = byID.updateValue(token, forKey: id) {
-                throw TextError("\(vocabularyPath): id \(id) is given to both \(JSONText.quoted(other)) and \(JSONText.quoted(token))")
-            }
-        }
+        let byID = try Self.tokensByID(vocabulary, source: vocabularyPath)
         let text = try UTF8Text.decode(Array(try Self.readBytes(mergesPath)), source: mergesPath)
         var merges: [(String, String, line: Int)] = []
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -188,6 +172,21 @@ extension BPETokenizer {
         } catch {
             throw TextError("\(path): not valid JSON (\((error as NSError).userInfo["NSDebugDescription"] ?? error.localizedDescription))")
         }
+    }
+
+    /// A vocabulary object (token → id) inverted, each id checked to be a distinct
+    /// non-negative integer.
+    private static func tokensByID(_ vocabulary: [String: Any], source: String) throws -> [Int: String] {
+        var byID: [Int: String] = [:]
+        for (token, value) in vocabulary {
+            guard let id = (value as? NSNumber)?.intValue, id >= 0 else {
+                throw TextError("\(source): vocabulary entry \(JSONText.quoted(token)) has id \(value), not a non-negative integer")
+            }
+            if let other = byID.updateValue(token, forKey: id) {
+                throw TextError("\(source): id \(id) is given to both \(JSONText.quoted(other)) and \(JSONText.quoted(token))")
+            }
+        }
+        return byID
     }
 
     private static func typeName(_ value: Any) -> String {

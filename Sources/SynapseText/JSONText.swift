@@ -1,11 +1,12 @@
 // Writing JSON strings by hand, where key order matters.
 
 /// JSON string literals for files Synapse writes itself, so that keys keep a meaningful order
-/// (a vocabulary by id) that `JSONSerialization` would scramble.
-enum JSONText {
+/// (a vocabulary by id) that `JSONSerialization` would scramble; also a safe way to show a
+/// token with newlines or control characters on a terminal.
+public enum JSONText {
     /// `text` as a quoted JSON string: quotes, backslashes and control characters escaped,
     /// everything else left as UTF-8.
-    static func quoted(_ text: String) -> String {
+    public static func quoted(_ text: String) -> String {
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
