@@ -8,7 +8,7 @@ struct SynapseCommand: ParsableCommand {
         commandName: "synapse",
         abstract: "Define, train and run neural networks in Swift.",
         subcommands: [TrainCommand.self, EvaluateCommand.self, PredictCommand.self, LanguageModelCommand.self, GenerateCommand.self,
-                      ForecastCommand.self, TextCommand.self, TokenizeCommand.self, XORCommand.self])
+                      ForecastCommand.self, TextCommand.self, TagCommand.self, TokenizeCommand.self, XORCommand.self])
 
     static func main() {
         main(Self.joiningNegativeValues(Array(CommandLine.arguments.dropFirst())))

@@ -24,13 +24,20 @@ public struct SequenceBatch: Sendable {
     public let targets: IndexTensor
     /// Each sequence's true length, 1 ≤ length ≤ T.
     public let lengths: [Int]
+    /// The spellings of the tokens, when the dataset has them (for character-level features).
+    public let characters: CharacterBatch?
 
-    public init(tokens: IndexTensor, targets: IndexTensor, lengths: [Int]) {
+    public init(tokens: IndexTensor, targets: IndexTensor, lengths: [Int], characters: CharacterBatch? = nil) {
         require(tokens.rank == 2 && lengths.count == tokens.shape[0],
                 "SequenceBatch: tokens must be [N, T] with N lengths, got \(tokens.shape) and \(lengths.count) lengths")
+        if let characters {
+            require(characters.words.shape == tokens.shape,
+                    "SequenceBatch: character rows \(characters.words.shape) do not match tokens \(tokens.shape)")
+        }
         self.tokens = tokens
         self.targets = targets
         self.lengths = lengths
+        self.characters = characters
     }
 
     /// The number of sequences.

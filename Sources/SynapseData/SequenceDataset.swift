@@ -3,7 +3,9 @@
 import SynapseCore
 
 /// Token sequences of varying lengths with per-token targets (tags) or one label each
-/// (sentiment). A batch pads its sequences to the longest one in it.
+/// (sentiment). A batch pads its sequences to the longest one in it. With `spellings` (the
+/// character ids of every token), batches also carry a `CharacterBatch` for models with
+/// character-level features.
 public struct SequenceDataset: Dataset {
     public enum Targets: Sendable {
         /// One target per token; each list as long as its sequence.
@@ -18,8 +20,13 @@ public struct SequenceDataset: Dataset {
     public let paddingIndex: Int
     /// The per-token target written at padding positions, which losses skip (PyTorch's -100).
     public let ignoreIndex: Int
+    /// The character ids of each token of each sequence, if the model reads spellings.
+    public let spellings: [[[Int]]]?
+    /// The characters kept of a longer spelling.
+    public let maximumSpelling: Int
 
-    public init(sequences: [[Int]], targets: Targets, paddingIndex: Int = 0, ignoreIndex: Int = -100) {
+    public init(sequences: [[Int]], targets: Targets, paddingIndex: Int = 0, ignoreIndex: Int = -100,
+                spellings: [[[Int]]]? = nil, maximumSpelling: Int = 32) {
         for (i, sequence) in sequences.enumerated() {
             require(!sequence.isEmpty, "SequenceDataset: sequence \(i) is empty")
         }
@@ -33,6 +40,13 @@ public struct SequenceDataset: Dataset {
         case .perSequence(let labels):
             require(labels.count == sequences.count, "SequenceDataset: \(sequences.count) sequences but \(labels.count) labels")
         }
+        if let spellings {
+            require(spellings.count == sequences.count && zip(spellings, sequences).allSatisfy { $0.count == $1.count },
+                    "SequenceDataset: spellings must give one spelling per token of every sequence")
+        }
+        require(maximumSpelling > 0, "SequenceDataset: maximumSpelling must be positive, got \(maximumSpelling)")
+        self.spellings = spellings
+        self.maximumSpelling = maximumSpelling
         self.sequences = sequences
         self.targets = targets
         self.paddingIndex = paddingIndex
@@ -59,7 +73,11 @@ public struct SequenceDataset: Dataset {
         case .perSequence(let labels):
             batchTargets = IndexTensor(indices.map { labels[$0] })
         }
-        return SequenceBatch(tokens: IndexTensor(tokens, shape: [indices.count, steps]), targets: batchTargets, lengths: lengths)
+        let characters = spellings.map { spellings in
+            CharacterBatch(spellings: indices.map { spellings[$0] }, steps: steps, maximumLength: maximumSpelling)
+        }
+        return SequenceBatch(tokens: IndexTensor(tokens, shape: [indices.count, steps]), targets: batchTargets, lengths: lengths,
+                             characters: characters)
     }
 }
 

@@ -42,8 +42,9 @@ public struct ClassificationMetrics: Sendable {
         zip(precision, recall).map { p, r in p + r == 0 ? 0 : 2 * p * r / (p + r) }
     }
 
-    /// A table of per-class precision, recall, F1 and support, then the confusion matrix.
-    public func report(classNames: [String]) -> String {
+    /// A table of per-class precision, recall, F1 and support, then (unless
+    /// `confusionMatrix` is false, for many classes) the confusion matrix.
+    public func report(classNames: [String], confusionMatrix: Bool = true) -> String {
         let names = confusion.indices.map { $0 < classNames.count ? classNames[$0] : String($0) }
         let width = max(12, (names.map(\.count).max() ?? 0) + 2)
         func pad(_ text: String, _ w: Int) -> String { String(repeating: " ", count: max(0, w - text.count)) + text }
@@ -52,6 +53,7 @@ public struct ClassificationMetrics: Sendable {
             lines.append(pad(names[c], width) + pad(format(precision[c]), 11) + pad(format(recall[c]), 9)
                          + pad(format(f1[c]), 8) + pad(String(confusion[c].reduce(0, +)), 9))
         }
+        guard confusionMatrix else { return lines.joined(separator: "\n") }
         lines.append("")
         lines.append("confusion matrix (rows: true class, columns: predicted)")
         for row in confusion { lines.append(row.map { pad(String($0), 6) }.joined()) }

@@ -113,18 +113,19 @@ extension ClassificationTask where Batch == LabeledBatch {
 /// Prediction of one class per token (the next character of a language model, the tag of a
 /// tagger): cross-entropy over every token whose target is not `ignoreIndex`, with accuracy
 /// as its metric. `forward` maps a batch to logits [M, C] and the M targets they predict, in
-/// whatever token order suits the model (time-major for recurrent networks).
+/// whatever token order suits the model (time-major for recurrent networks). An error it
+/// throws (a batch the model cannot take) stops training with that error.
 public final class TokenPredictionTask: TrainingTask {
-    public let forward: (SequenceBatch) -> (logits: Tensor, targets: IndexTensor)
+    public let forward: (SequenceBatch) throws -> (logits: Tensor, targets: IndexTensor)
     public let ignoreIndex: Int
 
-    public init(ignoreIndex: Int = -100, forward: @escaping (SequenceBatch) -> (logits: Tensor, targets: IndexTensor)) {
+    public init(ignoreIndex: Int = -100, forward: @escaping (SequenceBatch) throws -> (logits: Tensor, targets: IndexTensor)) {
         self.forward = forward
         self.ignoreIndex = ignoreIndex
     }
 
-    public func loss(for batch: SequenceBatch) -> TaskOutput {
-        let (logits, targets) = forward(batch)
+    public func loss(for batch: SequenceBatch) throws -> TaskOutput {
+        let (logits, targets) = try forward(batch)
         require(logits.rank == 2 && targets.shape == [logits.shape[0]],
                 "TokenPredictionTask: forward must give logits [M, C] and M targets, got \(logits.shape) and \(targets.shape)")
         let loss = crossEntropy(logits, targets, ignoreIndex: ignoreIndex)

@@ -1,0 +1,216 @@
+// `synapse tag`: part-of-speech tagging on Universal Dependencies treebanks.
+
+import ArgumentParser
+import Foundation
+import Synapse
+import SynapseExamples
+
+struct TagCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tag",
+        abstract: "Part-of-speech tagging: train a BiLSTM tagger with character features on CoNLL-U, evaluate it, tag text.",
+        discussion: """
+            synapse tag train --train en_ewt-ud-train.conllu --dev en_ewt-ud-dev.conllu --save tagger.safetensors
+            synapse tag evaluate --checkpoint tagger.safetensors --data en_ewt-ud-dev.conllu
+            synapse tag --checkpoint tagger.safetensors "The quick brown fox jumps ."
+            """,
+        subcommands: [TagTextCommand.self, TagTrainCommand.self, TagEvaluateCommand.self],
+        defaultSubcommand: TagTextCommand.self)
+}
+
+struct TagTextCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "text",
+        abstract: "Tag raw text: print each word as word/TAG (the default subcommand).",
+        discussion: "Text is split into words as UD English treebanks split them (punctuation and clitics such as n't are words).")
+
+    @Option(help: "A tagger saved by `synapse tag train --save`.")
+    var checkpoint: String
+    @Argument(help: "Sentences to tag.")
+    var texts: [String] = []
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        guard !texts.isEmpty else { throw ValidationError("give at least one sentence to tag") }
+    }
+
+    func run() throws {
+        common.applyThreadCount()
+        let tagger = try reportingErrors { try TrainedTagger(checkpoint: checkpoint) }
+        let sentences = texts.map(TreebankWords.split)
+        let tags = try reportingErrors { try tagger.tag(sentences) }
+        if common.json {
+            printJSON(["sentences": zip(sentences, tags).map { ["words": $0, "tags": $1] }])
+        } else {
+            for (words, tags) in zip(sentences, tags) {
+                print(zip(words, tags).map { "\($0)/\($1)" }.joined(separator: " "))
+            }
+        }
+    }
+}
+
+struct TagTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a tagger on a CoNLL-U treebank and report UPOS accuracy on its dev set beside the most-frequent-tag baseline.",
+        discussion: """
+            Words are the CoNLL-U lines with an integer ID; the tag is UPOS (column 4). The word vocabulary is the \
+            lowercased training forms seen at least --minimum-frequency times; each word's characters (with case) feed \
+            a character CNN unless --character-filters is 0.
+            Example: synapse tag train --train en_ewt-ud-train.conllu --dev en_ewt-ud-dev.conllu --save tagger.safetensors
+            """)
+
+    @Option(help: "Training sentences (CoNLL-U).")
+    var train: String
+    @Option(help: "Development sentences (CoNLL-U), evaluated after each epoch and at the end.")
+    var dev: String
+    @Option(help: "Held-out sentences (CoNLL-U) evaluated once at the end.")
+    var test: String?
+    @Option(help: "Use only the first N training sentences.")
+    var trainSentences: Int?
+    @Option(help: "Training epochs.")
+    var epochs = 10
+    @Option(help: "Sentences per batch.")
+    var batchSize = 32
+    @Option(help: "Learning rate (Adam).")
+    var lr: Float = 3e-3
+    @Option(help: "Word embedding width.")
+    var embedding = 100
+    @Option(help: "LSTM units per direction.")
+    var hidden = 128
+    @Option(help: "Character CNN filters (0: word embeddings only, the PyTorch anchor's tagger).")
+    var characterFilters = 50
+    @Option(help: "Character embedding width.")
+    var characterEmbedding = 30
+    @Option(help: "Dropout on the LSTM's input and output.")
+    var dropout: Float = 0.33
+    @Option(help: "Lowercased forms seen fewer times than this are <unk>.")
+    var minimumFrequency = 2
+    @Flag(inversion: .prefixedNo, help: "Batch sentences of similar length together (less padding).")
+    var bucket = true
+    @Option(help: "Seed for initialization, shuffling and dropout.")
+    var seed: UInt64 = 0
+    @Option(help: "Save the tagger and its vocabularies (safetensors) here.")
+    var save: String?
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        for (name, value) in [("--epochs", epochs), ("--batch-size", batchSize), ("--embedding", embedding), ("--hidden", hidden),
+                              ("--character-embedding", characterEmbedding), ("--minimum-frequency", minimumFrequency)]
+            where !(1...100_000).contains(value) {
+            throw ValidationError("\(name) must be from 1 to 100000, got \(value)")
+        }
+        guard (0...4096).contains(characterFilters) else { throw ValidationError("--character-filters must be from 0 to 4096") }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+        guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
+        if let trainSentences, trainSentences < 1 { throw ValidationError("--train-sentences must be positive") }
+    }
+
+    func run() throws {
+        common.applyThreadCount()
+        try checkWritable(save, flag: "--save")
+        var trainSet = try reportingErrors { try CoNLLU.read(train) }
+        if let trainSentences { trainSet = Array(trainSet.prefix(trainSentences)) }
+        let devSet = try reportingErrors { try CoNLLU.read(dev) }
+        let testSet = try test.map { path in try reportingErrors { try CoNLLU.read(path) } }
+        for (path, sentences) in [(train, trainSet), (dev, devSet)] + (test.map { [($0, testSet!)] } ?? []) where sentences.isEmpty {
+            throw CLIError("\(path): no sentences (a CoNLL-U file has word lines with an integer ID)")
+        }
+        let vocabulary = try reportingErrors { try TaggerVocabulary(fitting: trainSet, minimumFrequency: minimumFrequency) }
+        GlobalRandom.seed(seed)
+        let configuration = TrainedTagger.Configuration(embedding: embedding, hidden: hidden, characterEmbedding: characterEmbedding,
+                                                        characterFilters: characterFilters, dropout: dropout)
+        let tagger = TrainedTagger(vocabulary: vocabulary, configuration: configuration)
+        let trainData = vocabulary.dataset(trainSet), devData = vocabulary.dataset(devSet)
+        let loader = DataLoader(trainData, batchSize: batchSize, shuffle: true, seed: seed,
+                                bucketLengths: bucket ? trainData.sequences.map(\.count) : nil)
+        let trainer = Trainer(model: tagger.model, optimizer: Adam(parameters: tagger.model.parameters, lr: lr),
+                              callbacks: [ProgressBar(quiet: common.json)])
+        let history = try reportingErrors {
+            try trainer.fit(tagger.trainingTask(), on: loader, validation: DataLoader(devData, batchSize: 256), epochs: epochs)
+        }
+        let secondsPerEpoch = history.map(\.seconds).reduce(0, +) / Double(history.count)
+        let baseline = MostFrequentTagBaseline(fitting: trainSet)
+        let devResult = try reportingErrors { try tagger.evaluate(devSet) }
+        let testResult = try testSet.map { sentences in try reportingErrors { try tagger.evaluate(sentences) } }
+        let trainWords = trainSet.reduce(0) { $0 + $1.words.count }
+        func unknownRate(_ sentences: [CoNLLU.Sentence]) -> Double {
+            let forms = sentences.flatMap { $0.words.map(\.form) }
+            return Double(forms.filter { vocabulary.wordID($0) == WordTokenizer.unknownID }.count) / Double(max(forms.count, 1))
+        }
+        if let save {
+            try reportingErrors {
+                try tagger.save(to: save, metadata: ["epochs": String(epochs), "dev_accuracy": String(devResult.accuracy),
+                                                     "train": (train as NSString).lastPathComponent])
+            }
+        }
+        if common.json {
+            var result: [String: Any] = [
+                "dev_accuracy": devResult.accuracy, "most_frequent_tag_accuracy": baseline.accuracy(on: devSet),
+                "seconds_per_epoch": secondsPerEpoch, "tokens_per_second": Double(trainWords) / secondsPerEpoch,
+                "parameters": tagger.model.parameterCount, "train_sentences": trainSet.count, "train_words": trainWords,
+                "vocabulary": vocabulary.words.count, "characters": vocabulary.characterCount, "tags": vocabulary.tags,
+                "dev_unknown_rate": unknownRate(devSet), "epochs": history.count,
+            ]
+            if let testSet, let testResult {
+                result["test_accuracy"] = testResult.accuracy
+                result["test_most_frequent_tag_accuracy"] = baseline.accuracy(on: testSet)
+                result["test_unknown_rate"] = unknownRate(testSet)
+            }
+            printJSON(result)
+        } else {
+            print("\(trainSet.count) training sentences (\(trainWords) words), vocabulary \(vocabulary.words.count) words and "
+                  + "\(vocabulary.characterCount) characters, \(vocabulary.tags.count) tags; \(tagger.model.parameterCount) parameters")
+            print(String(format: "dev accuracy %.4f (most-frequent-tag baseline %.4f, %.1f%% unknown words), %.2f s per epoch",
+                         devResult.accuracy, baseline.accuracy(on: devSet), 100 * unknownRate(devSet), secondsPerEpoch))
+            if let testSet, let testResult {
+                print(String(format: "test accuracy %.4f (most-frequent-tag baseline %.4f)", testResult.accuracy, baseline.accuracy(on: testSet)))
+            }
+            if let save { print("saved \(save)") }
+        }
+    }
+}
+
+struct TagEvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Evaluate a saved tagger on a CoNLL-U file: accuracy, per-tag precision and recall, the most frequent confusions.")
+
+    @Option(help: "A tagger saved by `synapse tag train --save`.")
+    var checkpoint: String
+    @Option(help: "Gold-tagged sentences (CoNLL-U).")
+    var data: String
+    @Option(help: "How many of the most frequent confusions to list.")
+    var confusions = 10
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        common.applyThreadCount()
+        let tagger = try reportingErrors { try TrainedTagger(checkpoint: checkpoint) }
+        let sentences = try reportingErrors { try CoNLLU.read(data) }
+        guard !sentences.isEmpty else { throw CLIError("\(data): no sentences (a CoNLL-U file has word lines with an integer ID)") }
+        let result = try reportingErrors { try tagger.evaluate(sentences) }
+        let metrics = result.metrics
+        let top = result.confusions(limit: max(confusions, 0))
+        if common.json {
+            var perTag: [String: Any] = [:]
+            for (index, tag) in result.tags.enumerated() {
+                perTag[tag] = ["precision": metrics.precision[index], "recall": metrics.recall[index], "f1": metrics.f1[index],
+                               "support": result.confusion[index].reduce(0, +)]
+            }
+            printJSON(["accuracy": result.accuracy, "words": result.count, "per_tag": perTag, "unseen_tags": result.unseenTags,
+                       "confusions": top.map { ["gold": $0.gold, "predicted": $0.predicted, "count": $0.count] }])
+        } else {
+            print(String(format: "%d sentences, %d words: accuracy %.4f", sentences.count, result.count, result.accuracy))
+            if !result.unseenTags.isEmpty {
+                print("tags the tagger never saw (each word an error): "
+                      + result.unseenTags.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            }
+            print(metrics.report(classNames: result.tags, confusionMatrix: false))
+            if !top.isEmpty {
+                print("\nmost frequent confusions (gold → predicted)")
+                for error in top { print("  \(error.gold) → \(error.predicted): \(error.count)") }
+            }
+        }
+    }
+}
