@@ -5,37 +5,58 @@ import Foundation
 import Synapse
 import SynapseExamples
 
+extension TextClassifierKind: ExpressibleByArgument {}
+
 struct TextCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "text",
-        abstract: "Classify sentences: train a Kim (2014) CNN on labelled text.",
-        subcommands: [TextTrainCommand.self])
+        abstract: "Classify sentences: train Kim's CNN, a BiLSTM or a bag of words on labelled text, evaluate it, predict.",
+        subcommands: [TextTrainCommand.self, TextEvaluateCommand.self, TextPredictCommand.self])
+}
+
+/// Labelled sentences from one or more corpora, pooled, with the sorted union of their classes.
+private func readCorpora(_ paths: [String]) throws -> (texts: [String], labels: [Int], classes: [String]) {
+    let corpora = try paths.map { path in try reportingErrors { try LabelledSentences.read(path) } }
+    let classes = Array(Set(corpora.flatMap(\.classes))).sorted()
+    var texts: [String] = [], labels: [Int] = []
+    for corpus in corpora {
+        texts += corpus.texts
+        labels += corpus.labels.map { classes.firstIndex(of: corpus.classes[$0])! }
+    }
+    return (texts, labels, classes)
 }
 
 struct TextTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a sentence classifier and report its accuracy on a stratified held-out split.",
+        abstract: "Train a sentence classifier; report accuracy on a stratified held-out split, or k-fold cross-validation.",
         discussion: """
             --data is a file of text<TAB>label lines, or a folder with one file per class (one example per line). \
-            Files that are not UTF-8 are read as Windows-1252, with a warning.
+            Files that are not UTF-8 are read as Windows-1252, with a warning. The word vocabulary is built from \
+            the training sentences only (in each fold with --folds).
             Example: synapse text train --data ../shared/data/sentiment-labelled-sentences/yelp_labelled.txt --epochs 10
             """)
 
     @Option(help: "Labelled sentences: a text<TAB>label file or a folder of one file per class; repeat to pool several.")
     var data: [String] = []
+    @Option(help: "Model: cnn (Kim 2014), bilstm, or bag (fastText-style words and bigrams).")
+    var model: TextClassifierKind = .cnn
     @Option(help: "Training epochs.")
     var epochs = 10
     @Option(help: "Sentences per batch.")
     var batchSize = 50
-    @Option(help: "Learning rate (Adam).")
-    var lr: Float = 1e-3
+    @Option(help: "Learning rate (Adam); by default 1e-3 for cnn and bilstm, 3e-3 for bag.")
+    var lr: Float?
     @Option(help: "Fraction of each class held out for testing (stratified, seeded).")
     var testSplit = 0.2
+    @Option(help: "Stratified k-fold cross-validation instead of one split: report the mean and standard deviation.")
+    var folds: Int?
     @Option(help: "Tokens kept per sentence.")
     var maximumLength = 100
     @Option(help: "Seed for the split, initialization, shuffling and dropout.")
     var seed: UInt64 = 0
+    @Option(help: "Save the trained classifier with its vocabulary and classes (safetensors) here (not with --folds).")
+    var save: String?
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -44,56 +65,164 @@ struct TextTrainCommand: ParsableCommand {
             where !(1...1_000_000).contains(value) {
             throw ValidationError("\(name) must be from 1 to 1000000, got \(value)")
         }
-        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number") }
         guard testSplit > 0, testSplit < 1 else { throw ValidationError("--test-split must be between 0 and 1, got \(testSplit)") }
+        if let folds {
+            guard (2...100).contains(folds) else { throw ValidationError("--folds must be from 2 to 100, got \(folds)") }
+            guard save == nil else { throw ValidationError("--save keeps one model; it cannot be combined with --folds") }
+        }
+    }
+
+    /// The result of training on `train` and testing on `test`.
+    private struct Run {
+        let classifier: TrainedTextClassifier
+        let accuracy: Float
+        let secondsPerEpoch: Double
+    }
+
+    private func run(texts: [String], labels: [Int], classes: [String], train: [Int], test: [Int], quiet: Bool) throws -> Run {
+        let tokenizer = WordTokenizer(fitting: train.map { texts[$0] })
+        GlobalRandom.seed(seed)
+        let classifier = TrainedTextClassifier(kind: model, tokenizer: tokenizer, classes: classes, maximumLength: maximumLength)
+        let trainSet = classifier.dataset(train.map { texts[$0] }, labels: train.map { labels[$0] })
+        let trainer = Trainer(model: classifier.model, optimizer: Adam(parameters: classifier.model.parameters, lr: lr ?? model.defaultLearningRate),
+                              callbacks: [ProgressBar(quiet: quiet)])
+        let loader = DataLoader(trainSet, batchSize: batchSize, shuffle: true, seed: seed, bucketLengths: trainSet.sequences.map(\.count))
+        let history = try reportingErrors { try trainer.fit(classifier.trainingTask(), on: loader, epochs: epochs) }
+        let metrics = try reportingErrors { try classifier.evaluate(test.map { texts[$0] }, labels: test.map { labels[$0] }) }
+        return Run(classifier: classifier, accuracy: metrics.accuracy,
+                   secondsPerEpoch: history.map(\.seconds).reduce(0, +) / Double(history.count))
     }
 
     func run() throws {
         common.applyThreadCount()
-        let corpora = try data.map { path in try reportingErrors { try LabelledSentences.read(path) } }
-        let classes = Array(Set(corpora.flatMap(\.classes))).sorted()
-        var texts: [String] = [], labels: [Int] = []
-        for corpus in corpora {
-            texts += corpus.texts
-            labels += corpus.labels.map { classes.firstIndex(of: corpus.classes[$0])! }
-        }
-        // Stratified: each class's examples shuffled, its first share held out.
+        try checkWritable(save, flag: "--save")
+        let (texts, labels, classes) = try readCorpora(data)
         var generator = RandomGenerator(seed: seed)
+        let members = classes.indices.map { label in texts.indices.filter { labels[$0] == label }.shuffled(using: &generator) }
+        if let folds {
+            // Stratified: each class's shuffled examples are dealt to the folds in turn.
+            var foldOf = [Int](repeating: 0, count: texts.count)
+            for group in members { for (position, index) in group.enumerated() { foldOf[index] = position % folds } }
+            guard let smallest = members.map(\.count).min(), smallest >= folds else {
+                throw CLIError("--folds \(folds): the smallest class has \(members.map(\.count).min() ?? 0) sentences, fewer than the folds")
+            }
+            var accuracies: [Double] = [], seconds: [Double] = [], parameters = 0
+            for fold in 0..<folds {
+                let test = texts.indices.filter { foldOf[$0] == fold }, train = texts.indices.filter { foldOf[$0] != fold }
+                let result = try run(texts: texts, labels: labels, classes: classes, train: train, test: test, quiet: true)
+                accuracies.append(Double(result.accuracy))
+                seconds.append(result.secondsPerEpoch)
+                parameters = result.classifier.model.parameterCount
+                if !common.json { print(String(format: "fold %d/%d: accuracy %.4f, %.2f s per epoch", fold + 1, folds, result.accuracy, result.secondsPerEpoch)) }
+            }
+            let mean = accuracies.reduce(0, +) / Double(folds)
+            let std = (accuracies.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(folds)).squareRoot()
+            let secondsPerEpoch = seconds.reduce(0, +) / Double(folds)
+            if common.json {
+                printJSON(["cv_accuracy": mean, "cv_std": std, "fold_accuracies": accuracies, "seconds_per_epoch": secondsPerEpoch,
+                           "parameters": parameters, "folds": folds, "sentences": texts.count, "classes": classes, "model": model.rawValue])
+            } else {
+                print(String(format: "%d-fold cross-validation (%@): accuracy %.4f ± %.4f, %.2f s per epoch",
+                             folds, model.rawValue, mean, std, secondsPerEpoch))
+            }
+            return
+        }
         var train: [Int] = [], test: [Int] = []
-        for label in classes.indices {
-            let members = texts.indices.filter { labels[$0] == label }.shuffled(using: &generator)
-            let held = Int((Double(members.count) * testSplit).rounded())
-            test += members.prefix(held)
-            train += members.dropFirst(held)
+        for group in members {
+            let held = Int((Double(group.count) * testSplit).rounded())
+            test += group.prefix(held)
+            train += group.dropFirst(held)
         }
         guard !train.isEmpty, !test.isEmpty else {
             throw CLIError("--test-split \(testSplit) leaves \(train.count) training and \(test.count) test sentences; both need at least one")
         }
-        let tokenizer = WordTokenizer(fitting: train.map { texts[$0] })
-        func dataset(_ indices: [Int]) -> SequenceDataset {
-            SequenceDataset(sequences: indices.map { index in
-                let ids = Array(tokenizer.encode(texts[index]).prefix(maximumLength))
-                return ids.isEmpty ? [WordTokenizer.paddingID] : ids
-            }, targets: .perSequence(indices.map { labels[$0] }))
+        let result = try run(texts: texts, labels: labels, classes: classes, train: train, test: test, quiet: common.json)
+        if let save {
+            try reportingErrors {
+                try result.classifier.save(to: save, metadata: ["epochs": String(epochs), "test_accuracy": String(result.accuracy)])
+            }
         }
-        let trainSet = dataset(train), testSet = dataset(test)
-        GlobalRandom.seed(seed)
-        let model = KimCNN(vocabularySize: tokenizer.count, classes: classes.count)
-        let task = ClassificationTask<SequenceBatch>(classCount: classes.count) { batch in (model(model.padded(batch)), batch.targets) }
-        let trainer = Trainer(model: model, optimizer: Adam(parameters: model.parameters, lr: lr), callbacks: [ProgressBar(quiet: common.json)])
-        let loader = DataLoader(trainSet, batchSize: batchSize, shuffle: true, seed: seed, bucketLengths: trainSet.sequences.map(\.count))
-        let start = DispatchTime.now().uptimeNanoseconds
-        try reportingErrors { try trainer.fit(task, on: loader, epochs: epochs) }
-        let secondsPerEpoch = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(epochs)
-        let result = try reportingErrors { try trainer.validate(task, on: DataLoader(testSet, batchSize: 500)) }
-        let accuracy = result.metrics["accuracy"] ?? 0
+        let parameters = result.classifier.model.parameterCount, vocabulary = result.classifier.tokenizer.count
         if common.json {
-            printJSON(["test_accuracy": accuracy, "seconds_per_epoch": secondsPerEpoch, "parameters": model.parameterCount,
-                       "train": train.count, "test": test.count, "vocabulary": tokenizer.count, "classes": classes])
+            printJSON(["test_accuracy": result.accuracy, "seconds_per_epoch": result.secondsPerEpoch, "parameters": parameters,
+                       "train": train.count, "test": test.count, "vocabulary": vocabulary, "classes": classes, "model": model.rawValue])
         } else {
             print("\(texts.count) sentences, \(classes.count) classes (\(classes.joined(separator: ", "))): \(train.count) train, \(test.count) test; "
-                  + "vocabulary \(tokenizer.count); \(model.parameterCount) parameters")
-            print(String(format: "test accuracy %.4f, %.2f s per epoch", accuracy, secondsPerEpoch))
+                  + "vocabulary \(vocabulary); \(model.rawValue), \(parameters) parameters")
+            print(String(format: "test accuracy %.4f, %.2f s per epoch", result.accuracy, result.secondsPerEpoch))
+            if let save { print("saved \(save)") }
+        }
+    }
+}
+
+struct TextEvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Evaluate a saved sentence classifier: accuracy, per-class precision, recall and F1, and the confusion matrix.")
+
+    @Option(help: "A classifier saved by `synapse text train --save`.")
+    var checkpoint: String
+    @Option(help: "Labelled sentences (a text<TAB>label file or a folder of one file per class); repeat to pool several.")
+    var data: [String] = []
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        guard !data.isEmpty else { throw ValidationError("give --data (a TSV file or a folder of one file per class)") }
+    }
+
+    func run() throws {
+        common.applyThreadCount()
+        let classifier = try reportingErrors { try TrainedTextClassifier(checkpoint: checkpoint) }
+        let corpora = try data.map { path in (path, try reportingErrors { try LabelledSentences.read(path) }) }
+        var texts: [String] = [], labels: [Int] = []
+        for (path, corpus) in corpora {
+            for name in corpus.classes where !classifier.classes.contains(name) {
+                throw CLIError("\(path): the label \"\(name)\" is not one of the classifier's classes (\(classifier.classes.joined(separator: ", ")))")
+            }
+            texts += corpus.texts
+            labels += corpus.labels.map { classifier.classes.firstIndex(of: corpus.classes[$0])! }
+        }
+        let metrics = try reportingErrors { try classifier.evaluate(texts, labels: labels) }
+        if common.json {
+            printJSON(["accuracy": metrics.accuracy, "sentences": texts.count, "classes": classifier.classes,
+                       "precision": metrics.precision, "recall": metrics.recall, "f1": metrics.f1, "confusion": metrics.confusion])
+        } else {
+            print(String(format: "%d sentences: accuracy %.4f", texts.count, metrics.accuracy))
+            print(metrics.report(classNames: classifier.classes))
+        }
+    }
+}
+
+struct TextPredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Print the class probabilities a saved sentence classifier gives each sentence.")
+
+    @Option(help: "A classifier saved by `synapse text train --save`.")
+    var checkpoint: String
+    @Argument(help: "Sentences to classify.")
+    var texts: [String] = []
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        guard !texts.isEmpty else { throw ValidationError("give at least one sentence to classify") }
+    }
+
+    func run() throws {
+        common.applyThreadCount()
+        let classifier = try reportingErrors { try TrainedTextClassifier(checkpoint: checkpoint) }
+        let probabilities = try reportingErrors { try classifier.probabilities(texts) }
+        if common.json {
+            printJSON(["classes": classifier.classes, "predictions": zip(texts, probabilities).map { text, row in
+                ["text": text, "class": classifier.classes[row.indices.max { row[$0] < row[$1] }!], "probabilities": row] as [String: Any]
+            }])
+        } else {
+            for (text, row) in zip(texts, probabilities) {
+                let best = row.indices.max { row[$0] < row[$1] }!
+                let shares = zip(classifier.classes, row).map { String(format: "%@ %.3f", $0, $1) }.joined(separator: "  ")
+                print("\(classifier.classes[best])\t\(shares)\t\(text)")
+            }
         }
     }
 }

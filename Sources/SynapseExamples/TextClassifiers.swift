@@ -1,7 +1,40 @@
-// Sentence classifiers over token ids: Kim's CNN.
+// Sentence classifiers over token ids: Kim's CNN, a BiLSTM and a fastText-style bag of words.
 
 import Foundation
 import Synapse
+
+/// A model from a padded batch of token ids to class logits [N, C].
+public protocol SequenceClassifier: Module {
+    /// Class logits [N, C] of a padded batch (tokens [N, T] with each sentence's length).
+    func logits(for batch: SequenceBatch) throws -> Tensor
+}
+
+/// The sentence classifiers `synapse text train --model` builds.
+public enum TextClassifierKind: String, CaseIterable, Sendable {
+    /// Kim (2014)'s CNN.
+    case cnn
+    /// A bidirectional LSTM over the words, its final states concatenated.
+    case bilstm
+    /// The mean embedding of the words and their bigrams (fastText).
+    case bag
+
+    /// The Adam learning rate it trains well with on sentiment sentences.
+    public var defaultLearningRate: Float {
+        switch self {
+        case .cnn, .bilstm: 1e-3
+        case .bag: 3e-3
+        }
+    }
+
+    /// A new model of this kind for `vocabularySize` word ids and `classes` classes.
+    public func make(vocabularySize: Int, classes: Int) -> any SequenceClassifier {
+        switch self {
+        case .cnn: KimCNN(vocabularySize: vocabularySize, classes: classes)
+        case .bilstm: BiLSTMClassifier(vocabularySize: vocabularySize, classes: classes)
+        case .bag: BagOfWordsClassifier(vocabularySize: vocabularySize, classes: classes)
+        }
+    }
+}
 
 /// Kim (2014)'s CNN for sentence classification (CNN-rand): embeddings, one `Conv1d` per
 /// filter width with ReLU and max over time, the pooled features concatenated, dropout, and a
@@ -35,26 +68,88 @@ public final class KimCNN: Module, SequenceClassifier {
         let pooled = convs.map { $0(embedded).relu().max(axis: 2) }
         return out(drop(Tensor.concatenate(pooled, axis: 1)))
     }
-}
 
-/// A model from padded token ids [N, T] to class logits [N, C].
-public protocol SequenceClassifier: Module {
-    /// The padded length a batch must have at least.
-    var minimumLength: Int { get }
-    func callAsFunction(_ tokens: IndexTensor) -> Tensor
-}
-
-extension SequenceClassifier {
-    /// Token ids padded with `paddingIndex` to at least `minimumLength`, so a short sentence
-    /// still fits the widest filter.
-    public func padded(_ batch: SequenceBatch, paddingIndex: Int = 0) -> IndexTensor {
-        guard batch.steps < minimumLength else { return batch.tokens }
+    /// Logits of the batch, padded with id 0 to `minimumLength` when shorter, so a short
+    /// sentence still fits the widest filter.
+    public func logits(for batch: SequenceBatch) -> Tensor {
+        guard batch.steps < minimumLength else { return self(batch.tokens) }
         let (n, t) = (batch.count, batch.steps)
-        var values = [Int](repeating: paddingIndex, count: n * minimumLength)
+        var values = [Int](repeating: 0, count: n * minimumLength)
         let tokens = batch.tokens.scalars
         for row in 0..<n {
             for step in 0..<t { values[row * minimumLength + step] = tokens[row * t + step] }
         }
-        return IndexTensor(values, shape: [n, minimumLength])
+        return self(IndexTensor(values, shape: [n, minimumLength]))
+    }
+}
+
+/// A bidirectional LSTM sentence classifier: embeddings, a BiLSTM over each sentence's real
+/// tokens (`lengths:`, as `pack_padded_sequence`), the final forward and backward hidden
+/// states concatenated, dropout, and a linear layer. Names: `emb`, `lstm`, `out`.
+public final class BiLSTMClassifier: Module, SequenceClassifier {
+    public let emb: Embedding
+    public let lstm: LSTM
+    public let drop: Dropout
+    public let out: Linear
+
+    public init(vocabularySize: Int, classes: Int, embedding: Int = 128, hidden: Int = 128, dropout: Float = 0.5) {
+        emb = Embedding(vocabularySize, embedding, paddingIndex: 0)
+        lstm = LSTM(embedding, hidden, batchFirst: true, bidirectional: true)
+        drop = Dropout(p: dropout)
+        out = Linear(2 * hidden, classes)
+    }
+
+    public func logits(for batch: SequenceBatch) throws -> Tensor {
+        let (_, hidden, _) = try lstm(drop(emb(batch.tokens)), lengths: batch.lengths)
+        // hidden is [2, N, H]: the forward state after each sentence's last token and the
+        // backward state after its first.
+        return out(drop(Tensor.concatenate([hidden[0], hidden[1]], axis: 1)))
+    }
+}
+
+/// A fastText-style classifier (Joulin et al. 2017): the mean of the embeddings of a
+/// sentence's words and of its word bigrams (hashed into `bigramBuckets` rows), then a linear
+/// layer. Fast, and strong on short sentiment sentences. Names: `emb`, `bigrams`, `out`.
+public final class BagOfWordsClassifier: Module, SequenceClassifier {
+    public let emb: Embedding
+    public let bigrams: Embedding
+    public let drop: Dropout
+    public let out: Linear
+    public let bigramBuckets: Int
+
+    public init(vocabularySize: Int, classes: Int, embedding: Int = 64, bigramBuckets: Int = 16_384, dropout: Float = 0.3) {
+        require(bigramBuckets > 1, "BagOfWordsClassifier: bigramBuckets must be at least 2")
+        emb = Embedding(vocabularySize, embedding, paddingIndex: 0)
+        // Row 0 of the bigram table is padding: sentences of one word have no bigram.
+        bigrams = Embedding(bigramBuckets, embedding, paddingIndex: 0)
+        drop = Dropout(p: dropout)
+        out = Linear(embedding, classes)
+        self.bigramBuckets = bigramBuckets
+    }
+
+    /// The bucket of the bigram (first, second), in 1..<bigramBuckets.
+    public func bucket(_ first: Int, _ second: Int) -> Int {
+        // A fixed multiplicative mix, so buckets do not depend on Swift's per-process hash seed.
+        let mixed = (UInt64(truncatingIfNeeded: first) &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(truncatingIfNeeded: second) &* 0xC2B2_AE3D_27D4_EB4F
+        return 1 + Int((mixed >> 17) % UInt64(bigramBuckets - 1))
+    }
+
+    public func logits(for batch: SequenceBatch) -> Tensor {
+        let (n, t) = (batch.count, batch.steps)
+        let tokens = batch.tokens.scalars
+        var pairs = [Int](repeating: 0, count: n * max(t - 1, 1))
+        var weights = [Float](repeating: 0, count: n * t), pairWeights = [Float](repeating: 0, count: pairs.count)
+        for (row, length) in batch.lengths.enumerated() {
+            let share = 1 / Float(length + max(length - 1, 0))
+            for step in 0..<length { weights[row * t + step] = share }
+            for step in 0..<max(length - 1, 0) {
+                pairs[row * max(t - 1, 1) + step] = bucket(tokens[row * t + step], tokens[row * t + step + 1])
+                pairWeights[row * max(t - 1, 1) + step] = share
+            }
+        }
+        let words = (emb(batch.tokens) * Tensor(weights, shape: [n, t, 1])).sum(axis: 1)
+        let pairShape = [n, max(t - 1, 1)]
+        let pairSum = (bigrams(IndexTensor(pairs, shape: pairShape)) * Tensor(pairWeights, shape: pairShape + [1])).sum(axis: 1)
+        return out(drop(words + pairSum))
     }
 }

@@ -56,26 +56,27 @@ extension TrainingTask {
 /// F1 and the confusion matrix) in `lastValidationMetrics`.
 ///
 /// Any batch works: images (`LabeledBatch`, through `init(model:classCount:)`), padded
-/// sentences (`SequenceBatch`), or anything a `forward` closure maps to logits and labels.
+/// sentences (`SequenceBatch`), or anything a `forward` closure maps to logits and labels. An
+/// error `forward` throws stops training with that error.
 public final class ClassificationTask<Batch: Sendable>: TrainingTask {
     public let classCount: Int
     public let lossFunction: (Tensor, IndexTensor) -> Tensor
     /// The logits [N, C] of a batch and its N labels.
-    public let forward: (Batch) -> (logits: Tensor, labels: IndexTensor)
+    public let forward: (Batch) throws -> (logits: Tensor, labels: IndexTensor)
     /// The metrics of the most recent validation pass.
     public private(set) var lastValidationMetrics: ClassificationMetrics?
     private var validating: (confusion: [[Int]], loss: Double, seen: Int)?
 
     public init(classCount: Int, loss: @escaping (Tensor, IndexTensor) -> Tensor = { crossEntropy($0, $1) },
-                forward: @escaping (Batch) -> (logits: Tensor, labels: IndexTensor)) {
+                forward: @escaping (Batch) throws -> (logits: Tensor, labels: IndexTensor)) {
         require(classCount > 0, "ClassificationTask: classCount must be positive, got \(classCount)")
         self.classCount = classCount
         lossFunction = loss
         self.forward = forward
     }
 
-    public func loss(for batch: Batch) -> TaskOutput {
-        let (output, labels) = forward(batch)
+    public func loss(for batch: Batch) throws -> TaskOutput {
+        let (output, labels) = try forward(batch)
         let loss = lossFunction(output, labels)
         let predicted = output.argmax(axis: 1).scalars
         var hits = 0

@@ -27,7 +27,7 @@ final class TextClassifierTests: XCTestCase {
         let trainSet = dataset(train), testSet = dataset(test)
         GlobalRandom.seed(0)
         let model = KimCNN(vocabularySize: tokenizer.count, classes: 2, embedding: 16, maps: 16)
-        let task = ClassificationTask<SequenceBatch>(classCount: 2) { batch in (model(model.padded(batch)), batch.targets) }
+        let task = ClassificationTask<SequenceBatch>(classCount: 2) { batch in (model.logits(for: batch), batch.targets) }
         let trainer = Trainer(model: model, optimizer: Adam(parameters: model.parameters, lr: 1e-2))
         let loader = DataLoader(trainSet, batchSize: 50, shuffle: true, seed: 0, bucketLengths: trainSet.sequences.map(\.count))
         try trainer.fit(task, on: loader, epochs: 3)
