@@ -6,6 +6,7 @@ import Synapse
 import SynapseExamples
 
 extension TextClassifierKind: ExpressibleByArgument {}
+extension SentenceTokenizerKind: ExpressibleByArgument {}
 
 struct TextCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -41,6 +42,10 @@ struct TextTrainCommand: ParsableCommand {
     var data: [String] = []
     @Option(help: "Model: cnn (Kim 2014), bilstm, or bag (fastText-style words and bigrams).")
     var model: TextClassifierKind = .cnn
+    @Option(help: "Tokenizer: word (lowercased words and punctuation) or bpe (byte-level BPE learned on the training sentences).")
+    var tokenizer: SentenceTokenizerKind = .word
+    @Option(help: "BPE vocabulary size (256 bytes included), with --tokenizer bpe.")
+    var vocabularySize = 4000
     @Option(help: "Training epochs.")
     var epochs = 10
     @Option(help: "Sentences per batch.")
@@ -69,6 +74,9 @@ struct TextTrainCommand: ParsableCommand {
             where !(1...1_000_000).contains(value) {
             throw ValidationError("\(name) must be from 1 to 1000000, got \(value)")
         }
+        guard (256...1_000_000).contains(vocabularySize) else {
+            throw ValidationError("--vocabulary-size must be from 256 to 1000000, got \(vocabularySize)")
+        }
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number") }
         guard testSplit > 0, testSplit < 1 else { throw ValidationError("--test-split must be between 0 and 1, got \(testSplit)") }
         if let folds {
@@ -86,7 +94,9 @@ struct TextTrainCommand: ParsableCommand {
     }
 
     private func run(texts: [String], labels: [Int], classes: [String], train: [Int], test: [Int], quiet: Bool) throws -> Run {
-        let tokenizer = WordTokenizer(fitting: train.map { texts[$0] })
+        let tokenizer = try reportingErrors {
+            try SentenceTokenizer.fitting(train.map { texts[$0] }, kind: self.tokenizer, bpeVocabularySize: vocabularySize)
+        }
         GlobalRandom.seed(seed)
         let classifier = TrainedTextClassifier(kind: model, tokenizer: tokenizer, classes: classes, maximumLength: maximumLength)
         let trainSet = classifier.dataset(train.map { texts[$0] }, labels: train.map { labels[$0] })
@@ -157,7 +167,8 @@ struct TextTrainCommand: ParsableCommand {
         let parameters = result.classifier.model.parameterCount, vocabulary = result.classifier.tokenizer.count
         if common.json {
             printJSON(["test_accuracy": result.accuracy, "seconds_per_epoch": result.secondsPerEpoch, "parameters": parameters,
-                       "train": train.count, "test": test.count, "vocabulary": vocabulary, "classes": classes, "model": model.rawValue])
+                       "train": train.count, "test": test.count, "vocabulary": vocabulary, "classes": classes, "model": model.rawValue,
+                       "tokenizer": tokenizer.rawValue])
         } else {
             print("\(texts.count) sentences, \(classes.count) classes (\(classes.joined(separator: ", "))): \(train.count) train, \(test.count) test; "
                   + "vocabulary \(vocabulary); \(model.rawValue), \(parameters) parameters")

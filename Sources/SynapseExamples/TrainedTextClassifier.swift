@@ -12,19 +12,19 @@ public struct TrainedTextClassifier {
 
     public let kind: TextClassifierKind
     public let model: any SequenceClassifier
-    public let tokenizer: WordTokenizer
+    public let tokenizer: SentenceTokenizer
     public let classes: [String]
     /// Tokens kept per sentence.
     public let maximumLength: Int
     public let metadata: [String: String]
 
     /// A new, untrained classifier.
-    public init(kind: TextClassifierKind, tokenizer: WordTokenizer, classes: [String], maximumLength: Int = 100) {
+    public init(kind: TextClassifierKind, tokenizer: SentenceTokenizer, classes: [String], maximumLength: Int = 100) {
         self.init(kind: kind, model: kind.make(vocabularySize: tokenizer.count, classes: classes.count), tokenizer: tokenizer,
                   classes: classes, maximumLength: maximumLength, metadata: [:])
     }
 
-    init(kind: TextClassifierKind, model: any SequenceClassifier, tokenizer: WordTokenizer, classes: [String], maximumLength: Int,
+    init(kind: TextClassifierKind, model: any SequenceClassifier, tokenizer: SentenceTokenizer, classes: [String], maximumLength: Int,
          metadata: [String: String]) {
         require(maximumLength > 0, "TrainedTextClassifier: maximumLength must be positive, got \(maximumLength)")
         self.kind = kind
@@ -83,6 +83,7 @@ public struct TrainedTextClassifier {
         var metadata = extra
         metadata["task"] = Self.task
         metadata["model"] = kind.rawValue
+        metadata["tokenizer"] = tokenizer.kind.rawValue
         metadata["vocabulary"] = tokenizer.serialized
         metadata["classes"] = String(decoding: try JSONSerialization.data(withJSONObject: classes), as: UTF8.self)
         metadata["maximum_length"] = String(maximumLength)
@@ -98,8 +99,15 @@ public struct TrainedTextClassifier {
         }
         let kindName = try file.requireMetadata("model")
         guard let kind = TextClassifierKind(rawValue: kindName) else { throw ModelError("\(path): unknown model kind \"\(kindName)\"") }
-        let tokenizer: WordTokenizer
-        do { tokenizer = try WordTokenizer(serialized: try file.requireMetadata("vocabulary")) } catch let error as TextError {
+        let tokenizerName = file.metadata["tokenizer"] ?? SentenceTokenizerKind.word.rawValue
+        guard let tokenizerKind = SentenceTokenizerKind(rawValue: tokenizerName) else {
+            throw ModelError("\(path): unknown tokenizer kind \"\(tokenizerName)\"")
+        }
+        let tokenizer: SentenceTokenizer
+        do {
+            tokenizer = try SentenceTokenizer(kind: tokenizerKind, serialized: try file.requireMetadata("vocabulary"),
+                                              source: "\(path) (metadata vocabulary)")
+        } catch let error as TextError {
             throw ModelError("\(path): \(error)")
         }
         guard let classes = try? JSONSerialization.jsonObject(with: Data(try file.requireMetadata("classes").utf8)) as? [String],

@@ -14,7 +14,22 @@ extension BPETokenizer {
     /// normalizer, another pre-tokenizer, BPE dropout, subword prefixes) is an error naming
     /// it, rather than being ignored.
     public init(huggingFace path: String) throws {
-        let root = try Self.readJSON(path)
+        try self.init(huggingFaceRoot: try Self.readJSON(path), source: path)
+    }
+
+    /// As `init(huggingFace:)`, from the text of a `tokenizer.json` (`huggingFaceJSON`, kept in
+    /// a checkpoint's metadata, say); `source` names it in errors.
+    public init(huggingFaceJSON text: String, source: String) throws {
+        let root: Any
+        do {
+            root = try JSONSerialization.jsonObject(with: Data(text.utf8))
+        } catch {
+            throw TextError("\(source): not valid JSON (\((error as NSError).userInfo["NSDebugDescription"] ?? error.localizedDescription))")
+        }
+        try self.init(huggingFaceRoot: root, source: source)
+    }
+
+    private init(huggingFaceRoot root: Any, source path: String) throws {
         guard let object = root as? [String: Any] else { throw TextError("\(path): not a JSON object") }
         guard let model = object["model"] as? [String: Any] else { throw TextError("\(path): no \"model\" object") }
         let type = model["type"] as? String ?? "BPE"
@@ -121,6 +136,11 @@ extension BPETokenizer {
     /// Writes a Hugging Face `tokenizer.json` that the `tokenizers` package loads
     /// (`Tokenizer.from_file`) and that gives the same ids.
     public func write(huggingFace path: String) throws {
+        try Data(huggingFaceJSON.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// The text of the `tokenizer.json` that `write(huggingFace:)` writes.
+    public var huggingFaceJSON: String {
         var json = "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": ["
         json += specialTokens.sorted { $0.id < $1.id }.map {
             "\n    {\"id\": \($0.id), \"content\": \(JSONText.quoted($0.text)), \"single_word\": false, \"lstrip\": false, "
@@ -137,7 +157,7 @@ extension BPETokenizer {
         json += "\n    },\n    \"merges\": ["
         json += merges.map { "\n      [\(JSONText.quoted(spelling($0.left))), \(JSONText.quoted(spelling($0.right)))]" }.joined(separator: ",")
         json += "\n    ]\n  }\n}\n"
-        try Data(json.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        return json
     }
 
     /// Writes GPT-2's `vocab.json` and `merges.txt`.

@@ -54,9 +54,10 @@ final class TextClassifierKindsTests: XCTestCase {
     }
 
     func testSavedClassifiersOfEveryKindPredictTheSameAfterLoading() throws {
-        let tokenizer = WordTokenizer(fitting: ["good fine great", "bad awful poor"])
-        let texts = ["good great", "awful, poor!", "qqq zzz", ""]
-        for kind in TextClassifierKind.allCases {
+        let corpus = ["good fine great", "bad awful poor"]
+        let texts = ["good great", "awful, poor!", "qqq zzz", "", "naïve ☃"]
+        for (kind, tokenizerKind) in TextClassifierKind.allCases.map({ ($0, SentenceTokenizerKind.word) }) + [(.cnn, .bpe)] {
+            let tokenizer = try SentenceTokenizer.fitting(corpus, kind: tokenizerKind, bpeVocabularySize: 270)
             GlobalRandom.seed(0)
             let classifier = TrainedTextClassifier(kind: kind, tokenizer: tokenizer, classes: ["negative", "positive"])
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("text-\(UUID().uuidString).safetensors").path
@@ -64,6 +65,9 @@ final class TextClassifierKindsTests: XCTestCase {
             try classifier.save(to: path)
             let loaded = try TrainedTextClassifier(checkpoint: path)
             XCTAssertEqual(loaded.kind, kind)
+            XCTAssertEqual(loaded.tokenizer.kind, tokenizerKind)
+            XCTAssertEqual(loaded.tokenizer.encode("good, naïve"), tokenizer.encode("good, naïve"))
+            XCTAssertFalse(tokenizer.encode("good, naïve").contains(0), "id 0 is padding")
             XCTAssertEqual(loaded.classes, ["negative", "positive"])
             let before = try classifier.probabilities(texts), after = try loaded.probabilities(texts)
             XCTAssertEqual(before, after, "\(kind)")
