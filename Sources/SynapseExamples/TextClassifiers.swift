@@ -125,6 +125,13 @@ public final class BagOfWordsClassifier: Module, SequenceClassifier {
         drop = Dropout(p: dropout)
         out = Linear(embedding, classes)
         self.bigramBuckets = bigramBuckets
+        // fastText's initialization: small input vectors, so the first steps train the
+        // output layer on near-zero features rather than fit random ones.
+        for table in [emb, bigrams] {
+            var values = Initializer.uniform(bound: 1 / Float(embedding)).make([table.count, embedding])
+            values.withUnsafeMutableBufferPointer { $0.baseAddress!.update(repeating: 0, count: embedding) }
+            table.weight = values
+        }
     }
 
     /// The bucket of the bigram (first, second), in 1..<bigramBuckets.
