@@ -6,7 +6,9 @@ import Synapse
 /// A word's spelling as a vector: character embeddings, one `Conv1d` over them (width 3,
 /// padded by 1) and the maximum over positions, as Ma and Hovy (2016)'s character CNN. It
 /// gives words never seen in training (8 % of English web text's dev tokens) features from
-/// their suffixes, capitals and digits.
+/// their suffixes, capitals and digits. With width 3 (the default) a word's features do not
+/// depend on the other words of its batch (see `CharacterBatch`); wider filters would see
+/// partly padded windows whose count depends on the batch's longest word.
 public final class CharacterCNN: Module {
     public let emb: Embedding
     public let conv: Conv1d
