@@ -106,16 +106,20 @@ struct TagTrainCommand: ParsableCommand {
         if let trainSentences, trainSentences < 1 { throw ValidationError("--train-sentences must be positive") }
     }
 
+    /// How the tagger and the baseline do on one held-out file.
+    private struct Scores {
+        let accuracy: Double
+        let baseline: Double
+        let unknownRate: Double
+    }
+
     func run() throws {
         common.applyThreadCount()
         try checkWritable(save, flag: "--save")
-        var trainSet = try reportingErrors { try CoNLLU.read(train) }
+        var trainSet = try readTreebank(train)
         if let trainSentences { trainSet = Array(trainSet.prefix(trainSentences)) }
-        let devSet = try reportingErrors { try CoNLLU.read(dev) }
-        let testSet = try test.map { path in try reportingErrors { try CoNLLU.read(path) } }
-        for (path, sentences) in [(train, trainSet), (dev, devSet)] + (test.map { [($0, testSet!)] } ?? []) where sentences.isEmpty {
-            throw CLIError("\(path): no sentences (a CoNLL-U file has word lines with an integer ID)")
-        }
+        let devSet = try readTreebank(dev)
+        let testSet = try test.map(readTreebank)
         let vocabulary = try reportingErrors { try TaggerVocabulary(fitting: trainSet, minimumFrequency: minimumFrequency) }
         GlobalRandom.seed(seed)
         let configuration = TrainedTagger.Configuration(embedding: embedding, hidden: hidden, characterEmbedding: characterEmbedding,
@@ -131,44 +135,53 @@ struct TagTrainCommand: ParsableCommand {
         }
         let secondsPerEpoch = history.map(\.seconds).reduce(0, +) / Double(history.count)
         let baseline = MostFrequentTagBaseline(fitting: trainSet)
-        let devResult = try reportingErrors { try tagger.evaluate(devSet) }
-        let testResult = try testSet.map { sentences in try reportingErrors { try tagger.evaluate(sentences) } }
-        let trainWords = trainSet.reduce(0) { $0 + $1.words.count }
-        func unknownRate(_ sentences: [CoNLLU.Sentence]) -> Double {
+        func scores(_ sentences: [CoNLLU.Sentence]) throws -> Scores {
             let forms = sentences.flatMap { $0.words.map(\.form) }
-            return Double(forms.filter { vocabulary.wordID($0) == WordTokenizer.unknownID }.count) / Double(max(forms.count, 1))
+            let unknown = forms.filter { vocabulary.wordID($0) == WordTokenizer.unknownID }.count
+            return Scores(accuracy: try reportingErrors { try tagger.evaluate(sentences) }.accuracy,
+                          baseline: baseline.accuracy(on: sentences), unknownRate: Double(unknown) / Double(forms.count))
         }
+        let devScores = try scores(devSet), testScores = try testSet.map(scores)
+        let trainWords = trainSet.reduce(0) { $0 + $1.words.count }
         if let save {
             try reportingErrors {
-                try tagger.save(to: save, metadata: ["epochs": String(epochs), "dev_accuracy": String(devResult.accuracy),
+                try tagger.save(to: save, metadata: ["epochs": String(epochs), "dev_accuracy": String(devScores.accuracy),
                                                      "train": (train as NSString).lastPathComponent])
             }
         }
         if common.json {
             var result: [String: Any] = [
-                "dev_accuracy": devResult.accuracy, "most_frequent_tag_accuracy": baseline.accuracy(on: devSet),
+                "dev_accuracy": devScores.accuracy, "most_frequent_tag_accuracy": devScores.baseline,
                 "seconds_per_epoch": secondsPerEpoch, "tokens_per_second": Double(trainWords) / secondsPerEpoch,
                 "parameters": tagger.model.parameterCount, "train_sentences": trainSet.count, "train_words": trainWords,
                 "vocabulary": vocabulary.words.count, "characters": vocabulary.characterCount, "tags": vocabulary.tags,
-                "dev_unknown_rate": unknownRate(devSet), "epochs": history.count,
+                "dev_unknown_rate": devScores.unknownRate, "epochs": history.count,
             ]
-            if let testSet, let testResult {
-                result["test_accuracy"] = testResult.accuracy
-                result["test_most_frequent_tag_accuracy"] = baseline.accuracy(on: testSet)
-                result["test_unknown_rate"] = unknownRate(testSet)
+            if let testScores {
+                result["test_accuracy"] = testScores.accuracy
+                result["test_most_frequent_tag_accuracy"] = testScores.baseline
+                result["test_unknown_rate"] = testScores.unknownRate
             }
             printJSON(result)
         } else {
             print("\(trainSet.count) training sentences (\(trainWords) words), vocabulary \(vocabulary.words.count) words and "
                   + "\(vocabulary.characterCount) characters, \(vocabulary.tags.count) tags; \(tagger.model.parameterCount) parameters")
             print(String(format: "dev accuracy %.4f (most-frequent-tag baseline %.4f, %.1f%% unknown words), %.2f s per epoch",
-                         devResult.accuracy, baseline.accuracy(on: devSet), 100 * unknownRate(devSet), secondsPerEpoch))
-            if let testSet, let testResult {
-                print(String(format: "test accuracy %.4f (most-frequent-tag baseline %.4f)", testResult.accuracy, baseline.accuracy(on: testSet)))
+                         devScores.accuracy, devScores.baseline, 100 * devScores.unknownRate, secondsPerEpoch))
+            if let testScores {
+                print(String(format: "test accuracy %.4f (most-frequent-tag baseline %.4f, %.1f%% unknown words)",
+                             testScores.accuracy, testScores.baseline, 100 * testScores.unknownRate))
             }
             if let save { print("saved \(save)") }
         }
     }
+}
+
+/// The sentences of the CoNLL-U file at `path`; an error if it has none.
+private func readTreebank(_ path: String) throws -> [CoNLLU.Sentence] {
+    let sentences = try reportingErrors { try CoNLLU.read(path) }
+    guard !sentences.isEmpty else { throw CLIError("\(path): no sentences (a CoNLL-U file has word lines with an integer ID)") }
+    return sentences
 }
 
 struct TagEvaluateCommand: ParsableCommand {
@@ -187,8 +200,7 @@ struct TagEvaluateCommand: ParsableCommand {
     func run() throws {
         common.applyThreadCount()
         let tagger = try reportingErrors { try TrainedTagger(checkpoint: checkpoint) }
-        let sentences = try reportingErrors { try CoNLLU.read(data) }
-        guard !sentences.isEmpty else { throw CLIError("\(data): no sentences (a CoNLL-U file has word lines with an integer ID)") }
+        let sentences = try readTreebank(data)
         let result = try reportingErrors { try tagger.evaluate(sentences) }
         let metrics = result.metrics
         let top = result.confusions(limit: max(confusions, 0))

@@ -15,16 +15,23 @@ struct TextCommand: ParsableCommand {
         subcommands: [TextTrainCommand.self, TextEvaluateCommand.self, TextPredictCommand.self])
 }
 
-/// Labelled sentences from one or more corpora, pooled, with the sorted union of their classes.
-private func readCorpora(_ paths: [String]) throws -> (texts: [String], labels: [Int], classes: [String]) {
+/// Labelled sentences, pooled from one or more files, with class ids into `classes`.
+private struct Corpus {
+    var texts: [String] = []
+    var labels: [Int] = []
+    var classes: [String] = []
+}
+
+/// The corpora at `paths`, pooled; their classes are the sorted union of the files' classes.
+private func readCorpora(_ paths: [String]) throws -> Corpus {
     let corpora = try paths.map { path in try reportingErrors { try LabelledSentences.read(path) } }
     let classes = Array(Set(corpora.flatMap(\.classes))).sorted()
-    var texts: [String] = [], labels: [Int] = []
+    var pooled = Corpus(classes: classes)
     for corpus in corpora {
-        texts += corpus.texts
-        labels += corpus.labels.map { classes.firstIndex(of: corpus.classes[$0])! }
+        pooled.texts += corpus.texts
+        pooled.labels += corpus.labels.map { classes.firstIndex(of: corpus.classes[$0])! }
     }
-    return (texts, labels, classes)
+    return pooled
 }
 
 struct TextTrainCommand: ParsableCommand {
@@ -93,7 +100,8 @@ struct TextTrainCommand: ParsableCommand {
         let secondsPerEpoch: Double
     }
 
-    private func run(texts: [String], labels: [Int], classes: [String], train: [Int], test: [Int], quiet: Bool) throws -> Run {
+    private func run(_ corpus: Corpus, train: [Int], test: [Int], quiet: Bool) throws -> Run {
+        let (texts, labels, classes) = (corpus.texts, corpus.labels, corpus.classes)
         let tokenizer = try reportingErrors {
             try SentenceTokenizer.fitting(train.map { texts[$0] }, kind: self.tokenizer, bpeVocabularySize: vocabularySize)
         }
@@ -112,42 +120,61 @@ struct TextTrainCommand: ParsableCommand {
     func run() throws {
         common.applyThreadCount()
         try checkWritable(save, flag: "--save")
-        let (texts, labels, classes) = try readCorpora(data)
+        let corpus = try readCorpora(data)
+        // Stratified: each class's examples, shuffled with the seed.
         var generator = RandomGenerator(seed: seed)
-        let members = classes.indices.map { label in texts.indices.filter { labels[$0] == label }.shuffled(using: &generator) }
-        if let folds {
-            // Stratified: each class's shuffled examples are dealt to the folds in turn.
-            var foldOf = [Int](repeating: 0, count: texts.count)
-            for group in members { for (position, index) in group.enumerated() { foldOf[index] = position % folds } }
-            guard let smallest = members.map(\.count).min(), smallest >= folds else {
-                throw CLIError("--folds \(folds): the smallest class has \(members.map(\.count).min() ?? 0) sentences, fewer than the folds")
-            }
-            var accuracies: [Double] = [], seconds: [Double] = [], parameters = 0
-            for fold in 0..<folds {
-                let test = texts.indices.filter { foldOf[$0] == fold }, train = texts.indices.filter { foldOf[$0] != fold }
-                let result = try run(texts: texts, labels: labels, classes: classes, train: train, test: test, quiet: true)
-                accuracies.append(Double(result.accuracy))
-                seconds.append(result.secondsPerEpoch)
-                parameters = result.classifier.model.parameterCount
-                if !common.json { print(String(format: "fold %d/%d: accuracy %.4f, %.2f s per epoch", fold + 1, folds, result.accuracy, result.secondsPerEpoch)) }
-            }
-            let mean = accuracies.reduce(0, +) / Double(folds)
-            let std = (accuracies.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(folds)).squareRoot()
-            let secondsPerEpoch = seconds.reduce(0, +) / Double(folds)
-            if common.json {
-                printJSON(["cv_accuracy": mean, "cv_std": std, "fold_accuracies": accuracies, "seconds_per_epoch": secondsPerEpoch,
-                           "parameters": parameters, "folds": folds, "sentences": texts.count, "classes": classes, "model": model.rawValue])
-            } else {
-                print(String(format: "%d-fold cross-validation (%@): accuracy %.4f ± %.4f, %.2f s per epoch",
-                             folds, model.rawValue, mean, std, secondsPerEpoch))
-            }
-            return
+        let members = corpus.classes.indices.map { label in
+            corpus.texts.indices.filter { corpus.labels[$0] == label }.shuffled(using: &generator)
         }
+        if let folds {
+            try crossValidate(corpus, members: members, folds: folds)
+        } else {
+            try holdOut(corpus, members: members)
+        }
+    }
+
+    /// Trains on all but one fold and tests on it, for each fold in turn. Each class's shuffled
+    /// examples are dealt to the folds in turn.
+    private func crossValidate(_ corpus: Corpus, members: [[Int]], folds: Int) throws {
+        let smallest = members.map(\.count).min() ?? 0
+        guard smallest >= folds else {
+            throw CLIError("--folds \(folds): the smallest class has \(smallest) sentences, fewer than the folds")
+        }
+        var foldOf = [Int](repeating: 0, count: corpus.texts.count)
+        for group in members { for (position, index) in group.enumerated() { foldOf[index] = position % folds } }
+        var accuracies: [Double] = [], seconds: [Double] = [], parameters = 0
+        for fold in 0..<folds {
+            let indices = corpus.texts.indices
+            let result = try run(corpus, train: indices.filter { foldOf[$0] != fold }, test: indices.filter { foldOf[$0] == fold },
+                                 quiet: true)
+            accuracies.append(Double(result.accuracy))
+            seconds.append(result.secondsPerEpoch)
+            parameters = result.classifier.model.parameterCount
+            if !common.json {
+                print(String(format: "fold %d/%d: accuracy %.4f, %.2f s per epoch", fold + 1, folds, result.accuracy, result.secondsPerEpoch))
+            }
+        }
+        let mean = accuracies.reduce(0, +) / Double(folds)
+        let std = (accuracies.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(folds)).squareRoot()
+        let secondsPerEpoch = seconds.reduce(0, +) / Double(folds)
+        if common.json {
+            printJSON(["cv_accuracy": mean, "cv_std": std, "fold_accuracies": accuracies, "seconds_per_epoch": secondsPerEpoch,
+                       "parameters": parameters, "folds": folds, "sentences": corpus.texts.count, "classes": corpus.classes,
+                       "model": model.rawValue, "tokenizer": tokenizer.rawValue])
+        } else {
+            print(String(format: "%d-fold cross-validation (%@): accuracy %.4f ± %.4f, %.2f s per epoch",
+                         folds, model.rawValue, mean, std, secondsPerEpoch))
+        }
+    }
+
+    /// Trains on one split and tests on the rest: `--test-indices`, or each class's first
+    /// `--test-split` share.
+    private func holdOut(_ corpus: Corpus, members: [[Int]]) throws {
         var train: [Int] = [], test: [Int] = []
         if let testIndices {
-            let held = try readIndices(testIndices, count: texts.count)
+            let held = try readIndices(testIndices, count: corpus.texts.count)
             test = held.sorted()
-            train = texts.indices.filter { !held.contains($0) }
+            train = corpus.texts.indices.filter { !held.contains($0) }
         } else {
             for group in members {
                 let held = Int((Double(group.count) * testSplit).rounded())
@@ -156,9 +183,10 @@ struct TextTrainCommand: ParsableCommand {
             }
         }
         guard !train.isEmpty, !test.isEmpty else {
-            throw CLIError("--test-split \(testSplit) leaves \(train.count) training and \(test.count) test sentences; both need at least one")
+            let choice = testIndices.map { "--test-indices \($0)" } ?? "--test-split \(testSplit)"
+            throw CLIError("\(choice) leaves \(train.count) training and \(test.count) test sentences; both need at least one")
         }
-        let result = try run(texts: texts, labels: labels, classes: classes, train: train, test: test, quiet: common.json)
+        let result = try run(corpus, train: train, test: test, quiet: common.json)
         if let save {
             try reportingErrors {
                 try result.classifier.save(to: save, metadata: ["epochs": String(epochs), "test_accuracy": String(result.accuracy)])
@@ -167,11 +195,11 @@ struct TextTrainCommand: ParsableCommand {
         let parameters = result.classifier.model.parameterCount, vocabulary = result.classifier.tokenizer.count
         if common.json {
             printJSON(["test_accuracy": result.accuracy, "seconds_per_epoch": result.secondsPerEpoch, "parameters": parameters,
-                       "train": train.count, "test": test.count, "vocabulary": vocabulary, "classes": classes, "model": model.rawValue,
-                       "tokenizer": tokenizer.rawValue])
+                       "train": train.count, "test": test.count, "vocabulary": vocabulary, "classes": corpus.classes,
+                       "model": model.rawValue, "tokenizer": tokenizer.rawValue])
         } else {
-            print("\(texts.count) sentences, \(classes.count) classes (\(classes.joined(separator: ", "))): \(train.count) train, \(test.count) test; "
-                  + "vocabulary \(vocabulary); \(model.rawValue), \(parameters) parameters")
+            print("\(corpus.texts.count) sentences, \(corpus.classes.count) classes (\(corpus.classes.joined(separator: ", "))): "
+                  + "\(train.count) train, \(test.count) test; vocabulary \(vocabulary); \(model.rawValue), \(parameters) parameters")
             print(String(format: "test accuracy %.4f, %.2f s per epoch", result.accuracy, result.secondsPerEpoch))
             if let save { print("saved \(save)") }
         }
@@ -247,16 +275,15 @@ struct TextPredictCommand: ParsableCommand {
     func run() throws {
         common.applyThreadCount()
         let classifier = try reportingErrors { try TrainedTextClassifier(checkpoint: checkpoint) }
-        let probabilities = try reportingErrors { try classifier.probabilities(texts) }
+        let results = try reportingErrors { try classifier.classify(texts) }
         if common.json {
-            printJSON(["classes": classifier.classes, "predictions": zip(texts, probabilities).map { text, row in
-                ["text": text, "class": classifier.classes[row.indices.max { row[$0] < row[$1] }!], "probabilities": row] as [String: Any]
+            printJSON(["classes": classifier.classes, "predictions": zip(texts, results).map { text, result in
+                ["text": text, "class": classifier.classes[result.label], "probabilities": result.probabilities] as [String: Any]
             }])
         } else {
-            for (text, row) in zip(texts, probabilities) {
-                let best = row.indices.max { row[$0] < row[$1] }!
-                let shares = zip(classifier.classes, row).map { String(format: "%@ %.3f", $0, $1) }.joined(separator: "  ")
-                print("\(classifier.classes[best])\t\(shares)\t\(text)")
+            for (text, result) in zip(texts, results) {
+                let shares = zip(classifier.classes, result.probabilities).map { String(format: "%@ %.3f", $0, $1) }.joined(separator: "  ")
+                print("\(classifier.classes[result.label])\t\(shares)\t\(text)")
             }
         }
     }

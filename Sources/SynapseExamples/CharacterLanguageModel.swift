@@ -73,10 +73,7 @@ public final class CharacterLanguageModel: Module {
     @discardableResult
     public func generate(prompt: [Int], count: Int, sampler: inout TokenSampler, emit: (Int) -> Void = { _ in }) -> [Int] {
         require(!prompt.isEmpty, "CharacterLanguageModel.generate: the prompt must hold at least one token")
-        let wasTraining = isTraining
-        eval()
-        defer { train(wasTraining) }
-        return withoutGradients {
+        return inference {
             var (logits, state) = self.logits(IndexTensor(prompt, shape: [prompt.count, 1]), state: nil)
             var last = logits[prompt.count - 1].scalars
             var generated: [Int] = []

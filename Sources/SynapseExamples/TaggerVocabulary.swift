@@ -99,10 +99,10 @@ public struct TaggerVocabulary: Sendable, Equatable {
     /// The vocabularies as `words.serialized`, `serializedCharacters` and `serializedTags` wrote them.
     public init(serializedWords: String, characters: String, tags: String) throws {
         guard let characterList = try? JSONSerialization.jsonObject(with: Data(characters.utf8)) as? [String],
-              let scalars = Optional(characterList.compactMap { $0.unicodeScalars.count == 1 ? $0.unicodeScalars.first : nil }),
-              scalars.count == characterList.count else {
+              characterList.allSatisfy({ $0.unicodeScalars.count == 1 }) else {
             throw TextError("the stored tagger characters are not a JSON list of single characters")
         }
+        let scalars = characterList.map { $0.unicodeScalars.first! }
         guard let tagList = try? JSONSerialization.jsonObject(with: Data(tags.utf8)) as? [String] else {
             throw TextError("the stored tagger tags are not a JSON list of strings")
         }

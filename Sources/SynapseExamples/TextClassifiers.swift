@@ -142,21 +142,23 @@ public final class BagOfWordsClassifier: Module, SequenceClassifier {
     }
 
     public func logits(for batch: SequenceBatch) -> Tensor {
+        // Every word and bigram of a sentence weighs 1 / (its words + its bigrams), padding 0,
+        // so one weighted sum per table is the mean of both.
         let (n, t) = (batch.count, batch.steps)
+        let pairSteps = max(t - 1, 1)
         let tokens = batch.tokens.scalars
-        var pairs = [Int](repeating: 0, count: n * max(t - 1, 1))
-        var weights = [Float](repeating: 0, count: n * t), pairWeights = [Float](repeating: 0, count: pairs.count)
+        var pairs = [Int](repeating: 0, count: n * pairSteps)
+        var weights = [Float](repeating: 0, count: n * t), pairWeights = [Float](repeating: 0, count: n * pairSteps)
         for (row, length) in batch.lengths.enumerated() {
-            let share = 1 / Float(length + max(length - 1, 0))
+            let share = 1 / Float(2 * length - 1)
             for step in 0..<length { weights[row * t + step] = share }
-            for step in 0..<max(length - 1, 0) {
-                pairs[row * max(t - 1, 1) + step] = bucket(tokens[row * t + step], tokens[row * t + step + 1])
-                pairWeights[row * max(t - 1, 1) + step] = share
+            for step in 0..<(length - 1) {
+                pairs[row * pairSteps + step] = bucket(tokens[row * t + step], tokens[row * t + step + 1])
+                pairWeights[row * pairSteps + step] = share
             }
         }
         let words = (emb(batch.tokens) * Tensor(weights, shape: [n, t, 1])).sum(axis: 1)
-        let pairShape = [n, max(t - 1, 1)]
-        let pairSum = (bigrams(IndexTensor(pairs, shape: pairShape)) * Tensor(pairWeights, shape: pairShape + [1])).sum(axis: 1)
-        return out(drop(words + pairSum))
+        let bigramSum = (bigrams(IndexTensor(pairs, shape: [n, pairSteps])) * Tensor(pairWeights, shape: [n, pairSteps, 1])).sum(axis: 1)
+        return out(drop(words + bigramSum))
     }
 }

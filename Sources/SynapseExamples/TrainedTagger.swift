@@ -63,16 +63,13 @@ public struct TrainedTagger {
 
     /// The tag ids of each sentence of forms, in evaluation mode, 256 sentences at a time.
     public func predict(_ sentences: [[String]]) throws -> [[Int]] {
-        let wasTraining = model.isTraining
-        model.eval()
-        defer { model.train(wasTraining) }
         let nonEmpty = sentences.indices.filter { !sentences[$0].isEmpty }
         let dataset = vocabulary.dataset(forms: nonEmpty.map { sentences[$0] })
         var predictions = sentences.map { _ in [Int]() }
         for start in stride(from: 0, to: nonEmpty.count, by: 256) {
             let rows = Array(start..<min(start + 256, nonEmpty.count))
             let batch = dataset.batch(rows)
-            let best = try withoutGradients { try model(batch) }.argmax(axis: 2).scalars
+            let best = try model.inference { try model(batch) }.argmax(axis: 2).scalars
             for (row, index) in rows.enumerated() {
                 let offset = row * batch.steps
                 predictions[nonEmpty[index]] = Array(best[offset..<(offset + batch.lengths[row])])

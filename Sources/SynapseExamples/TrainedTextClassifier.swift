@@ -54,17 +54,18 @@ public struct TrainedTextClassifier {
         return ClassificationTask<SequenceBatch>(classCount: classes.count) { batch in (try model.logits(for: batch), batch.targets) }
     }
 
-    /// Class probabilities of each text, in evaluation mode, in the order of `classes`.
-    public func probabilities(_ texts: [String]) throws -> [[Float]] {
-        let wasTraining = model.isTraining
-        model.eval()
-        defer { model.train(wasTraining) }
+    /// Each text's most probable class and its class probabilities (in the order of
+    /// `classes`), in evaluation mode.
+    public func classify(_ texts: [String]) throws -> [(label: Int, probabilities: [Float])] {
         let data = dataset(texts, labels: Array(repeating: 0, count: texts.count))
-        var result: [[Float]] = []
+        var result: [(label: Int, probabilities: [Float])] = []
         for start in stride(from: 0, to: texts.count, by: 256) {
             let batch = data.batch(Array(start..<min(start + 256, texts.count)))
-            let values = try withoutGradients { try model.logits(for: batch).softmax(axis: 1) }.scalars
-            for row in 0..<batch.count { result.append(Array(values[(row * classes.count)..<((row + 1) * classes.count)])) }
+            let probabilities = try model.inference { try model.logits(for: batch).softmax(axis: 1) }
+            let values = probabilities.scalars, labels = probabilities.argmax(axis: 1).scalars
+            for row in 0..<batch.count {
+                result.append((labels[row], Array(values[(row * classes.count)..<((row + 1) * classes.count)])))
+            }
         }
         return result
     }
@@ -72,7 +73,7 @@ public struct TrainedTextClassifier {
     /// Accuracy, per-class precision, recall and F1 and the confusion matrix on `texts` with
     /// class ids `labels`.
     public func evaluate(_ texts: [String], labels: [Int]) throws -> ClassificationMetrics {
-        let predicted = try probabilities(texts).map { row in row.indices.max { row[$0] < row[$1] }! }
+        let predicted = try classify(texts).map(\.label)
         var confusion = Array(repeating: Array(repeating: 0, count: classes.count), count: classes.count)
         for (truth, guess) in zip(labels, predicted) { confusion[truth][guess] += 1 }
         return ClassificationMetrics(confusion: confusion, loss: 0, predictions: predicted)

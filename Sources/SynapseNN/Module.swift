@@ -95,6 +95,15 @@ open class Module {
     /// Switches to evaluation mode: dropout off, batch norm uses running statistics.
     public func eval() { train(false) }
 
+    /// Runs `body` as inference: in evaluation mode and without recording gradients, then
+    /// puts the module back in the mode it was in.
+    public func inference<R>(_ body: () throws -> R) rethrows -> R {
+        let wasTraining = isTraining
+        eval()
+        defer { train(wasTraining) }
+        return try withoutGradients(body)
+    }
+
     /// Freezes every parameter in the tree: no gradients, no updates.
     public func freeze() { parameters.forEach { $0.isFrozen = true } }
 

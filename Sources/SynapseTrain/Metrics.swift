@@ -67,14 +67,11 @@ public struct ClassificationMetrics: Sendable {
 public func evaluate<Source: Dataset>(_ model: any UnaryLayer, on loader: DataLoader<Source>, classCount: Int,
                                       loss lossFunction: (Tensor, IndexTensor) -> Tensor = { crossEntropy($0, $1) })
     -> ClassificationMetrics where Source.Batch == LabeledBatch {
-    let wasTraining = model.isTraining
-    model.eval()
-    defer { model.train(wasTraining) }
     var confusion = Array(repeating: Array(repeating: 0, count: classCount), count: classCount)
     var totalLoss = 0.0
     var seen = 0
     var predictions: [Int] = []
-    withoutGradients {
+    model.inference {
         for batch in loader {
             let output = model(batch.inputs)
             totalLoss += Double(lossFunction(output, batch.labels).item) * Double(batch.labels.count)

@@ -201,12 +201,9 @@ public final class Trainer {
     /// The task's mean loss and metrics over `loader`, in evaluation mode without gradients.
     public func validate<Task: TrainingTask, Source: Dataset>(_ task: Task, on loader: DataLoader<Source>)
         throws -> (loss: Float, metrics: [String: Float]) where Source.Batch == Task.Batch {
-        let wasTraining = model.isTraining
-        model.eval()
-        defer { model.train(wasTraining) }
         task.validationWillStart()
         var totals = Totals()
-        try withoutGradients {
+        try model.inference {
             for batch in loader {
                 let output = try task.loss(for: batch)
                 totals.add(loss: output.loss.item, output: output)
