@@ -1,6 +1,6 @@
 // synapse-bench: Synapse kernels side by side with references on the same machine.
 //
-// Usage: swift run -c release -Xcc -march=native synapse-bench [elementwise|gemm|conv|lstm|tokenize|all]
+// Usage: swift run -c release -Xcc -march=native synapse-bench [elementwise|gemm|conv|lstm|attention|tokenize|all]
 //        [--count N] [--repeats R] [--rounds R] [--python PATH]
 // The numpy column comes from Benchmarks/numpy_elementwise.py run through the given Python
 // (default python3); the OpenBLAS column from libopenblas.so.0 loaded at run time. A column
@@ -10,13 +10,15 @@ import Foundation
 import SynapseKernels
 
 let usage = """
-    usage: synapse-bench [elementwise|gemm|conv|lstm|tokenize|all …] [--count N] [--repeats R] [--rounds R] [--python PATH] [--only TEXT] [--passes]
+    usage: synapse-bench [elementwise|gemm|conv|lstm|attention|tokenize|all …] [--count N] [--repeats R] [--rounds R] [--python PATH] [--only TEXT] [--passes]
       --only TEXT  run only the rows whose name contains TEXT (e.g. --only 2048)
       --passes     conv: also time the input and weight gradients on their own (Synapse only)
       elementwise  16M-element add, multiply, exp, sum vs numpy and memcpy (--count elements, --repeats)
       gemm         GEMM GFLOP/s and the NN shapes vs OpenBLAS (libopenblas.so.0, if present)
       conv         Conv2d forward and backward vs PyTorch (--python with torch; --rounds)
       lstm         LSTM layers forward and forward+backward vs PyTorch's nn.LSTM (--python with torch; --rounds)
+      attention    fused scaled dot-product attention forward and forward+backward vs PyTorch's
+                   F.scaled_dot_product_attention, T 64/256/1024, D 32/64, causal or not (--python; --rounds)
       tokenize     byte-level BPE training (vocabulary 1,024) and encoding of tinyshakespeare vs Hugging Face
                    tokenizers on one thread (--python with tokenizers; --rounds)
     """
@@ -76,8 +78,8 @@ struct Options {
 
 
 let options = Options(arguments: CommandLine.arguments)
-let sections = options.sections.isEmpty || options.sections == ["all"] ? ["elementwise", "gemm", "conv", "lstm", "tokenize"] : options.sections
-for section in sections where !["elementwise", "gemm", "conv", "lstm", "tokenize"].contains(section) {
+let sections = options.sections.isEmpty || options.sections == ["all"] ? ["elementwise", "gemm", "conv", "lstm", "attention", "tokenize"] : options.sections
+for section in sections where !["elementwise", "gemm", "conv", "lstm", "attention", "tokenize"].contains(section) {
     exitWithUsage("unknown section \(section)")
 }
 print("threads available: \(Kernels.threadCount); fast build: \(Kernels.isNativeBuild ? "yes" : "no")")
@@ -87,6 +89,7 @@ for section in sections {
     case "gemm": gemmBenchmark(options: options)
     case "conv": convolutionBenchmark(options: options)
     case "lstm": lstmBenchmark(options: options)
+    case "attention": attentionBenchmark(options: options)
     case "tokenize": tokenizeBenchmark(options: options)
     default: break
     }

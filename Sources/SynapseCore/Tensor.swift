@@ -114,6 +114,10 @@ public struct Tensor: @unchecked Sendable {
         return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
     }
 
+    /// Whether both tensors are views of one buffer: copies of one value, or a value and a
+    /// reshape of it. Layers use it to see self-attention (`attention(x, x, x)`) and project once.
+    public func sharesStorage(with other: Tensor) -> Bool { storage === other.storage }
+
     /// The buffer for kernels. It stays valid only while this tensor value is alive, so pass
     /// parameters or tensors used afterwards, or wrap the call in `withExtendedLifetime`.
     var pointer: UnsafeMutablePointer<Float> { storage.pointer }

@@ -61,33 +61,29 @@ public final class BatchNorm1d: BatchNorm, UnaryLayer {
 }
 
 /// Layer normalization over the last `normalizedShape.count` axes, with a learnable
-/// elementwise scale and shift of that shape (PyTorch's `LayerNorm`).
+/// elementwise scale and (unless built with `bias: false`) shift of that shape, as PyTorch's
+/// `LayerNorm`. Runs as one fused op.
 public final class LayerNorm: Module, UnaryLayer {
     @Parameter public var weight: Tensor
-    @Parameter public var bias: Tensor
+    /// Nil when built with `bias: false` (PyTorch's `LayerNorm(..., bias=False)`).
+    public let bias: Parameter?
     public let normalizedShape: [Int]
     public let epsilon: Float
 
-    public init(_ normalizedShape: [Int], epsilon: Float = 1e-5) {
+    public init(_ normalizedShape: [Int], epsilon: Float = 1e-5, bias: Bool = true) {
         require(!normalizedShape.isEmpty && normalizedShape.allSatisfy { $0 > 0 },
                 "LayerNorm: normalized shape must be non-empty and positive, got \(normalizedShape)")
         _weight = Parameter(Tensor.ones(normalizedShape))
-        _bias = Parameter(Tensor.zeros(normalizedShape))
+        self.bias = bias ? Parameter(Tensor.zeros(normalizedShape)) : nil
         self.normalizedShape = normalizedShape
         self.epsilon = epsilon
     }
 
-    public convenience init(_ features: Int, epsilon: Float = 1e-5) {
-        self.init([features], epsilon: epsilon)
+    public convenience init(_ features: Int, epsilon: Float = 1e-5, bias: Bool = true) {
+        self.init([features], epsilon: epsilon, bias: bias)
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        let k = normalizedShape.count
-        require(input.rank >= k && Array(input.shape.suffix(k)) == normalizedShape,
-                "LayerNorm: input \(input.shape) does not end in \(normalizedShape)")
-        let axes = Array((input.rank - k)..<input.rank)
-        let mean = input.mean(axes: axes, keepDims: true)
-        let variance = input.variance(axes: axes, correction: 0, keepDims: true)
-        return (input - mean) / (variance + epsilon).sqrt() * weight + bias
+        input.layerNormalized(normalizedShape, weight: weight, bias: bias?.value, epsilon: epsilon)
     }
 }
