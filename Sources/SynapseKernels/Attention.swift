@@ -10,6 +10,7 @@
 // projection and written into a [B, T, E] result with no permute copies. Each tile is padded
 // to whole vectors in scratch, so the inner products never need partial loads.
 
+import CSynapse
 import Foundation
 
 /// Where the rows of one attention operand live: element d of row t of head h in batch b is at
@@ -122,42 +123,115 @@ private func dropoutFactors(_ problem: AttentionProblem, head: Int, row: Int, co
     return keep.replacing(with: 0, where: bits .< SIMD8(repeating: threshold))
 }
 
+typealias ScoreVector = SIMD16<Float>
+
+@inline(__always)
+private func load(_ p: UnsafePointer<Float>) -> ScoreVector { UnsafeRawPointer(p).loadUnaligned(as: ScoreVector.self) }
+
+@inline(__always)
+private func store(_ v: ScoreVector, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: ScoreVector.self)
+}
+
+@inline(__always)
+private func horizontalMax(_ v: ScoreVector) -> Float {
+    let a = v.lowHalf.replacing(with: v.highHalf, where: v.highHalf .> v.lowHalf)
+    let b = a.lowHalf.replacing(with: a.highHalf, where: a.highHalf .> a.lowHalf)
+    let c = b.lowHalf.replacing(with: b.highHalf, where: b.highHalf .> b.lowHalf)
+    return max(c[0], c[1])
+}
+
+@inline(__always)
+private func horizontalSum(_ v: ScoreVector) -> Float {
+    let a = v.lowHalf + v.highHalf, b = a.lowHalf + a.highHalf, c = b.lowHalf + b.highHalf
+    return c[0] + c[1]
+}
+
+/// 2^x for x ≤ 0 (as softmax needs; larger x up to 127 also works): 2^round(x) from the exponent
+/// bits times a degree-6 Taylor polynomial of 2^f on |f| ≤ ½ (relative error below 2·10⁻⁷).
+/// Below −126 the result is 0, so −∞ maps to 0.
+@inline(__always)
+private func exp2(_ x: ScoreVector) -> ScoreVector {
+    let low = ScoreVector(repeating: -126), high = ScoreVector(repeating: 127)
+    var clamped = x.replacing(with: low, where: x .< low)
+    clamped.replace(with: high, where: clamped .> high)
+    let magic = ScoreVector(repeating: roundingMagic)
+    let shifted = clamped + magic
+    let n = shifted - magic
+    let f = clamped - n
+    @inline(__always)
+    func horner(_ p: ScoreVector, _ c: Float) -> ScoreVector {
+        synapse_target_has_fma() != 0 ? ScoreVector(repeating: c).addingProduct(p, f) : p * f + ScoreVector(repeating: c)
+    }
+    var p = ScoreVector(repeating: 1.540_353_0e-4)
+    p = horner(p, 1.333_355_8e-3)
+    p = horner(p, 9.618_129_1e-3)
+    p = horner(p, 5.550_410_9e-2)
+    p = horner(p, 2.402_265_1e-1)
+    p = horner(p, 6.931_471_8e-1)
+    p = horner(p, 1)
+    let bits = unsafeBitCast(shifted, to: SIMD16<UInt32>.self) &- roundingMagic.bitPattern
+    let scale = unsafeBitCast((bits &+ 127) &<< 23, to: ScoreVector.self)
+    return (p * scale).replacing(with: 0, where: x .< low)
+}
+
 extension Kernels {
     /// The forward pass: `output` = softmax(scale · Q Kᵀ + bias) V for every batch and head, and
-    /// `logSumExp` [batch · heads · queryLength] = log Σ exp(scale · Q Kᵀ + bias) per query row,
-    /// which the backward needs. A row that may see no key gets zeros and a log-sum-exp of −∞.
+    /// `logSumExp` [batch · heads · queryLength] = log₂ Σ exp(scale · Q Kᵀ + bias) per query row
+    /// (base 2, as the kernels compute), which the backward needs. A row that may see no key gets zeros and a log-sum-exp of −∞.
     public static func attentionForward(_ problem: AttentionProblem, query: StridedHeads, key: StridedHeads,
                                         value: StridedHeads, output: StridedHeads,
                                         logSumExp: UnsafeMutablePointer<Float>) {
         let p = problem
         guard p.batch > 0, p.heads > 0, p.queryLength > 0, p.valueDepth > 0 else { return }
         let queryBlocks = (p.queryLength + attentionQueryBlock - 1) / attentionQueryBlock
-        let tasks = p.batch * p.heads * queryBlocks
-        let work = p.batch * p.heads * p.queryLength * p.keyLength * (p.depth + p.valueDepth)
+        let heads = p.batch * p.heads
+        let work = heads * p.queryLength * p.keyLength * (p.depth + p.valueDepth)
+        let parallel = work >= 1 << 18
+        // Every query block reads all of its head's keys and values, so each head's Kᵀ and V
+        // are padded and packed once up front rather than once per query block.
+        let keyColumns = roundUpToTile(max(p.keyLength, 1))
+        let dp = roundUpToTile(p.depth), dvp = roundUpToTile(p.valueDepth)
+        let headSize = dp * keyColumns + keyColumns * dvp
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: heads * headSize)
+        defer { packed.deallocate() }
+        let pack = { (bh: Int) in
+            let b = bh / p.heads, h = bh % p.heads, keysTransposed = packed + bh * headSize
+            packTransposed(rows: p.keyLength, from: { key.row(b, h, $0) }, width: p.depth, into: keysTransposed,
+                           paddedRows: keyColumns, paddedWidth: dp)
+            let values = keysTransposed + dp * keyColumns
+            packRows(rows: p.keyLength, from: { value.row(b, h, $0) }, width: p.valueDepth, into: values, paddedWidth: dvp)
+            let padding = keyColumns - p.keyLength
+            if padding > 0 { (values + p.keyLength * dvp).update(repeating: 0, count: padding * dvp) }
+        }
         let runTask = { (task: Int) in
             let bh = task / queryBlocks, block = task % queryBlocks
+            let keysTransposed = packed + bh * headSize
             attentionForwardBlock(p, batch: bh / p.heads, head: bh % p.heads, rows: block * attentionQueryBlock,
-                                  query: query, key: key, value: value, output: output,
+                                  query: query, keysTransposed: keysTransposed, keyColumns: keyColumns,
+                                  values: keysTransposed + dp * keyColumns, output: output,
                                   logSumExp: logSumExp + bh * p.queryLength)
         }
-        if work >= 1 << 18 {
-            parallelFor(tasks, runTask)
+        if parallel {
+            parallelFor(heads, pack)
+            parallelFor(heads * queryBlocks, runTask)
         } else {
-            for task in 0..<tasks { runTask(task) }
+            for bh in 0..<heads { pack(bh) }
+            for task in 0..<(heads * queryBlocks) { runTask(task) }
         }
     }
 
     private static func attentionForwardBlock(_ p: AttentionProblem, batch b: Int, head h: Int, rows i0: Int,
-                                              query: StridedHeads, key: StridedHeads, value: StridedHeads,
-                                              output: StridedHeads, logSumExp: UnsafeMutablePointer<Float>) {
+                                              query: StridedHeads, keysTransposed: UnsafePointer<Float>, keyColumns: Int,
+                                              values: UnsafePointer<Float>, output: StridedHeads,
+                                              logSumExp: UnsafeMutablePointer<Float>) {
         let rows = min(attentionQueryBlock, p.queryLength - i0)
         let dp = roundUpToTile(p.depth), dvp = roundUpToTile(p.valueDepth), bk = attentionKeyBlock
-        let sizes = [rows * dp, dp * bk, bk * dvp, rows * bk, rows * dvp, rows, rows]
+        let sizes = [rows * dp, rows * bk, rows * dvp, rows, rows]
         let memory = UnsafeMutablePointer<Float>.allocate(capacity: sizes.reduce(0, +))
         defer { memory.deallocate() }
-        let queries = memory, keysTransposed = queries + sizes[0], values = keysTransposed + sizes[1]
-        let scores = values + sizes[2], accumulator = scores + sizes[3]
-        let maxima = accumulator + sizes[4], sums = maxima + sizes[5]
+        let queries = memory, scores = queries + sizes[0], accumulator = scores + sizes[1]
+        let maxima = accumulator + sizes[2], sums = maxima + sizes[3]
         packRows(rows: rows, from: { query.row(b, h, i0 + $0) }, width: p.depth, into: queries, paddedWidth: dp)
         accumulator.update(repeating: 0, count: rows * dvp)
         maxima.update(repeating: -.infinity, count: rows)
@@ -166,11 +240,7 @@ extension Kernels {
         var j0 = 0
         while j0 < keyEnd {
             let width = min(bk, keyEnd - j0), wp = roundUpToTile(width)
-            packTransposed(rows: width, from: { key.row(b, h, j0 + $0) }, width: p.depth, into: keysTransposed,
-                           paddedRows: wp, paddedWidth: dp)
-            packRows(rows: width, from: { value.row(b, h, j0 + $0) }, width: p.valueDepth, into: values, paddedWidth: dvp)
-            if wp > width { (values + width * dvp).update(repeating: 0, count: (wp - width) * dvp) }
-            tileProduct(m: rows, n: wp, k: dp, a: queries, lda: dp, b: keysTransposed, ldb: wp,
+            tileProduct(m: rows, n: wp, k: dp, a: queries, lda: dp, b: keysTransposed + j0, ldb: keyColumns,
                         c: scores, ldc: bk, accumulate: false)
             for r in 0..<rows {
                 let i = i0 + r
@@ -183,7 +253,7 @@ extension Kernels {
                     s.update(repeating: 0, count: wp)
                     continue
                 }
-                let rescale = expf(maxima[r] - newMax)
+                let rescale = exp2f(maxima[r] - newMax)
                 maxima[r] = newMax
                 sums[r] = sums[r] * rescale + exponentiate(s, paddedWidth: wp, minus: newMax)
                 if rescale != 1 { scaleRow(accumulator + r * dvp, count: dvp, by: rescale) }
@@ -195,7 +265,7 @@ extension Kernels {
                     }
                 }
             }
-            tileProduct(m: rows, n: dvp, k: wp, a: scores, lda: bk, b: values, ldb: dvp,
+            tileProduct(m: rows, n: dvp, k: wp, a: scores, lda: bk, b: values + j0 * dvp, ldb: dvp,
                         c: accumulator, ldc: dvp, accumulate: true)
             j0 += bk
         }
@@ -205,7 +275,7 @@ extension Kernels {
             if sum > 0 {
                 let inverse = 1 / sum
                 for c in 0..<p.valueDepth { destination[c] = accumulator[r * dvp + c] * inverse }
-                logSumExp[i0 + r] = maxima[r] + logf(sum)
+                logSumExp[i0 + r] = maxima[r] + log2f(sum)
             } else {
                 destination.update(repeating: 0, count: p.valueDepth)
                 logSumExp[i0 + r] = -.infinity
@@ -339,44 +409,49 @@ extension Kernels {
         }
     }
 
-    /// Scales a row of raw scores, adds the bias, sets the columns past `visible` (masked or
-    /// padding) to −∞, and returns the row's maximum.
+    /// Turns a row of raw scores into base-2 logits, t = log₂e · (scale · s + bias), with the
+    /// columns past `visible` (masked or padding) at −∞, and returns the row's maximum. Working
+    /// in base 2 lets `exponentiate` use a short 2^x instead of a full e^x.
     @inline(__always)
     private static func maskScores(_ s: UnsafeMutablePointer<Float>, paddedWidth: Int, visible: Int, scale: Float,
                                    bias: UnsafePointer<Float>?) -> Float {
-        let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
-        var maximum = FloatVector(repeating: -.infinity)
+        let lanes = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+        let log2e: Float = 1.442_695_04
+        let factor = ScoreVector(repeating: scale * log2e)
+        var maximum = ScoreVector(repeating: -.infinity)
         var c = 0
         while c < paddedWidth {
-            var v = loadVector(s + c) * scale
+            var v = load(s + c) * factor
             if let bias {
                 let available = visible - c
-                if available >= FloatVector.scalarCount {
-                    v += loadVector(bias + c)
+                if available >= ScoreVector.scalarCount {
+                    v += load(bias + c) * log2e
                 } else if available > 0 {
-                    v += loadPartial(bias + c, count: available)
+                    var partial = ScoreVector()
+                    for lane in 0..<available { partial[lane] = bias[c + lane] }
+                    v += partial * log2e
                 }
             }
             v.replace(with: -.infinity, where: lanes &+ Int32(c) .>= Int32(visible))
-            storeVector(v, s + c)
-            maximum = VectorMath.greater(maximum, v)
-            c += FloatVector.scalarCount
+            store(v, s + c)
+            maximum = maximum.replacing(with: v, where: v .> maximum)
+            c += ScoreVector.scalarCount
         }
-        return maximum.max()
+        return horizontalMax(maximum)
     }
 
-    /// s ← exp(s − shift) in place (−∞ becomes 0); returns the row's sum.
+    /// s ← 2^(s − shift) in place (−∞ becomes 0); returns the row's sum.
     @inline(__always)
     private static func exponentiate(_ s: UnsafeMutablePointer<Float>, paddedWidth: Int, minus shift: Float) -> Float {
-        var total = FloatVector()
+        var total = ScoreVector()
         var c = 0
         while c < paddedWidth {
-            let e = VectorMath.exp(loadVector(s + c) - shift)
-            storeVector(e, s + c)
+            let e = exp2(load(s + c) - shift)
+            store(e, s + c)
             total += e
-            c += FloatVector.scalarCount
+            c += ScoreVector.scalarCount
         }
-        return total.sum()
+        return horizontalSum(total)
     }
 
     @inline(__always)

@@ -28,52 +28,80 @@ private func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<Float>, accumulate
     UnsafeMutableRawPointer(p).storeBytes(of: result, as: V.self)
 }
 
-/// Four rows of C, `V.scalarCount` columns wide, starting at `c`.
+typealias TileVector = SIMD16<Float>
+
+/// Four rows of C, `vectors` × 16 columns wide (1, 2 or 4), starting at `c`. The accumulators
+/// are separate SIMD16 values: wider SIMD types make LLVM spill every product to the stack.
 @inline(__always)
-private func fourRows<V: SIMD>(_: V.Type, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                               c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) where V.Scalar == Float {
-    var c0 = V(), c1 = V(), c2 = V(), c3 = V()
+private func fourRows(vectors: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                      c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    var c00 = TileVector(), c01 = TileVector(), c02 = TileVector(), c03 = TileVector()
+    var c10 = TileVector(), c11 = TileVector(), c12 = TileVector(), c13 = TileVector()
+    var c20 = TileVector(), c21 = TileVector(), c22 = TileVector(), c23 = TileVector()
+    var c30 = TileVector(), c31 = TileVector(), c32 = TileVector(), c33 = TileVector()
     var a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda
     var row = b
     for _ in 0..<k {
-        let bv = load(row, as: V.self)
-        c0 = fused(c0, V(repeating: a0.pointee), bv)
-        c1 = fused(c1, V(repeating: a1.pointee), bv)
-        c2 = fused(c2, V(repeating: a2.pointee), bv)
-        c3 = fused(c3, V(repeating: a3.pointee), bv)
+        let x0 = TileVector(repeating: a0.pointee), x1 = TileVector(repeating: a1.pointee)
+        let x2 = TileVector(repeating: a2.pointee), x3 = TileVector(repeating: a3.pointee)
+        let b0 = load(row, as: TileVector.self)
+        c00 = fused(c00, x0, b0); c10 = fused(c10, x1, b0); c20 = fused(c20, x2, b0); c30 = fused(c30, x3, b0)
+        if vectors >= 2 {
+            let b1 = load(row + 16, as: TileVector.self)
+            c01 = fused(c01, x0, b1); c11 = fused(c11, x1, b1); c21 = fused(c21, x2, b1); c31 = fused(c31, x3, b1)
+        }
+        if vectors >= 4 {
+            let b2 = load(row + 32, as: TileVector.self), b3 = load(row + 48, as: TileVector.self)
+            c02 = fused(c02, x0, b2); c12 = fused(c12, x1, b2); c22 = fused(c22, x2, b2); c32 = fused(c32, x3, b2)
+            c03 = fused(c03, x0, b3); c13 = fused(c13, x1, b3); c23 = fused(c23, x2, b3); c33 = fused(c33, x3, b3)
+        }
         a0 += 1; a1 += 1; a2 += 1; a3 += 1
         row += ldb
     }
-    store(c0, c, accumulate: accumulate)
-    store(c1, c + ldc, accumulate: accumulate)
-    store(c2, c + 2 * ldc, accumulate: accumulate)
-    store(c3, c + 3 * ldc, accumulate: accumulate)
+    storeRow(c, c00, c01, c02, c03, vectors: vectors, accumulate: accumulate)
+    storeRow(c + ldc, c10, c11, c12, c13, vectors: vectors, accumulate: accumulate)
+    storeRow(c + 2 * ldc, c20, c21, c22, c23, vectors: vectors, accumulate: accumulate)
+    storeRow(c + 3 * ldc, c30, c31, c32, c33, vectors: vectors, accumulate: accumulate)
 }
 
-/// One row of C, `V.scalarCount` columns wide.
 @inline(__always)
-private func oneRow<V: SIMD>(_: V.Type, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, ldb: Int,
-                             c: UnsafeMutablePointer<Float>, accumulate: Bool) where V.Scalar == Float {
-    var c0 = V()
+private func storeRow(_ destination: UnsafeMutablePointer<Float>, _ v0: TileVector, _ v1: TileVector, _ v2: TileVector,
+                      _ v3: TileVector, vectors: Int, accumulate: Bool) {
+    store(v0, destination, accumulate: accumulate)
+    if vectors >= 2 { store(v1, destination + 16, accumulate: accumulate) }
+    if vectors >= 4 {
+        store(v2, destination + 32, accumulate: accumulate)
+        store(v3, destination + 48, accumulate: accumulate)
+    }
+}
+
+/// One row of C, 16 columns wide.
+@inline(__always)
+private func oneRow(k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, ldb: Int,
+                    c: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    var c0 = TileVector()
     var row = b
     for p in 0..<k {
-        c0 = fused(c0, V(repeating: a[p]), load(row, as: V.self))
+        c0 = fused(c0, TileVector(repeating: a[p]), load(row, as: TileVector.self))
         row += ldb
     }
     store(c0, c, accumulate: accumulate)
 }
 
 @inline(__always)
-private func columnStrip<V: SIMD>(_ type: V.Type, m: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                                  b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-                                  accumulate: Bool) where V.Scalar == Float {
+private func columnStrip(vectors: Int, m: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                         b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                         accumulate: Bool) {
     var i = 0
     while i + 4 <= m {
-        fourRows(type, k: k, a: a + i * lda, lda: lda, b: b, ldb: ldb, c: c + i * ldc, ldc: ldc, accumulate: accumulate)
+        fourRows(vectors: vectors, k: k, a: a + i * lda, lda: lda, b: b, ldb: ldb, c: c + i * ldc, ldc: ldc,
+                 accumulate: accumulate)
         i += 4
     }
     while i < m {
-        oneRow(type, k: k, a: a + i * lda, b: b, ldb: ldb, c: c + i * ldc, accumulate: accumulate)
+        for v in 0..<vectors {
+            oneRow(k: k, a: a + i * lda, b: b + 16 * v, ldb: ldb, c: c + i * ldc + 16 * v, accumulate: accumulate)
+        }
         i += 1
     }
 }
@@ -92,17 +120,17 @@ extension Kernels {
         }
         var j = 0
         while j + 64 <= n {
-            columnStrip(SIMD64<Float>.self, m: m, k: k, a: a, lda: lda, b: b + j, ldb: ldb, c: c + j, ldc: ldc,
+            columnStrip(vectors: 4, m: m, k: k, a: a, lda: lda, b: b + j, ldb: ldb, c: c + j, ldc: ldc,
                         accumulate: accumulate)
             j += 64
         }
         if j + 32 <= n {
-            columnStrip(SIMD32<Float>.self, m: m, k: k, a: a, lda: lda, b: b + j, ldb: ldb, c: c + j, ldc: ldc,
+            columnStrip(vectors: 2, m: m, k: k, a: a, lda: lda, b: b + j, ldb: ldb, c: c + j, ldc: ldc,
                         accumulate: accumulate)
             j += 32
         }
         if j < n {
-            columnStrip(SIMD16<Float>.self, m: m, k: k, a: a, lda: lda, b: b + j, ldb: ldb, c: c + j, ldc: ldc,
+            columnStrip(vectors: 1, m: m, k: k, a: a, lda: lda, b: b + j, ldb: ldb, c: c + j, ldc: ldc,
                         accumulate: accumulate)
         }
     }

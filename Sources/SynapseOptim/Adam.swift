@@ -15,6 +15,8 @@ public class Adam: Optimizer {
     public var epsilon: Float
     public var weightDecay: Float
     public let decoupledWeightDecay: Bool
+    /// Per-parameter weight decay that replaces `weightDecay`, from parameter groups.
+    private var groupWeightDecay: [ObjectIdentifier: Float] = [:]
 
     public init(parameters: [Parameter], lr: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999), epsilon: Float = 1e-8,
                 weightDecay: Float = 0, decoupledWeightDecay: Bool = false, l1: Float = 0) {
@@ -35,8 +37,9 @@ public class Adam: Optimizer {
         let lr = learningRate, beta1 = beta1, beta2 = beta2, epsilon = epsilon
         let correction1 = 1 - Float(Foundation.pow(Double(beta1), Double(step)))
         let correction2 = 1 - Float(Foundation.pow(Double(beta2), Double(step)))
-        let l2 = decoupledWeightDecay ? 0 : weightDecay
-        let shrink = decoupledWeightDecay ? 1 - lr * weightDecay : 1
+        let decay = groupWeightDecay[ObjectIdentifier(parameter)] ?? weightDecay
+        let l2 = decoupledWeightDecay ? 0 : decay
+        let shrink = decoupledWeightDecay ? 1 - lr * decay : 1
         var average = takeState("exp_avg", shape: parameter.shape, from: &state)
         var squareAverage = takeState("exp_avg_sq", shape: parameter.shape, from: &state)
         gradient.withUnsafeBufferPointer { g in
@@ -53,6 +56,18 @@ public class Adam: Optimizer {
         }
         state["exp_avg"] = average
         state["exp_avg_sq"] = squareAverage
+    }
+}
+
+extension Adam {
+    /// Gives the parameters of each group its own weight decay, as PyTorch's parameter groups
+    /// do: GPT training decays matrices and embeddings but not norms and biases. Parameters in
+    /// no group keep `weightDecay`.
+    public func setWeightDecay(_ groups: [(parameters: [Parameter], weightDecay: Float)]) {
+        for group in groups {
+            require(group.weightDecay >= 0, "Adam: weight decay must be non-negative, got \(group.weightDecay)")
+            for parameter in group.parameters { groupWeightDecay[ObjectIdentifier(parameter)] = group.weightDecay }
+        }
     }
 }
 

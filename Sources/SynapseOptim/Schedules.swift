@@ -90,6 +90,32 @@ public final class LinearWarmup: LearningRateSchedule {
     }
 }
 
+/// GPT training's schedule, as nanoGPT's `get_lr`: a linear warmup to the base rate over
+/// `warmupSteps` (step i runs at base · (i + 1) / (warmupSteps + 1)), then half a cosine down to
+/// `minimumLearningRate` at `totalSteps`, held after that. The optimizer starts at step 0's rate.
+public final class WarmupCosineSchedule: LearningRateSchedule {
+    public let warmupSteps: Int, totalSteps: Int, minimumLearningRate: Float
+
+    public init(optimizer: Optimizer, warmupSteps: Int, totalSteps: Int, minimumLearningRate: Float = 0) {
+        require(warmupSteps >= 0 && totalSteps > warmupSteps,
+                "WarmupCosineSchedule: need 0 ≤ warmupSteps < totalSteps, got \(warmupSteps) and \(totalSteps)")
+        self.warmupSteps = warmupSteps
+        self.totalSteps = totalSteps
+        self.minimumLearningRate = minimumLearningRate
+        super.init(optimizer: optimizer)
+        optimizer.learningRate = baseLearningRate * factor(at: 0)
+    }
+
+    public override func factor(at step: Int) -> Float {
+        guard baseLearningRate > 0 else { return 0 }
+        if step < warmupSteps { return Float(step + 1) / Float(warmupSteps + 1) }
+        let progress = Double(min(step, totalSteps) - warmupSteps) / Double(totalSteps - warmupSteps)
+        let rate = Double(minimumLearningRate)
+            + (1 + cos(Double.pi * progress)) / 2 * (Double(baseLearningRate) - Double(minimumLearningRate))
+        return Float(rate / Double(baseLearningRate))
+    }
+}
+
 /// Cuts the rate by `factor` when a monitored metric (lower is better) has not improved by a
 /// relative `threshold` for more than `patience` steps (`ReduceLROnPlateau`, mode "min").
 public final class ReduceOnPlateau {
