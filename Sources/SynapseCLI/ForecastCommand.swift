@@ -8,6 +8,8 @@ import SynapseKernels
 
 extension SeriesScaling: ExpressibleByArgument {}
 
+extension RecurrentModelName: ExpressibleByArgument {}
+
 struct ForecastCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "forecast",

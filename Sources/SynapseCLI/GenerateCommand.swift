@@ -26,11 +26,16 @@ struct GenerateCommand: ParsableCommand {
     var topP: Float?
     @Option(help: "Seed for sampling: the same seed gives the same text.")
     var seed: UInt64 = 0
+    @Option(help: "Stop as soon as the generated text contains this (it is printed; nothing after it is).")
+    var stop: String?
+    @Flag(help: "GPT: re-run the whole context for every token instead of using the key-value cache (for comparison).")
+    var noCache = false
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         guard tokens > 0 else { throw ValidationError("--tokens must be positive") }
         guard !prompt.isEmpty else { throw ValidationError("--prompt must not be empty") }
+        if let stop, stop.isEmpty { throw ValidationError("--stop must not be empty") }
     }
 
     func run() throws {
@@ -45,13 +50,43 @@ struct GenerateCommand: ParsableCommand {
         var sampler = try reportingErrors { try TokenSampler(temperature: temperature, topK: topK, topP: topP, seed: seed) }
         let output = FileHandle.standardOutput
         if !common.json { output.write(Data(prompt.utf8)) }
+        var context = promptTokens
+        if let gpt = trained.model as? GPT, promptTokens.count > gpt.configuration.context {
+            context = Array(promptTokens.suffix(gpt.configuration.context))
+            FileHandle.standardError.write(Data(("synapse: the prompt has \(promptTokens.count) tokens, more than the model's "
+                + "context of \(gpt.configuration.context); generating from its last \(gpt.configuration.context)\n").utf8))
+        }
         let start = DispatchTime.now().uptimeNanoseconds
-        let generated = trained.model.generate(prompt: promptTokens, count: tokens, sampler: &sampler) { token in
-            if !common.json { output.write(Data(trained.tokenizer.decode([token]).utf8)) }
+        // Text is decoded as a whole so far, so --stop also finds a match that spans tokens.
+        var text = ""
+        var stopped = false
+        let emit = { (token: Int) in
+            guard !stopped else { return }
+            var piece = trained.tokenizer.decode([token])
+            if let stop {
+                let joined = text + piece
+                if let range = joined.range(of: stop) {
+                    piece = String(joined[joined.index(joined.startIndex, offsetBy: text.count)..<range.upperBound])
+                    stopped = true
+                }
+            }
+            text += piece
+            if !common.json { output.write(Data(piece.utf8)) }
+        }
+        var generated: [Int]
+        if let gpt = trained.model as? GPT {
+            generated = try reportingErrors {
+                try gpt.generate(prompt: context, count: tokens, sampler: &sampler, cached: !noCache, emit: emit,
+                                 shouldStop: { stopped })
+            }
+        } else {
+            if noCache { throw CLIError("--no-cache is for GPT checkpoints; \(checkpoint) holds a \(trained.model.kindName) model") }
+            generated = try reportingErrors { try trained.model.generate(prompt: context, count: tokens, sampler: &sampler, emit: emit,
+                                                                           shouldStop: { stopped }) }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         if common.json {
-            printJSON(["prompt": prompt, "text": trained.tokenizer.decode(generated), "tokens": generated.count,
+            printJSON(["prompt": prompt, "text": text, "tokens": generated.count,
                        "seconds": seconds, "tokens_per_second": Double(generated.count) / seconds])
         } else {
             print()

@@ -6,13 +6,16 @@ import Synapse
 import SynapseExamples
 import SynapseKernels
 
-extension RecurrentModelName: ExpressibleByArgument {}
-
 struct LanguageModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lm",
         abstract: "Character language models.",
         subcommands: [LanguageModelTrainCommand.self])
+}
+
+/// The language models `synapse lm train` builds.
+enum LanguageModelKind: String, CaseIterable, ExpressibleByArgument {
+    case lstm, gru, gpt
 }
 
 struct LanguageModelTrainCommand: ParsableCommand {
@@ -22,30 +25,44 @@ struct LanguageModelTrainCommand: ParsableCommand {
         discussion: """
             The first 90 % of the characters train, the last 10 % validate. Each step draws --batch-size windows of \
             --context characters at random offsets; validation is the mean loss over 50 random validation batches.
-            Example: synapse lm train --text input.txt --model lstm --steps 1500 --save lm.safetensors
+            Defaults depend on --model. lstm/gru: 2 layers, hidden 256, embedding 128, context 128, batch 32, 1500 steps, \
+            Adam lr 2e-3. gpt (nanoGPT's shakespeare_char CPU configuration): 4 layers, 4 heads, embedding 128, \
+            context 64, batch 12, 2000 steps, AdamW lr 1e-3 with betas (0.9, 0.99) and weight decay 0.1 on matrices \
+            and embeddings, warmup over a twentieth of the steps, cosine decay to 1e-4.
+            Examples: synapse lm train --text input.txt --model lstm --steps 1500 --save lm.safetensors
+                      synapse lm train --text input.txt --model gpt --layers 4 --heads 4 --embedding 128 --context 64 \
+            --batch-size 12 --steps 2000 --lr 1e-3 --warmup 100 --min-lr 1e-4 --weight-decay 0.1 --dropout 0
             """)
 
     @Option(help: "The training text (UTF-8).")
     var text: String
-    @Option(help: "Recurrent network: \(RecurrentModelName.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var model: RecurrentModelName = .lstm
-    @Option(help: "Recurrent layers.")
-    var layers = 2
-    @Option(help: "Hidden units per layer.")
-    var hidden = 256
-    @Option(help: "Embedding width.")
-    var embedding = 128
-    @Option(help: "Characters per training window (backpropagation through time spans one window).")
-    var context = 128
-    @Option(help: "Windows per step.")
-    var batchSize = 32
-    @Option(help: "Optimizer steps (Adam).")
-    var steps = 1500
-    @Option(help: "Learning rate.")
-    var lr: Float = 2e-3
+    @Option(help: "The model: \(LanguageModelKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var model: LanguageModelKind = .lstm
+    @Option(help: "Recurrent layers or Transformer blocks (default 2, gpt 4).")
+    var layers: Int?
+    @Option(help: "Hidden units per recurrent layer (lstm, gru; default 256).")
+    var hidden: Int?
+    @Option(help: "Attention heads per block (gpt; default 4).")
+    var heads: Int?
+    @Option(help: "Embedding width (default 128).")
+    var embedding: Int?
+    @Option(help: "Characters per training window, and the GPT's context (default 128, gpt 64).")
+    var context: Int?
+    @Option(help: "Windows per step (default 32, gpt 12).")
+    var batchSize: Int?
+    @Option(help: "Optimizer steps (default 1500, gpt 2000).")
+    var steps: Int?
+    @Option(help: "Peak learning rate (default 2e-3, gpt 1e-3).")
+    var lr: Float?
+    @Option(help: "Steps of linear learning-rate warmup (default 0, gpt a twentieth of --steps: 100 of 2000).")
+    var warmup: Int?
+    @Option(help: "Decay the learning rate along a cosine to this by the last step (default: none; gpt 1e-4).")
+    var minLr: Float?
+    @Option(help: "AdamW weight decay on matrices and embeddings (default 0: Adam; gpt 0.1).")
+    var weightDecay: Float?
     @Option(help: "Clip the global gradient norm to this before each step (0 disables).")
     var clip: Float = 1.0
-    @Option(help: "Dropout between recurrent layers.")
+    @Option(help: "Dropout (between recurrent layers; in a GPT on embeddings, attention and residuals).")
     var dropout: Float = 0
     @Option(help: "Seed for initialization and window sampling.")
     var seed: UInt64 = 0
@@ -55,12 +72,34 @@ struct LanguageModelTrainCommand: ParsableCommand {
 
     static let validationBatches = 50
 
+    private var isGPT: Bool { model == .gpt }
+    private var resolvedLayers: Int { layers ?? (isGPT ? 4 : 2) }
+    private var resolvedContext: Int { context ?? (isGPT ? 64 : 128) }
+    private var resolvedBatchSize: Int { batchSize ?? (isGPT ? 12 : 32) }
+    private var resolvedSteps: Int { steps ?? (isGPT ? 2000 : 1500) }
+    private var resolvedLearningRate: Float { lr ?? (isGPT ? 1e-3 : 2e-3) }
+    private var resolvedWarmup: Int { warmup ?? (isGPT ? resolvedSteps / 20 : 0) }
+    private var resolvedMinimumLearningRate: Float? { minLr ?? (isGPT ? 1e-4 : nil) }
+    private var resolvedWeightDecay: Float { weightDecay ?? (isGPT ? 0.1 : 0) }
+
     func validate() throws {
-        for (name, value) in [("--layers", layers), ("--hidden", hidden), ("--embedding", embedding), ("--context", context),
-                              ("--batch-size", batchSize), ("--steps", steps)] where value <= 0 {
-            throw ValidationError("\(name) must be positive, got \(value)")
+        for (name, value) in [("--layers", layers), ("--hidden", hidden), ("--heads", heads), ("--embedding", embedding),
+                              ("--context", context), ("--batch-size", batchSize), ("--steps", steps)] {
+            if let value, value <= 0 { throw ValidationError("\(name) must be positive, got \(value)") }
         }
-        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+        if isGPT, hidden != nil { throw ValidationError("--hidden is for recurrent models; a GPT's width is --embedding") }
+        if !isGPT, heads != nil { throw ValidationError("--heads is for --model gpt") }
+        if isGPT, (embedding ?? 128) % (heads ?? 4) != 0 {
+            throw ValidationError("--embedding \(embedding ?? 128) is not divisible by --heads \(heads ?? 4)")
+        }
+        guard resolvedLearningRate > 0, resolvedLearningRate.isFinite else { throw ValidationError("--lr must be a positive number") }
+        if let minLr, !(minLr >= 0 && minLr <= resolvedLearningRate) {
+            throw ValidationError("--min-lr must be from 0 to --lr (\(resolvedLearningRate)), got \(minLr)")
+        }
+        if resolvedWarmup < 0 || resolvedWarmup >= resolvedSteps {
+            throw ValidationError("--warmup must be from 0 to fewer than --steps (\(resolvedSteps)), got \(resolvedWarmup)")
+        }
+        if let weightDecay, !(weightDecay >= 0 && weightDecay.isFinite) { throw ValidationError("--weight-decay must be ≥ 0") }
         guard clip >= 0, clip.isFinite else { throw ValidationError("--clip must be a number ≥ 0") }
         guard dropout >= 0 && dropout < 1 else { throw ValidationError("--dropout must be in [0, 1)") }
     }
@@ -68,6 +107,7 @@ struct LanguageModelTrainCommand: ParsableCommand {
     func run() throws {
         try checkWritable(save, flag: "--save")
         common.applyThreadCount()
+        let (context, batchSize, steps) = (resolvedContext, resolvedBatchSize, resolvedSteps)
         let corpus = try reportingErrors { try UTF8Text.read(text) }
         guard !corpus.isEmpty else { throw CLIError("\(text) is empty") }
         let tokenizer = CharacterTokenizer(fitting: corpus)
@@ -79,21 +119,46 @@ struct LanguageModelTrainCommand: ParsableCommand {
                            + "\(Int((Double(context + 1) / 0.1).rounded(.up))) so that its last 10 % holds one window and its target")
         }
         GlobalRandom.seed(seed)
-        let network = CharacterLanguageModel(vocabularySize: tokenizer.count, kind: model, embedding: embedding, hidden: hidden,
-                                             layers: layers, dropout: dropout)
-        let optimizer = Adam(parameters: network.parameters, lr: lr)
+        let network: any LanguageModel
+        if isGPT {
+            network = GPT(GPTConfiguration(vocabularySize: tokenizer.count, context: context, layers: resolvedLayers,
+                                           heads: heads ?? 4, embedding: embedding ?? 128, dropout: dropout))
+        } else {
+            network = CharacterLanguageModel(vocabularySize: tokenizer.count, kind: model == .gru ? .gru : .lstm,
+                                             embedding: embedding ?? 128, hidden: hidden ?? 256, layers: resolvedLayers,
+                                             dropout: dropout)
+        }
+        let optimizer: Adam
+        let decay = resolvedWeightDecay
+        if decay > 0 {
+            let adamW = AdamW(parameters: network.parameters, lr: resolvedLearningRate, betas: isGPT ? (0.9, 0.99) : (0.9, 0.999),
+                              weightDecay: decay)
+            // As nanoGPT: matrices and embeddings decay, vectors (norm weights, biases) do not.
+            adamW.setWeightDecay([(network.parameters.filter { $0.shape.count < 2 }, 0)])
+            optimizer = adamW
+        } else {
+            optimizer = Adam(parameters: network.parameters, lr: resolvedLearningRate)
+        }
         let trainLoader = DataLoader(TokenWindows(tokens: trainTokens, context: context), batchSize: batchSize, shuffle: true,
                                      seed: seed)
         let validationLoader = DataLoader(TokenWindows(tokens: validationTokens, context: context), batchSize: batchSize,
                                           shuffle: true, seed: seed &+ 1, batchLimit: Self.validationBatches)
-        if !common.json {
-            print("training \(model.rawValue) language model (\(network.parameterCount) parameters) on \(text): "
-                  + "\(tokens.count) characters, \(tokenizer.count) distinct; \(trainTokens.count) train, \(validationTokens.count) validation; "
-                  + "\(steps) steps of \(batchSize) × \(context), Adam lr \(lr), \(Kernels.threadCount) threads")
-        }
         let recent = RecentLoss(window: 50)
         let trainer = Trainer(model: network, optimizer: optimizer, callbacks: [ProgressBar(quiet: common.json), recent])
         if clip > 0 { trainer.gradientClipNorm = clip }
+        var scheduleDescription = ""
+        if resolvedWarmup > 0 || resolvedMinimumLearningRate != nil {
+            trainer.schedule = WarmupCosineSchedule(optimizer: optimizer, warmupSteps: resolvedWarmup, totalSteps: steps,
+                                                    minimumLearningRate: resolvedMinimumLearningRate ?? resolvedLearningRate)
+            trainer.scheduleInterval = .batch
+            scheduleDescription = ", \(resolvedWarmup) warmup steps, cosine to \(resolvedMinimumLearningRate ?? resolvedLearningRate)"
+        }
+        if !common.json {
+            print("training \(model.rawValue) language model (\(network.parameterCount) parameters) on \(text): "
+                  + "\(tokens.count) characters, \(tokenizer.count) distinct; \(trainTokens.count) train, \(validationTokens.count) validation; "
+                  + "\(steps) steps of \(batchSize) × \(context), \(decay > 0 ? "AdamW" : "Adam") lr \(resolvedLearningRate)"
+                  + "\(decay > 0 ? ", weight decay \(decay)" : "")\(scheduleDescription), \(Kernels.threadCount) threads")
+        }
         let epochs = (steps + trainLoader.batchCount - 1) / trainLoader.batchCount
         let history = try reportingErrors {
             try trainer.fit(network.trainingTask(), on: trainLoader, validation: nil, epochs: epochs, maxSteps: steps)
@@ -113,13 +178,26 @@ struct LanguageModelTrainCommand: ParsableCommand {
                 "model": model.rawValue, "steps": trainer.stepCount, "train_loss": Double(recent.mean),
                 "val_loss": Double(validation.loss), "tokens_per_second": tokensPerSecond,
                 "parameters": network.parameterCount, "seconds": trainingSeconds, "threads": Kernels.threadCount,
+                "peak_rss_mb": peakResidentMegabytes(),
             ])
         } else {
             print(String(format: "validation loss %.4f nats/char (%.3f bits/char) over %d batches; train loss %.4f (last 50 steps); "
-                         + "%.0f tokens/s over %.1f s",
+                         + "%.0f tokens/s over %.1f s; peak RSS %.0f MB",
                          validation.loss, validation.loss / log(2), Self.validationBatches, recent.mean, tokensPerSecond,
-                         trainingSeconds))
+                         trainingSeconds, peakResidentMegabytes()))
             if let save { print("saved \(save)") }
         }
     }
+}
+
+/// The process's peak resident set so far, in MB (ru_maxrss), as the anchor scripts report it.
+func peakResidentMegabytes() -> Double {
+    var usage = rusage()
+    #if os(Linux)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    return Double(usage.ru_maxrss) / 1_048_576
+    #endif
 }

@@ -68,10 +68,12 @@ public final class CharacterLanguageModel: Module {
         }
     }
 
-    /// Generates `count` tokens after `prompt`, calling `emit` with each as soon as it is drawn.
-    /// The prompt runs once; after it the recurrent state is carried one token at a time.
+    /// Generates up to `count` tokens after `prompt`, calling `emit` with each as soon as it is
+    /// drawn and ending early once `shouldStop` says so. The prompt runs once; after it the
+    /// recurrent state is carried one token at a time.
     @discardableResult
-    public func generate(prompt: [Int], count: Int, sampler: inout TokenSampler, emit: (Int) -> Void = { _ in }) -> [Int] {
+    public func generate(prompt: [Int], count: Int, sampler: inout TokenSampler, emit: (Int) -> Void = { _ in },
+                         shouldStop: () -> Bool = { false }) -> [Int] {
         require(!prompt.isEmpty, "CharacterLanguageModel.generate: the prompt must hold at least one token")
         return inference {
             var (logits, state) = self.logits(IndexTensor(prompt, shape: [prompt.count, 1]), state: nil)
@@ -82,7 +84,7 @@ public final class CharacterLanguageModel: Module {
                 let token = sampler.sample(last)
                 generated.append(token)
                 emit(token)
-                guard index + 1 < count else { break }
+                guard index + 1 < count, !shouldStop() else { break }
                 (logits, state) = self.logits(IndexTensor([token], shape: [1, 1]), state: state)
                 last = logits.scalars
             }

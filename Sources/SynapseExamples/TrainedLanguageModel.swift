@@ -3,18 +3,18 @@
 import Foundation
 import Synapse
 
-/// A `CharacterLanguageModel` with its tokenizer, as `synapse lm train --save` writes it: the
-/// weights under PyTorch's names, the architecture and the vocabulary in the metadata.
+/// A language model (recurrent or GPT) with its tokenizer, as `synapse lm train --save` writes
+/// it: the weights under PyTorch's names, the architecture and the vocabulary in the metadata.
 public struct TrainedLanguageModel {
     /// The metadata value of "task" that marks language-model checkpoints.
     public static let task = "language-model"
 
-    public let model: CharacterLanguageModel
+    public let model: any LanguageModel
     public let tokenizer: CharacterTokenizer
     /// The metadata as saved (training steps, validation loss, context length).
     public let metadata: [String: String]
 
-    public init(model: CharacterLanguageModel, tokenizer: CharacterTokenizer, metadata: [String: String] = [:]) {
+    public init(model: any LanguageModel, tokenizer: CharacterTokenizer, metadata: [String: String] = [:]) {
         self.model = model
         self.tokenizer = tokenizer
         self.metadata = metadata
@@ -24,10 +24,8 @@ public struct TrainedLanguageModel {
     public func save(to path: String, metadata extra: [String: String] = [:]) throws {
         var metadata = extra
         metadata["task"] = Self.task
-        metadata["model"] = model.kind.rawValue
-        metadata["layers"] = String(model.rnn.layers)
-        metadata["hidden"] = String(model.rnn.hiddenSize)
-        metadata["embedding"] = String(model.emb.dimension)
+        metadata["model"] = model.kindName
+        metadata.merge(model.architecture) { $1 }
         metadata["vocabulary"] = tokenizer.serialized
         try Checkpoint.save(model, metadata: metadata, to: path)
     }
@@ -51,17 +49,36 @@ public struct TrainedLanguageModel {
             return value
         }
         let kindName = try file.requireMetadata("model")
-        guard let kind = RecurrentModelName(rawValue: kindName) else {
-            throw ModelError("\(path): unknown language-model kind \"\(kindName)\"")
-        }
         let tokenizer = try CharacterTokenizer(serialized: try file.requireMetadata("vocabulary"))
         guard tokenizer.count > 0 else { throw ModelError("\(path): the vocabulary is empty") }
-        let (embedding, hidden, layers) = (try integer("embedding", limit: 65_536), try integer("hidden", limit: 65_536),
-                                           try integer("layers", limit: 64))
         // Every tensor is compared with the architecture the metadata describes before that
         // architecture is built, so a small file cannot make it allocate a large model.
-        let needed = CharacterLanguageModel.tensorShapes(vocabularySize: tokenizer.count, kind: kind, embedding: embedding,
+        let needed: [(name: String, shape: [Int])]
+        let describe: String
+        let build: () -> any LanguageModel
+        if kindName == "gpt" {
+            let bias = try file.requireMetadata("bias")
+            guard bias == "true" || bias == "false" else { throw ModelError("\(path): metadata bias \"\(bias)\" must be true or false") }
+            let configuration = GPTConfiguration(vocabularySize: tokenizer.count, context: try integer("context", limit: 65_536),
+                                                 layers: try integer("layers", limit: 256), heads: try integer("heads", limit: 1024),
+                                                 embedding: try integer("embedding", limit: 65_536), bias: bias == "true")
+            if let problem = configuration.problem { throw ModelError("\(path): \(problem)") }
+            needed = GPT.tensorShapes(configuration)
+            describe = "\(configuration.layers) layers, \(configuration.heads) heads, embedding \(configuration.embedding), "
+                + "context \(configuration.context), \(tokenizer.count) characters"
+            build = { GPT(configuration) }
+        } else {
+            guard let kind = RecurrentModelName(rawValue: kindName) else {
+                throw ModelError("\(path): unknown language-model kind \"\(kindName)\"")
+            }
+            let (embedding, hidden, layers) = (try integer("embedding", limit: 65_536), try integer("hidden", limit: 65_536),
+                                               try integer("layers", limit: 64))
+            needed = CharacterLanguageModel.tensorShapes(vocabularySize: tokenizer.count, kind: kind, embedding: embedding,
                                                          hidden: hidden, layers: layers)
+            describe = "\(layers) layers, hidden \(hidden), embedding \(embedding), \(tokenizer.count) characters"
+            build = { CharacterLanguageModel(vocabularySize: tokenizer.count, kind: kind, embedding: embedding,
+                                             hidden: hidden, layers: layers) }
+        }
         for (name, shape) in needed {
             guard let tensor = file.tensors[name] else {
                 throw ModelError("\(path): no tensor named \(name), which this \(kindName) language model needs")
@@ -69,14 +86,13 @@ public struct TrainedLanguageModel {
             try file.requireFloatingPoint(name)
             guard tensor.shape == shape else {
                 throw ModelError("\(path): tensor \(name) has shape \(tensor.shape), but the metadata's \(kindName) model "
-                                 + "(\(layers) layers, hidden \(hidden), embedding \(embedding), \(tokenizer.count) characters) needs \(shape)")
+                                 + "(\(describe)) needs \(shape)")
             }
         }
         if let name = Set(file.tensors.keys).subtracting(needed.map(\.name)).sorted().first {
             throw ModelError("\(path): unexpected tensor \(name) for a \(kindName) language model (renamed or corrupted?)")
         }
-        let model = CharacterLanguageModel(vocabularySize: tokenizer.count, kind: kind, embedding: embedding,
-                                           hidden: hidden, layers: layers)
+        let model = build()
         try file.load(modules: [("", model)])
         model.eval()
         self.init(model: model, tokenizer: tokenizer, metadata: file.metadata)

@@ -165,3 +165,36 @@ final class AttentionTests: XCTestCase {
         XCTAssertTrue(result.passed, result.description)
     }
 }
+
+/// The key-value cache against attention over the whole sequence at once.
+final class KeyValueCacheTests: XCTestCase {
+    func testTokenByTokenEqualsWholeSequence() throws {
+        let (t, heads, width) = (10, 2, 8)
+        let projection = Tensor.randn([1, t, 3 * width], seed: 1)
+        let whole = multiHeadAttention(query: projection, key: projection, keyColumn: width, value: projection,
+                                       valueColumn: 2 * width, heads: heads, width: width, causalOffset: 0)
+        // A chunk of 4 rows makes the storage grow twice on the way.
+        let cache = KeyValueCache(width: width, heads: heads, capacity: t, chunkLength: 4)
+        // The first three tokens at once (a prompt), then one at a time.
+        var rows: [Float] = []
+        var start = 0
+        for end in [3] + Array(4...t) {
+            let step = projection.slice(axis: 1, start: start, end: end)
+            try cache.append(step, keyColumn: width, valueColumn: 2 * width)
+            rows += cache.attend(step).scalars
+            start = end
+        }
+        XCTAssertEqual(cache.length, t)
+        assertClose(Tensor(rows, shape: [1, t, width]), whole.scalars, tolerance: 1e-6)
+    }
+
+    func testAppendingPastTheCapacityIsAnError() throws {
+        let cache = KeyValueCache(width: 4, heads: 1, capacity: 3)
+        try cache.append(Tensor.randn([1, 2, 8], seed: 1), keyColumn: 0, valueColumn: 4)
+        XCTAssertThrowsError(try cache.append(Tensor.randn([1, 2, 8], seed: 2), keyColumn: 0, valueColumn: 4)) { error in
+            XCTAssertTrue("\(error)".contains("holds 3 tokens; 2 are cached and 2 more do not fit"), "\(error)")
+        }
+        cache.reset()
+        XCTAssertNoThrow(try cache.append(Tensor.randn([1, 3, 8], seed: 3), keyColumn: 0, valueColumn: 4))
+    }
+}

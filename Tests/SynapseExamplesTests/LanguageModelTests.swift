@@ -72,7 +72,7 @@ final class LanguageModelTests: XCTestCase {
         XCTAssertEqual(loaded.model.namedParameters.map(\.0).first { $0.hasPrefix("gru.") }, "gru.weight_ih_l0")
         let tokens = IndexTensor([1, 2, 3, 4], shape: [2, 2])
         let expected = withoutGradients { model.logits(tokens, state: nil).logits }
-        XCTAssertEqual(withoutGradients { loaded.model.logits(tokens, state: nil).logits }.scalars, expected.scalars)
+        XCTAssertEqual(withoutGradients { (loaded.model as! CharacterLanguageModel).logits(tokens, state: nil).logits }.scalars, expected.scalars)
         XCTAssertThrowsError(try TrainedClassifier(checkpoint: path)) { error in
             XCTAssertTrue("\(error)".contains("is a language-model checkpoint"), "\(error)")
         }

@@ -143,6 +143,36 @@ final class ScheduleAndClippingTests: XCTestCase {
         XCTAssertEqual(warm.learningRate, 0.1, accuracy: 1e-7)
     }
 
+    func testWarmupCosineMatchesNanoGPT() {
+        let parameter = Parameter(Tensor([1]))
+        let optimizer = SGD(parameters: [parameter], lr: 1e-3)
+        let schedule = WarmupCosineSchedule(optimizer: optimizer, warmupSteps: 100, totalSteps: 2000, minimumLearningRate: 1e-4)
+        // nanoGPT's get_lr(it), for the rate step `it` runs at.
+        func nanoGPT(_ it: Int) -> Double {
+            if it < 100 { return 1e-3 * Double(it + 1) / 101 }
+            let ratio = Double(min(it, 2000) - 100) / 1900
+            return 1e-4 + 0.5 * (1 + cos(Double.pi * ratio)) * (1e-3 - 1e-4)
+        }
+        XCTAssertEqual(Double(optimizer.learningRate), nanoGPT(0), accuracy: 1e-10)
+        for it in 1...2100 {
+            schedule.step()
+            if [1, 99, 100, 101, 1000, 1999, 2000, 2100].contains(it) {
+                XCTAssertEqual(Double(optimizer.learningRate), nanoGPT(it), accuracy: 1e-9, "step \(it)")
+            }
+        }
+    }
+
+    func testWeightDecayGroups() {
+        let matrix = Parameter(Tensor.ones([2, 2])), vector = Parameter(Tensor.ones([2]))
+        let optimizer = AdamW(parameters: [matrix, vector], lr: 0.1, weightDecay: 0.5)
+        optimizer.setWeightDecay([([vector], 0)])
+        ((matrix.value * 0).sum() + (vector.value * 0).sum()).backward()
+        optimizer.step()
+        // A zero gradient leaves only the decay: w ← w · (1 − lr · λ) for the matrix alone.
+        XCTAssertEqual(matrix.value.scalars, [0.95, 0.95, 0.95, 0.95])
+        XCTAssertEqual(vector.value.scalars, [1, 1])
+    }
+
     func testReduceOnPlateau() {
         let plateauOptimizer = optimizer()
         let plateau = ReduceOnPlateau(optimizer: plateauOptimizer, factor: 0.5, patience: 2)
