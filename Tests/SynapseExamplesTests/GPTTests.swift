@@ -85,17 +85,17 @@ final class GPTTests: XCTestCase {
         }.reduce(0, +)
         GlobalRandom.seed(0)
         // Small enough for a debug build.
-        let gpt = GPT(GPTConfiguration(vocabularySize: tokenizer.count, context: 32, layers: 1, heads: 2, embedding: 32))
-        let optimizer = AdamW(parameters: gpt.parameters, lr: 1e-2, betas: (0.9, 0.99), weightDecay: 0.1)
+        let gpt = GPT(GPTConfiguration(vocabularySize: tokenizer.count, context: 16, layers: 1, heads: 2, embedding: 32))
+        let optimizer = AdamW(parameters: gpt.parameters, lr: 2e-2, betas: (0.9, 0.99), weightDecay: 0.1)
         optimizer.setWeightDecay([(gpt.parameters.filter { $0.shape.count < 2 }, 0)])
         let trainer = Trainer(model: gpt, optimizer: optimizer)
         trainer.gradientClipNorm = 1
-        trainer.schedule = WarmupCosineSchedule(optimizer: optimizer, warmupSteps: 10, totalSteps: 150, minimumLearningRate: 1e-3)
+        trainer.schedule = WarmupCosineSchedule(optimizer: optimizer, warmupSteps: 10, totalSteps: 200, minimumLearningRate: 2e-3)
         trainer.scheduleInterval = .batch
-        let train = DataLoader(TokenWindows(tokens: Array(tokens[..<split]), context: 32), batchSize: 16, shuffle: true, seed: 0)
-        let validation = DataLoader(TokenWindows(tokens: Array(tokens[split...]), context: 32), batchSize: 16, shuffle: true,
+        let train = DataLoader(TokenWindows(tokens: Array(tokens[..<split]), context: 16), batchSize: 8, shuffle: true, seed: 0)
+        let validation = DataLoader(TokenWindows(tokens: Array(tokens[split...]), context: 16), batchSize: 16, shuffle: true,
                                     seed: 1, batchLimit: 10)
-        try trainer.fit(gpt.trainingTask(), on: train, epochs: 1, maxSteps: 150)
+        try trainer.fit(gpt.trainingTask(), on: train, epochs: 1, maxSteps: 200)
         let after = try trainer.validate(gpt.trainingTask(), on: validation).loss
         XCTAssertLessThan(Double(after), unigramEntropy - 0.3,
                           "validation loss \(after) nats/char is not clearly below the unigram entropy \(unigramEntropy)")

@@ -15,7 +15,16 @@ extension Tensor {
         }
         let rows = count / Swift.max(inFeatures, 1)
         let flat = Tensor(shape: [rows, inFeatures], storage: storage)
-        let product = Tensor.product(flat, transposeA: false, weight, transposeB: true)
+        let product: Tensor
+        if rows <= 4 {
+            // A few rows (a layer at one generated token): packing the weight for GEMM would
+            // cost more than the product, so each output is a dot product along the rows.
+            product = Tensor(uninitializedShape: [rows, outFeatures])
+            Kernels.gemmDotProducts(m: rows, n: outFeatures, k: inFeatures, a: pointer, lda: inFeatures, b: weight.pointer,
+                                    ldb: inFeatures, c: product.pointer, ldc: outFeatures, accumulate: false)
+        } else {
+            product = Tensor.product(flat, transposeA: false, weight, transposeB: true)
+        }
         if let bias {
             Kernels.binary(.add, product.pointer, bias.pointer, product.pointer,
                            layout: BroadcastLayout(shape: [rows, outFeatures], stridesA: [outFeatures, 1], stridesB: [0, 1]))
