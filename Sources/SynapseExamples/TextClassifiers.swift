@@ -17,12 +17,15 @@ public enum TextClassifierKind: String, CaseIterable, Sendable {
     case bilstm
     /// The mean embedding of the words and their bigrams (fastText).
     case bag
+    /// A Transformer encoder with padding masks, mean-pooled.
+    case transformer
 
     /// The Adam learning rate it trains well with on sentiment sentences.
     public var defaultLearningRate: Float {
         switch self {
         case .cnn, .bilstm: 1e-3
         case .bag: 3e-3
+        case .transformer: 5e-4
         }
     }
 
@@ -32,6 +35,7 @@ public enum TextClassifierKind: String, CaseIterable, Sendable {
         case .cnn: KimCNN(vocabularySize: vocabularySize, classes: classes)
         case .bilstm: BiLSTMClassifier(vocabularySize: vocabularySize, classes: classes)
         case .bag: BagOfWordsClassifier(vocabularySize: vocabularySize, classes: classes)
+        case .transformer: TransformerClassifier(vocabularySize: vocabularySize, classes: classes)
         }
     }
 }
@@ -160,5 +164,61 @@ public final class BagOfWordsClassifier: Module, SequenceClassifier {
         let words = (emb(batch.tokens) * Tensor(weights, shape: [n, t, 1])).sum(axis: 1)
         let bigramSum = (bigrams(IndexTensor(pairs, shape: [n, pairSteps])) * Tensor(pairWeights, shape: [n, pairSteps, 1])).sum(axis: 1)
         return out(drop(words + bigramSum))
+    }
+}
+
+/// How a `TransformerClassifier` turns its encoded tokens into one vector per sentence.
+public enum SequencePooling: String, CaseIterable, Sendable {
+    /// The mean over the sentence's real tokens (padding excluded).
+    case mean
+    /// The first token's vector, as BERT's [CLS].
+    case first
+}
+
+/// A Transformer encoder over the words (Vaswani et al. 2017): embeddings scaled by √E plus
+/// sinusoidal positions, pre-LN encoder layers whose attention ignores padding through a key
+/// padding mask, a final layer norm, pooling, dropout and a linear layer to the classes.
+/// Names: `emb`, `encoder.layers.{i}.…` (PyTorch's `TransformerEncoderLayer` names),
+/// `encoder.norm`, `out`.
+public final class TransformerClassifier: Module, SequenceClassifier {
+    public let emb: Embedding
+    public let positions: SinusoidalPositionalEncoding
+    public let encoder: TransformerEncoder
+    public let drop: Dropout
+    public let out: Linear
+    public let pooling: SequencePooling
+
+    public init(vocabularySize: Int, classes: Int, embedding: Int = 128, heads: Int = 4, layers: Int = 2,
+                feedForward: Int = 256, dropout: Float = 0.1, pooling: SequencePooling = .mean,
+                maximumLength: Int = 1024) {
+        emb = Embedding(vocabularySize, embedding, paddingIndex: 0)
+        positions = SinusoidalPositionalEncoding(dimension: embedding, maximumLength: maximumLength)
+        encoder = TransformerEncoder(count: layers, norm: LayerNorm(embedding)) {
+            TransformerEncoderLayer(modelDimension: embedding, heads: heads, feedForwardDimension: feedForward,
+                                    dropout: dropout, activation: .gelu, batchFirst: true, normFirst: true)
+        }
+        drop = Dropout(p: dropout)
+        out = Linear(embedding, classes)
+        self.pooling = pooling
+    }
+
+    public func logits(for batch: SequenceBatch) throws -> Tensor {
+        guard batch.steps <= positions.maximumLength else {
+            throw ModelError("TransformerClassifier: a batch of \(batch.steps) tokens is longer than the "
+                             + "\(positions.maximumLength) positions it encodes")
+        }
+        let width = emb.dimension
+        let embedded = positions(emb(batch.tokens) * Float(width).squareRoot())
+        let real = batch.mask
+        let encoded = encoder(drop(embedded), keyPaddingMask: batch.isFull ? nil : 1 - real)
+        let pooled: Tensor
+        switch pooling {
+        case .mean:
+            let weights = (real / Tensor(batch.lengths.map(Float.init), shape: [batch.count, 1])).unsqueezed(axis: 2)
+            pooled = (encoded * weights).sum(axes: [1])
+        case .first:
+            pooled = encoded.slice(axis: 1, start: 0, end: 1).reshaped([batch.count, width])
+        }
+        return out(drop(pooled))
     }
 }
