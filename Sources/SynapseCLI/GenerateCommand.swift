@@ -14,9 +14,9 @@ struct GenerateCommand: ParsableCommand {
 
     @Option(help: "A model saved by `synapse lm train --save`.")
     var checkpoint: String
-    @Option(help: "Text the generated characters continue (every character must be in the model's vocabulary; default: a newline).")
+    @Option(help: "Text the generated tokens continue (for a character model every character must be in its vocabulary; default: a newline).")
     var prompt = "\n"
-    @Option(help: "Characters to generate.")
+    @Option(help: "Tokens to generate (characters, or BPE pieces for a --tokenizer bpe model).")
     var tokens = 500
     @Option(help: "Sampling temperature; lower is more conservative, 0 always takes the most likely character.")
     var temperature: Float = 0.8
@@ -60,9 +60,10 @@ struct GenerateCommand: ParsableCommand {
         // Text is decoded as a whole so far, so --stop also finds a match that spans tokens.
         var text = ""
         var stopped = false
+        var stream = UTF8Stream()
         let emit = { (token: Int) in
             guard !stopped else { return }
-            var piece = trained.tokenizer.decode([token])
+            var piece = stream.append(trained.tokenizer.bytes(of: token))
             if let stop {
                 let joined = text + piece
                 if let range = joined.range(of: stop) {
@@ -83,6 +84,11 @@ struct GenerateCommand: ParsableCommand {
             if noCache { throw CLIError("--no-cache is for GPT checkpoints; \(checkpoint) holds a \(trained.model.kindName) model") }
             generated = try reportingErrors { try trained.model.generate(prompt: context, count: tokens, sampler: &sampler, emit: emit,
                                                                            shouldStop: { stopped }) }
+        }
+        if !stopped {
+            let rest = stream.finish()
+            text += rest
+            if !common.json { output.write(Data(rest.utf8)) }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         if common.json {

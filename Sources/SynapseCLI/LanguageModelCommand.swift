@@ -13,6 +13,11 @@ struct LanguageModelCommand: ParsableCommand {
         subcommands: [LanguageModelTrainCommand.self])
 }
 
+/// How `synapse lm train` splits text into tokens.
+enum LanguageModelTokenizerKind: String, CaseIterable, ExpressibleByArgument {
+    case char, bpe
+}
+
 /// The language models `synapse lm train` builds.
 enum LanguageModelKind: String, CaseIterable, ExpressibleByArgument {
     case lstm, gru, gpt
@@ -38,6 +43,10 @@ struct LanguageModelTrainCommand: ParsableCommand {
     var text: String
     @Option(help: "The model: \(LanguageModelKind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var model: LanguageModelKind = .lstm
+    @Option(help: "Tokens: char (each Unicode scalar) or bpe (byte-level BPE learned on the training split).")
+    var tokenizer: LanguageModelTokenizerKind = .char
+    @Option(help: "BPE vocabulary size, 256 bytes included (--tokenizer bpe).")
+    var vocabularySize = 512
     @Option(help: "Recurrent layers or Transformer blocks (default 2, gpt 4).")
     var layers: Int?
     @Option(help: "Hidden units per recurrent layer (lstm, gru; default 256).")
@@ -102,6 +111,9 @@ struct LanguageModelTrainCommand: ParsableCommand {
         if let weightDecay, !(weightDecay >= 0 && weightDecay.isFinite) { throw ValidationError("--weight-decay must be ≥ 0") }
         guard clip >= 0, clip.isFinite else { throw ValidationError("--clip must be a number ≥ 0") }
         guard dropout >= 0 && dropout < 1 else { throw ValidationError("--dropout must be in [0, 1)") }
+        guard (256...65_536).contains(vocabularySize) else {
+            throw ValidationError("--vocabulary-size must be from 256 (the bytes) to 65536, got \(vocabularySize)")
+        }
     }
 
     func run() throws {
@@ -110,21 +122,39 @@ struct LanguageModelTrainCommand: ParsableCommand {
         let (context, batchSize, steps) = (resolvedContext, resolvedBatchSize, resolvedSteps)
         let corpus = try reportingErrors { try UTF8Text.read(text) }
         guard !corpus.isEmpty else { throw CLIError("\(text) is empty") }
-        let tokenizer = CharacterTokenizer(fitting: corpus)
-        let tokens = try reportingErrors { try tokenizer.encode(corpus) }
-        let split = Int(0.9 * Double(tokens.count))
-        let (trainTokens, validationTokens) = (Array(tokens[..<split]), Array(tokens[split...]))
-        guard validationTokens.count > context else {
-            throw CLIError("\(text) has \(tokens.count) characters; with --context \(context) it needs at least "
-                           + "\(Int((Double(context + 1) / 0.1).rounded(.up))) so that its last 10 % holds one window and its target")
+        // The split is by characters whatever the tokens, so every tokenizer validates on the same text.
+        let scalars = Array(corpus.unicodeScalars)
+        let split = Int(0.9 * Double(scalars.count))
+        var trainText = "", validationText = ""
+        trainText.unicodeScalars.append(contentsOf: scalars[..<split])
+        validationText.unicodeScalars.append(contentsOf: scalars[split...])
+        let vocabulary: LanguageModelTokenizer
+        switch tokenizer {
+        case .char: vocabulary = .characters(CharacterTokenizer(fitting: corpus))
+        case .bpe:
+            if !common.json { print("learning a byte-level BPE vocabulary of \(vocabularySize) on the training split") }
+            vocabulary = .bytePairs(try reportingErrors {
+                try BPETokenizer.train(on: trainText.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) + "\n" },
+                                       vocabularySize: vocabularySize)
+            })
         }
+        let (trainTokens, validationTokens) = try reportingErrors { (try vocabulary.encode(trainText), try vocabulary.encode(validationText)) }
+        guard validationTokens.count > context else {
+            throw CLIError("\(text): its last 10 % holds \(validationTokens.count) tokens; --context \(context) needs at least "
+                           + "\(context + 1) so that it holds one window and its target")
+        }
+        guard trainTokens.count > context else {
+            throw CLIError("\(text): its first 90 % holds \(trainTokens.count) tokens, too few for --context \(context)")
+        }
+        // Loss per token times tokens per character: nats per character whatever the tokenizer.
+        let charactersPerToken = Double(scalars.count - split) / Double(validationTokens.count)
         GlobalRandom.seed(seed)
         let network: any LanguageModel
         if isGPT {
-            network = GPT(GPTConfiguration(vocabularySize: tokenizer.count, context: context, layers: resolvedLayers,
+            network = GPT(GPTConfiguration(vocabularySize: vocabulary.count, context: context, layers: resolvedLayers,
                                            heads: heads ?? 4, embedding: embedding ?? 128, dropout: dropout))
         } else {
-            network = CharacterLanguageModel(vocabularySize: tokenizer.count, kind: model == .gru ? .gru : .lstm,
+            network = CharacterLanguageModel(vocabularySize: vocabulary.count, kind: model == .gru ? .gru : .lstm,
                                              embedding: embedding ?? 128, hidden: hidden ?? 256, layers: resolvedLayers,
                                              dropout: dropout)
         }
@@ -155,7 +185,8 @@ struct LanguageModelTrainCommand: ParsableCommand {
         }
         if !common.json {
             print("training \(model.rawValue) language model (\(network.parameterCount) parameters) on \(text): "
-                  + "\(tokens.count) characters, \(tokenizer.count) distinct; \(trainTokens.count) train, \(validationTokens.count) validation; "
+                  + "\(scalars.count) characters, \(vocabulary.count) \(tokenizer == .char ? "distinct" : "BPE tokens"); "
+                  + "\(trainTokens.count) train, \(validationTokens.count) validation tokens; "
                   + "\(steps) steps of \(batchSize) × \(context), \(decay > 0 ? "AdamW" : "Adam") lr \(resolvedLearningRate)"
                   + "\(decay > 0 ? ", weight decay \(decay)" : "")\(scheduleDescription), \(Kernels.threadCount) threads")
         }
@@ -166,9 +197,10 @@ struct LanguageModelTrainCommand: ParsableCommand {
         let trainingSeconds = history.map(\.seconds).reduce(0, +)
         let validation = try reportingErrors { try trainer.validate(network.trainingTask(), on: validationLoader) }
         let tokensPerSecond = Double(trainer.stepCount * batchSize * context) / trainingSeconds
+        let validationPerCharacter = Double(validation.loss) / charactersPerToken
         if let save {
             try reportingErrors {
-                try TrainedLanguageModel(model: network, tokenizer: tokenizer)
+                try TrainedLanguageModel(model: network, tokenizer: vocabulary)
                     .save(to: save, metadata: ["context": String(context), "steps": String(trainer.stepCount),
                                                "val_loss": String(validation.loss), "text": text])
             }
@@ -176,15 +208,17 @@ struct LanguageModelTrainCommand: ParsableCommand {
         if common.json {
             printJSON([
                 "model": model.rawValue, "steps": trainer.stepCount, "train_loss": Double(recent.mean),
-                "val_loss": Double(validation.loss), "tokens_per_second": tokensPerSecond,
+                "val_loss": Double(validation.loss), "val_loss_per_character": validationPerCharacter,
+                "tokenizer": tokenizer.rawValue, "vocabulary": vocabulary.count, "tokens_per_second": tokensPerSecond,
                 "parameters": network.parameterCount, "seconds": trainingSeconds, "threads": Kernels.threadCount,
                 "peak_rss_mb": peakResidentMegabytes(),
             ])
         } else {
-            print(String(format: "validation loss %.4f nats/char (%.3f bits/char) over %d batches; train loss %.4f (last 50 steps); "
-                         + "%.0f tokens/s over %.1f s; peak RSS %.0f MB",
-                         validation.loss, validation.loss / log(2), Self.validationBatches, recent.mean, tokensPerSecond,
-                         trainingSeconds, peakResidentMegabytes()))
+            let perToken = tokenizer == .char ? "" : String(format: " (%.4f nats per BPE token)", validation.loss)
+            print(String(format: "validation loss %.4f nats/char (%.3f bits/char)", validationPerCharacter, validationPerCharacter / log(2))
+                  + perToken
+                  + String(format: " over %d batches; train loss %.4f (last 50 steps); %.0f tokens/s over %.1f s; peak RSS %.0f MB",
+                           Self.validationBatches, recent.mean, tokensPerSecond, trainingSeconds, peakResidentMegabytes()))
             if let save { print("saved \(save)") }
         }
     }

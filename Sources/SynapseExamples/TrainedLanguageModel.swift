@@ -10,11 +10,15 @@ public struct TrainedLanguageModel {
     public static let task = "language-model"
 
     public let model: any LanguageModel
-    public let tokenizer: CharacterTokenizer
+    public let tokenizer: LanguageModelTokenizer
     /// The metadata as saved (training steps, validation loss, context length).
     public let metadata: [String: String]
 
     public init(model: any LanguageModel, tokenizer: CharacterTokenizer, metadata: [String: String] = [:]) {
+        self.init(model: model, tokenizer: .characters(tokenizer), metadata: metadata)
+    }
+
+    public init(model: any LanguageModel, tokenizer: LanguageModelTokenizer, metadata: [String: String] = [:]) {
         self.model = model
         self.tokenizer = tokenizer
         self.metadata = metadata
@@ -26,6 +30,7 @@ public struct TrainedLanguageModel {
         metadata["task"] = Self.task
         metadata["model"] = model.kindName
         metadata.merge(model.architecture) { $1 }
+        metadata["tokenizer"] = tokenizer.kindName
         metadata["vocabulary"] = tokenizer.serialized
         try Checkpoint.save(model, metadata: metadata, to: path)
     }
@@ -49,7 +54,9 @@ public struct TrainedLanguageModel {
             return value
         }
         let kindName = try file.requireMetadata("model")
-        let tokenizer = try CharacterTokenizer(serialized: try file.requireMetadata("vocabulary"))
+        // Checkpoints from before BPE language models hold characters and no "tokenizer" key.
+        let tokenizer = try LanguageModelTokenizer(kindName: file.metadata["tokenizer"] ?? "char",
+                                                   serialized: try file.requireMetadata("vocabulary"), source: path)
         guard tokenizer.count > 0 else { throw ModelError("\(path): the vocabulary is empty") }
         // Every tensor is compared with the architecture the metadata describes before that
         // architecture is built, so a small file cannot make it allocate a large model.
@@ -65,7 +72,7 @@ public struct TrainedLanguageModel {
             if let problem = configuration.problem { throw ModelError("\(path): \(problem)") }
             needed = GPT.tensorShapes(configuration)
             describe = "\(configuration.layers) layers, \(configuration.heads) heads, embedding \(configuration.embedding), "
-                + "context \(configuration.context), \(tokenizer.count) characters"
+                + "context \(configuration.context), \(tokenizer.count) tokens"
             build = { GPT(configuration) }
         } else {
             guard let kind = RecurrentModelName(rawValue: kindName) else {
@@ -75,7 +82,7 @@ public struct TrainedLanguageModel {
                                                try integer("layers", limit: 64))
             needed = CharacterLanguageModel.tensorShapes(vocabularySize: tokenizer.count, kind: kind, embedding: embedding,
                                                          hidden: hidden, layers: layers)
-            describe = "\(layers) layers, hidden \(hidden), embedding \(embedding), \(tokenizer.count) characters"
+            describe = "\(layers) layers, hidden \(hidden), embedding \(embedding), \(tokenizer.count) tokens"
             build = { CharacterLanguageModel(vocabularySize: tokenizer.count, kind: kind, embedding: embedding,
                                              hidden: hidden, layers: layers) }
         }

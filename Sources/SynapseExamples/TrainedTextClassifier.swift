@@ -120,7 +120,7 @@ public struct TrainedTextClassifier {
             throw ModelError("\(path): metadata maximum_length \"\(lengthText)\" is not a positive integer")
         }
         let model = kind.make(vocabularySize: tokenizer.count, classes: classes.count)
-        let expected = Set(model.namedParameters.map(\.0))
+        let expected = Set(model.namedParameters.map(\.0) + model.namedBuffers.map(\.0))
         if let name = Set(file.tensors.keys).subtracting(expected).sorted().first {
             throw ModelError("\(path): unexpected tensor \(name) for a \(kindName) classifier (renamed or corrupted?)")
         }

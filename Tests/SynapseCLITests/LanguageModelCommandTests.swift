@@ -53,4 +53,28 @@ final class LanguageModelCommandTests: XCTestCase {
                       long.output)
         XCTAssertEqual(long.text.count, 3)
     }
+
+    func testBytePairTokensReportLossPerCharacter() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gpt-bpe-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let text = directory.appendingPathComponent("text.txt").path
+        try String(repeating: "the café sat on the mat.\n", count: 100).write(toFile: text, atomically: true, encoding: .utf8)
+        let checkpoint = directory.appendingPathComponent("gpt.safetensors").path
+        let trained = try runSynapse(["lm", "train", "--text", text, "--model", "gpt", "--tokenizer", "bpe", "--vocabulary-size",
+                                      "280", "--layers", "1", "--heads", "2", "--embedding", "16", "--context", "8",
+                                      "--batch-size", "4", "--steps", "10", "--save", checkpoint, "--json"])
+        XCTAssertEqual(trained.status, 0, trained.output)
+        let report = try json(trained.output)
+        XCTAssertEqual(report["tokenizer"] as? String, "bpe")
+        // Merges stop early once no pair repeats in so small a text.
+        let vocabulary = try XCTUnwrap(report["vocabulary"] as? Int)
+        XCTAssertTrue((257...280).contains(vocabulary), "\(vocabulary)")
+        let perToken = try XCTUnwrap(report["val_loss"] as? Double)
+        let perCharacter = try XCTUnwrap(report["val_loss_per_character"] as? Double)
+        XCTAssertLessThan(perCharacter, perToken, "a BPE token spans more than one character")
+        let generated = try runSynapse(["generate", "--checkpoint", checkpoint, "--tokens", "20", "--prompt", "the ", "--json"])
+        XCTAssertEqual(generated.status, 0, generated.output)
+        XCTAssertEqual(try json(generated.output)["tokens"] as? Int, 20)
+    }
 }

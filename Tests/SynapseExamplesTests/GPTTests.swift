@@ -101,3 +101,28 @@ final class GPTTests: XCTestCase {
                           "validation loss \(after) nats/char is not clearly below the unigram entropy \(unigramEntropy)")
     }
 }
+
+final class LanguageModelTokenizerTests: XCTestCase {
+    func testStreamNeverSplitsACharacter() {
+        let text = "héllo € 🎭 ok"
+        var stream = UTF8Stream()
+        var pieces: [String] = []
+        for byte in text.utf8 { pieces.append(stream.append([byte])) }
+        pieces.append(stream.finish())
+        XCTAssertEqual(pieces.joined(), text)
+        XCTAssertFalse(pieces.contains { $0.contains("\u{FFFD}") })
+        // "é" is two bytes: the first comes back empty, the second completes it.
+        XCTAssertEqual(Array(pieces[1...2]), ["", "é"])
+    }
+
+    func testBytePairTokenizerRoundTripsThroughCheckpointMetadata() throws {
+        let bpe = try BPETokenizer.train(on: ["the cat sat on the mat, café\n"], vocabularySize: 270)
+        let tokenizer = LanguageModelTokenizer.bytePairs(bpe)
+        let restored = try LanguageModelTokenizer(kindName: "bpe", serialized: tokenizer.serialized, source: "test")
+        let ids = try tokenizer.encode("the café")
+        XCTAssertEqual(try restored.encode("the café"), ids)
+        XCTAssertEqual(restored.decode(ids), "the café")
+        XCTAssertEqual(ids.flatMap { restored.bytes(of: $0) }, Array("the café".utf8))
+        XCTAssertThrowsError(try LanguageModelTokenizer(kindName: "words", serialized: "", source: "f.safetensors"))
+    }
+}

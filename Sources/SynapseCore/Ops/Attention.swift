@@ -29,7 +29,7 @@ public func scaledDotProductAttention(_ query: Tensor, _ key: Tensor, _ value: T
     // broadcasts over either is read with a zero stride instead of being copied.
     let heads = leading.last ?? 1, batch = leading.dropLast().reduce(1, *)
     let layout = { (t: Int, width: Int) in (batch: heads * t * width, head: t * width, row: width) }
-    return attention(op, query: (query, layout(tq, d)), key: (key, layout(tk, d)), value: (value, layout(tk, dv)),
+    return attention(op, query: (query, layout(tq, d), 0), key: (key, layout(tk, d), 0), value: (value, layout(tk, dv), 0),
                      outputShape: leading + [tq, dv], outputLayout: layout(tq, dv),
                      sizes: (batch, heads, tq, tk, d, dv), leadingShape: leading,
                      mask: mask, causalOffset: causal ? 0 : nil, scale: scale ?? 1 / Float(d).squareRoot(),
@@ -70,14 +70,6 @@ public func multiHeadAttention(query: Tensor, queryColumn: Int = 0, key: Tensor,
 
 private typealias Layout = (batch: Int, head: Int, row: Int)
 private typealias Sizes = (batch: Int, heads: Int, queryLength: Int, keyLength: Int, depth: Int, valueDepth: Int)
-
-private func attention(_ op: String, query: (Tensor, Layout), key: (Tensor, Layout), value: (Tensor, Layout),
-                       outputShape: [Int], outputLayout: Layout, sizes: Sizes, leadingShape: [Int], mask: Tensor?,
-                       causalOffset: Int?, scale: Float, dropout: Float) -> Tensor {
-    attention(op, query: (query.0, query.1, 0), key: (key.0, key.1, 0), value: (value.0, value.1, 0),
-              outputShape: outputShape, outputLayout: outputLayout, sizes: sizes, leadingShape: leadingShape,
-              mask: mask, causalOffset: causalOffset, scale: scale, dropout: dropout)
-}
 
 private func attention(_ op: String, query: (Tensor, Layout, Int), key: (Tensor, Layout, Int),
                        value: (Tensor, Layout, Int), outputShape: [Int], outputLayout: Layout, sizes: Sizes,
