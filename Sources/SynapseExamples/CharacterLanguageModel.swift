@@ -61,7 +61,7 @@ public final class CharacterLanguageModel: Module {
 
     /// The next-token task for batches of windows [N, T]: the model runs time-major, so the
     /// batch's tokens and targets are transposed once here rather than activations per layer.
-    public func trainingTask() -> TokenPredictionTask {
+    public func trainingTask() -> TokenPredictionTask<SequenceBatch> {
         TokenPredictionTask { [unowned self] batch in
             let (tokens, targets) = (batch.tokens.transposed(), batch.targets.transposed())
             return (logits(tokens, state: nil).logits, targets.reshaped([targets.count]))

@@ -181,7 +181,7 @@ public final class GPT: Module, LanguageModel {
         return normalized.reshaped([-1, configuration.embedding]).linear(weight: wte.weight, bias: nil)
     }
 
-    public func trainingTask() -> TokenPredictionTask {
+    public func trainingTask() -> TokenPredictionTask<SequenceBatch> {
         TokenPredictionTask { [unowned self] batch in
             (try logits(batch.tokens), batch.targets.reshaped([batch.targets.count]))
         }

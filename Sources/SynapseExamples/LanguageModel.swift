@@ -11,7 +11,7 @@ public protocol LanguageModel: Module {
     /// The sizes that rebuild the model, saved as checkpoint metadata.
     var architecture: [String: String] { get }
     /// The next-token task for batches of windows [N, T] with targets shifted by one.
-    func trainingTask() -> TokenPredictionTask
+    func trainingTask() -> TokenPredictionTask<SequenceBatch>
     /// Generates up to `count` tokens after `prompt`, calling `emit` with each as soon as it is
     /// drawn, and ending early once `shouldStop` (asked after each token) says so.
     @discardableResult

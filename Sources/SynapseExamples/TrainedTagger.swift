@@ -53,7 +53,7 @@ public struct TrainedTagger {
     }
 
     /// The training task: cross-entropy over every real token whose tag training knows.
-    public func trainingTask() -> TokenPredictionTask {
+    public func trainingTask() -> TokenPredictionTask<SequenceBatch> {
         let model = model, tags = vocabulary.tags.count
         return TokenPredictionTask { batch in
             let logits = try model(batch)

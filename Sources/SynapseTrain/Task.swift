@@ -116,16 +116,16 @@ extension ClassificationTask where Batch == LabeledBatch {
 /// as its metric. `forward` maps a batch to logits [M, C] and the M targets they predict, in
 /// whatever token order suits the model (time-major for recurrent networks). An error it
 /// throws (a batch the model cannot take) stops training with that error.
-public final class TokenPredictionTask: TrainingTask {
-    public let forward: (SequenceBatch) throws -> (logits: Tensor, targets: IndexTensor)
+public final class TokenPredictionTask<Batch: Sendable>: TrainingTask {
+    public let forward: (Batch) throws -> (logits: Tensor, targets: IndexTensor)
     public let ignoreIndex: Int
 
-    public init(ignoreIndex: Int = -100, forward: @escaping (SequenceBatch) throws -> (logits: Tensor, targets: IndexTensor)) {
+    public init(ignoreIndex: Int = -100, forward: @escaping (Batch) throws -> (logits: Tensor, targets: IndexTensor)) {
         self.forward = forward
         self.ignoreIndex = ignoreIndex
     }
 
-    public func loss(for batch: SequenceBatch) throws -> TaskOutput {
+    public func loss(for batch: Batch) throws -> TaskOutput {
         let (logits, targets) = try forward(batch)
         require(logits.rank == 2 && targets.shape == [logits.shape[0]],
                 "TokenPredictionTask: forward must give logits [M, C] and M targets, got \(logits.shape) and \(targets.shape)")

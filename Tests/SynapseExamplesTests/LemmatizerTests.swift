@@ -1,0 +1,52 @@
+import Foundation
+import XCTest
+import Synapse
+@testable import SynapseExamples
+
+final class LemmatizerTests: XCTestCase {
+    private let words = [CoNLLU.Word(form: "Dogs", lemma: "dog", upos: "NOUN", xpos: "NNS"),
+                         CoNLLU.Word(form: "ran", lemma: "run", upos: "VERB", xpos: "VBD"),
+                         CoNLLU.Word(form: "saw", lemma: "see", upos: "VERB", xpos: "VBD"),
+                         CoNLLU.Word(form: "saw", lemma: "saw", upos: "VERB", xpos: "VBD"),
+                         CoNLLU.Word(form: "saw", lemma: "saw", upos: "NOUN", xpos: "NN")]
+
+    func testVocabularyBatchesAndBaselines() throws {
+        let vocabulary = LemmaVocabulary(fitting: words)
+        XCTAssertEqual(vocabulary.tags, ["NOUN", "VERB"])
+        let source = vocabulary.source(form: "ran", upos: "VERB")
+        XCTAssertEqual(source.count, 4)
+        XCTAssertEqual(source[0], vocabulary.count - 1, "the tag symbol comes first")
+        XCTAssertEqual(vocabulary.text(vocabulary.target("run") + [LemmaVocabulary.end]), "run")
+        XCTAssertEqual(try LemmaVocabulary(serialized: vocabulary.serialized, source: "test"), vocabulary)
+        XCTAssertEqual(vocabulary.source(form: "ré", upos: "X"), [LemmaVocabulary.unknown, vocabulary.target("r")[0], LemmaVocabulary.unknown])
+
+        let batch = LemmaPairs([("ran", "VERB", "run"), ("Dogs", "NOUN", "dog")], vocabulary: vocabulary).batch([0, 1])
+        XCTAssertEqual(batch.source.shape, [2, 5])
+        XCTAssertEqual(batch.sourceLengths, [4, 5])
+        XCTAssertEqual(batch.targetInput.shape, [2, 4])
+        XCTAssertEqual(Array(batch.targetInput.scalars.prefix(4)), [LemmaVocabulary.start] + vocabulary.target("run"))
+        XCTAssertEqual(Array(batch.targetOutput.scalars.prefix(4)), vocabulary.target("run") + [LemmaVocabulary.end])
+
+        let baselines = LemmaBaselines(training: words)
+        // "saw" VERB is "see" once and "saw" once: the tie goes to the lemma seen first.
+        XCTAssertEqual(baselines.lookupOrLowercase(form: "saw", upos: "VERB"), "see")
+        XCTAssertEqual(baselines.lookupOrLowercase(form: "saw", upos: "NOUN"), "saw")
+        XCTAssertEqual(baselines.lookupOrLowercase(form: "Cats", upos: "NOUN"), "cats")
+        XCTAssertFalse(baselines.knows(form: "Cats", upos: "NOUN"))
+    }
+
+    func testCheckpointRoundTripAndLongForms() throws {
+        GlobalRandom.seed(1)
+        let model = Lemmatizer(vocabulary: LemmaVocabulary(fitting: words), width: 16, heads: 2, layers: 1, feedForward: 32,
+                               maximumLength: 16)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lemma-\(UUID().uuidString).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try TrainedLemmatizer(model: model).save(to: path)
+        let loaded = try TrainedLemmatizer(checkpoint: path)
+        let queries: [(form: String, upos: String)] = [("ran", "VERB"), ("Dogs", "NOUN"), ("http://example.com/x", "X")]
+        let lemmas = try model.lemmatize(queries)
+        XCTAssertEqual(try loaded.model.lemmatize(queries), lemmas)
+        XCTAssertEqual(lemmas[2], "http://example.com/x", "a form too long for the table comes back unchanged")
+        XCTAssertEqual(try model.lemmatize(queries, beamWidth: 3).count, 3)
+    }
+}
