@@ -90,8 +90,10 @@ public struct AttentionProblem {
     }
 }
 
-/// Rows of queries per block and keys per block.
-let attentionQueryBlock = 64, attentionKeyBlock = 64
+/// Rows of queries per block, and keys per block in the forward and the backward. The forward's
+/// wider key blocks halve its per-block softmax bookkeeping; the backward keeps five tiles of
+/// keys live at once, so its blocks stay narrower.
+let attentionQueryBlock = 64, attentionForwardKeyBlock = 128, attentionBackwardKeyBlock = 64
 
 @inline(__always)
 func roundUpToTile(_ n: Int) -> Int { (n + tileColumns - 1) / tileColumns * tileColumns }
@@ -226,7 +228,7 @@ extension Kernels {
                                               values: UnsafePointer<Float>, output: StridedHeads,
                                               logSumExp: UnsafeMutablePointer<Float>) {
         let rows = min(attentionQueryBlock, p.queryLength - i0)
-        let dp = roundUpToTile(p.depth), dvp = roundUpToTile(p.valueDepth), bk = attentionKeyBlock
+        let dp = roundUpToTile(p.depth), dvp = roundUpToTile(p.valueDepth), bk = attentionForwardKeyBlock
         let sizes = [rows * dp, rows * bk, rows * dvp, rows, rows]
         let memory = UnsafeMutablePointer<Float>.allocate(capacity: sizes.reduce(0, +))
         defer { memory.deallocate() }
@@ -313,7 +315,7 @@ extension Kernels {
                                               queryGradient: StridedHeads, keyGradient: StridedHeads,
                                               valueGradient: StridedHeads) {
         let tq = p.queryLength, dp = roundUpToTile(p.depth), dvp = roundUpToTile(p.valueDepth)
-        let bq = attentionQueryBlock, bk = attentionKeyBlock
+        let bq = attentionQueryBlock, bk = attentionBackwardKeyBlock
         let sizes = [tq * dp, tq * dvp, tq, tq * dp, bk * dp, dp * bk, dvp * bk, bk * dp, bk * dvp,
                      bq * bk, bq * bk, bk * bq, bk * bq]
         let memory = UnsafeMutablePointer<Float>.allocate(capacity: sizes.reduce(0, +))
