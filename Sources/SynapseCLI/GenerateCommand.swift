@@ -51,10 +51,10 @@ struct GenerateCommand: ParsableCommand {
         let output = FileHandle.standardOutput
         if !common.json { output.write(Data(prompt.utf8)) }
         var context = promptTokens
-        if let gpt = trained.model as? GPT, promptTokens.count > gpt.configuration.context {
-            context = Array(promptTokens.suffix(gpt.configuration.context))
+        if let limit = trained.model.contextLength, promptTokens.count > limit {
+            context = Array(promptTokens.suffix(limit))
             FileHandle.standardError.write(Data(("synapse: the prompt has \(promptTokens.count) tokens, more than the model's "
-                + "context of \(gpt.configuration.context); generating from its last \(gpt.configuration.context)\n").utf8))
+                + "context of \(limit); generating from its last \(limit)\n").utf8))
         }
         let start = DispatchTime.now().uptimeNanoseconds
         // Text is decoded as a whole so far, so --stop also finds a match that spans tokens.

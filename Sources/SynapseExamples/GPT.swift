@@ -139,6 +139,7 @@ public final class GPT: Module, LanguageModel {
 
     public var vocabularySize: Int { configuration.vocabularySize }
     public var kindName: String { "gpt" }
+    public var contextLength: Int? { configuration.context }
 
     public var architecture: [String: String] {
         ["layers": String(configuration.layers), "heads": String(configuration.heads),

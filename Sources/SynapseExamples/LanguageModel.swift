@@ -10,6 +10,8 @@ public protocol LanguageModel: Module {
     var kindName: String { get }
     /// The sizes that rebuild the model, saved as checkpoint metadata.
     var architecture: [String: String] { get }
+    /// The most tokens it conditions on (a GPT's context), or nil when unbounded (recurrent).
+    var contextLength: Int? { get }
     /// The next-token task for batches of windows [N, T] with targets shifted by one.
     func trainingTask() -> TokenPredictionTask<SequenceBatch>
     /// Generates up to `count` tokens after `prompt`, calling `emit` with each as soon as it is
@@ -21,6 +23,7 @@ public protocol LanguageModel: Module {
 
 extension CharacterLanguageModel: LanguageModel {
     public var kindName: String { kind.rawValue }
+    public var contextLength: Int? { nil }
 
     public var architecture: [String: String] {
         ["layers": String(rnn.layers), "hidden": String(rnn.hiddenSize), "embedding": String(emb.dimension)]

@@ -258,18 +258,18 @@ public struct LemmaBaselines {
     private let lookup: [String: String]
 
     public init(training words: [CoNLLU.Word]) {
-        var counts: [String: [String: Int]] = [:], firstSeen: [String: [String]] = [:]
+        // Per pair, its lemmas in the order first seen, with their counts.
+        var lemmas: [String: [(lemma: String, count: Int)]] = [:]
         for word in words {
             let key = word.form + "\t" + word.upos
-            if counts[key]?[word.lemma] == nil { firstSeen[key, default: []].append(word.lemma) }
-            counts[key, default: [:]][word.lemma, default: 0] += 1
+            if let index = lemmas[key]?.firstIndex(where: { $0.lemma == word.lemma }) {
+                lemmas[key]![index].count += 1
+            } else {
+                lemmas[key, default: []].append((word.lemma, 1))
+            }
         }
-        var resolved: [String: String] = [:]
-        for (key, lemmas) in counts {
-            let top = lemmas.values.max()!
-            resolved[key] = firstSeen[key]!.first { lemmas[$0] == top }!
-        }
-        lookup = resolved
+        // Only a strictly larger count replaces the current choice, so ties go to the lemma seen first.
+        lookup = lemmas.mapValues { seen in seen.reduce(seen[0]) { $1.count > $0.count ? $1 : $0 }.lemma }
     }
 
     /// The lowercased form.

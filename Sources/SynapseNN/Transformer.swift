@@ -138,6 +138,11 @@ public final class TransformerDecoderLayer: Module {
     }
 }
 
+/// PyTorch's names for a stack: `layers.{i}` and, if present, `norm`.
+private func stackChildren(_ layers: [Module], _ norm: LayerNorm?) -> [(String, Module)] {
+    layers.enumerated().map { ("layers.\($0.offset)", $0.element) } + (norm.map { [("norm", $0)] } ?? [])
+}
+
 /// A stack of encoder layers (`layers.{i}.…`) with an optional final layer norm (`norm`), as
 /// PyTorch's `nn.TransformerEncoder`. Pass a final norm with pre-LN layers.
 public final class TransformerEncoder: Module, UnaryLayer {
@@ -155,9 +160,7 @@ public final class TransformerEncoder: Module, UnaryLayer {
         self.init(layers: (0..<count).map { _ in layer() }, norm: norm)
     }
 
-    public override var namedChildren: [(String, Module)] {
-        layers.enumerated().map { ("layers.\($0.offset)", $0.element as Module) } + (norm.map { [("norm", $0)] } ?? [])
-    }
+    public override var namedChildren: [(String, Module)] { stackChildren(layers, norm) }
 
     public func callAsFunction(_ source: Tensor, mask: Tensor? = nil, keyPaddingMask: Tensor? = nil,
                                causal: Bool = false) -> Tensor {
@@ -186,9 +189,7 @@ public final class TransformerDecoder: Module {
         self.init(layers: (0..<count).map { _ in layer() }, norm: norm)
     }
 
-    public override var namedChildren: [(String, Module)] {
-        layers.enumerated().map { ("layers.\($0.offset)", $0.element as Module) } + (norm.map { [("norm", $0)] } ?? [])
-    }
+    public override var namedChildren: [(String, Module)] { stackChildren(layers, norm) }
 
     public func callAsFunction(_ target: Tensor, memory: Tensor, targetMask: Tensor? = nil, memoryMask: Tensor? = nil,
                                targetKeyPaddingMask: Tensor? = nil, memoryKeyPaddingMask: Tensor? = nil,

@@ -77,12 +77,7 @@ final class GPTTests: XCTestCase {
         let tokenizer = CharacterTokenizer(fitting: text)
         let tokens = try tokenizer.encode(text)
         let split = tokens.count * 9 / 10
-        var counts = [Int](repeating: 0, count: tokenizer.count)
-        for token in tokens[..<split] { counts[token] += 1 }
-        let unigramEntropy = counts.filter { $0 > 0 }.map { count -> Double in
-            let p = Double(count) / Double(split)
-            return -p * log(p)
-        }.reduce(0, +)
+        let unigramEntropy = LanguageModelTests.unigramEntropy(tokens[..<split], vocabularySize: tokenizer.count)
         GlobalRandom.seed(0)
         // Small enough for a debug build.
         let gpt = GPT(GPTConfiguration(vocabularySize: tokenizer.count, context: 16, layers: 1, heads: 2, embedding: 32))

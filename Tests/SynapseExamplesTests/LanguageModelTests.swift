@@ -11,17 +11,22 @@ final class LanguageModelTests: XCTestCase {
         return try UTF8Text.read(path)
     }
 
+    /// The entropy in nats of the tokens' frequencies: what a model that ignores context scores.
+    static func unigramEntropy(_ tokens: ArraySlice<Int>, vocabularySize: Int) -> Double {
+        var counts = [Int](repeating: 0, count: vocabularySize)
+        for token in tokens { counts[token] += 1 }
+        return counts.filter { $0 > 0 }.map { count -> Double in
+            let p = Double(count) / Double(tokens.count)
+            return -p * log(p)
+        }.reduce(0, +)
+    }
+
     func testShortRunEndsBelowTheUnigramEntropy() throws {
         let text = String(try Self.shakespeare().unicodeScalars.prefix(200_000))
         let tokenizer = CharacterTokenizer(fitting: text)
         let tokens = try tokenizer.encode(text)
         let split = tokens.count * 9 / 10
-        var counts = [Int](repeating: 0, count: tokenizer.count)
-        for token in tokens[..<split] { counts[token] += 1 }
-        let unigramEntropy = counts.filter { $0 > 0 }.map { count -> Double in
-            let p = Double(count) / Double(split)
-            return -p * log(p)
-        }.reduce(0, +)
+        let unigramEntropy = Self.unigramEntropy(tokens[..<split], vocabularySize: tokenizer.count)
         GlobalRandom.seed(0)
         // Small enough for a debug build; in release the same run takes a third of a second.
         let model = CharacterLanguageModel(vocabularySize: tokenizer.count, kind: .lstm, embedding: 16, hidden: 48, layers: 1)
