@@ -10,7 +10,7 @@ struct LemmaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lemma",
         abstract: "Lemmatize words (form and UPOS tag → lemma) with a character-level Transformer encoder–decoder.",
-        subcommands: [LemmaPredictCommand.self, LemmaTrainCommand.self],
+        subcommands: [LemmaPredictCommand.self, LemmaTrainCommand.self, LemmaEvaluateCommand.self],
         defaultSubcommand: LemmaPredictCommand.self)
 }
 
@@ -48,7 +48,8 @@ struct LemmaTrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a lemmatizer on a CoNLL-U treebank and report dev accuracy beside the baselines.",
         discussion: """
-            Trains on the distinct (form, UPOS, lemma) triples of --train; dev accuracy counts every dev word. \
+            Trains on the (form, UPOS, lemma) triples of --train, each repeated as --weighting says; dev accuracy \
+            counts every dev word. \
             The baselines run on the same words: the lowercased form, and a lookup of (form, UPOS) in the training \
             words with the lowercased form as fallback.
             Example: synapse lemma train --train en_ewt-ud-train.conllu --dev en_ewt-ud-dev.conllu --save lemma.safetensors
@@ -62,6 +63,8 @@ struct LemmaTrainCommand: ParsableCommand {
     var trainSentences: Int?
     @Option(help: "Training epochs.")
     var epochs = 20
+    @Option(help: "How often each distinct training triple appears per epoch: distinct (once), log (1 + ⌊log₂ count⌋) or tokens (every word).")
+    var weighting = LemmaWeighting.logFrequency
     @Option(help: "Words per batch.")
     var batchSize = 64
     @Option(help: "Peak learning rate (AdamW, warmup then cosine decay).")
@@ -101,16 +104,14 @@ struct LemmaTrainCommand: ParsableCommand {
         let devSet = try reportingErrors { try CoNLLU.read(dev) }
         let trainWords = trainSet.flatMap(\.words), devWords = devSet.flatMap(\.words)
         guard !trainWords.isEmpty, !devWords.isEmpty else { throw CLIError("\(trainWords.isEmpty ? train : dev) holds no words") }
-        var seen = Set<String>()
-        let triples = trainWords.filter { seen.insert($0.form + "\t" + $0.upos + "\t" + $0.lemma).inserted }
-            .map { (form: $0.form, upos: $0.upos, lemma: $0.lemma) }
+        let examples = weighting.examples(trainWords)
         let vocabulary = LemmaVocabulary(fitting: trainWords)
         GlobalRandom.seed(seed)
-        let longest = triples.map { max($0.form.unicodeScalars.count, $0.lemma.unicodeScalars.count) }.max()! + 2
+        let longest = examples.map { max($0.form.unicodeScalars.count, $0.lemma.unicodeScalars.count) }.max()! + 2
         let model = Lemmatizer(vocabulary: vocabulary, width: width, heads: heads, layers: layers, feedForward: 2 * width,
                                dropout: dropout, maximumLength: max(128, longest + 8))
         let optimizer = AdamW(parameters: model.parameters, lr: lr, weightDecay: 0.01)
-        let loader = DataLoader(LemmaPairs(triples, vocabulary: vocabulary), batchSize: batchSize, shuffle: true, seed: seed)
+        let loader = DataLoader(LemmaPairs(examples, vocabulary: vocabulary), batchSize: batchSize, shuffle: true, seed: seed)
         let trainer = Trainer(model: model, optimizer: optimizer, callbacks: [ProgressBar(quiet: common.json)])
         trainer.gradientClipNorm = 1
         let steps = epochs * loader.batchCount
@@ -118,46 +119,87 @@ struct LemmaTrainCommand: ParsableCommand {
                                                 minimumLearningRate: lr / 20)
         trainer.scheduleInterval = .batch
         if !common.json {
-            print("training lemmatizer (\(model.parameterCount) parameters) on \(triples.count) distinct (form, UPOS, lemma) "
-                  + "of \(trainWords.count) words; \(epochs) epochs of batches of \(batchSize), \(Kernels.threadCount) threads")
+            print("training lemmatizer (\(model.parameterCount) parameters) on \(examples.count) (form, UPOS, lemma) "
+                  + "(\(weighting.rawValue) weighting) of \(trainWords.count) words; \(epochs) epochs of batches of \(batchSize), "
+                  + "\(Kernels.threadCount) threads")
         }
         let history = try reportingErrors { try trainer.fit(model.trainingTask(), on: loader, epochs: epochs) }
         let seconds = history.map(\.seconds).reduce(0, +)
 
-        let baselines = LemmaBaselines(training: trainWords)
-        var pairs: [(form: String, upos: String)] = [], index: [String: Int] = [:]
-        for word in devWords where index[word.form + "\t" + word.upos] == nil {
-            index[word.form + "\t" + word.upos] = pairs.count
-            pairs.append((word.form, word.upos))
+        let evaluation = try reportingErrors {
+            try LemmaEvaluation(model: model, dev: devWords, baselines: LemmaBaselines(training: trainWords), beamWidth: beam)
         }
-        let predicted = try reportingErrors { try model.lemmatize(pairs, beamWidth: beam) }
-        var correct = 0, lowercase = 0, lookup = 0, combined = 0
-        for word in devWords {
-            let guess = predicted[index[word.form + "\t" + word.upos]!]
-            if guess == word.lemma { correct += 1 }
-            if LemmaBaselines.lowercase(word.form) == word.lemma { lowercase += 1 }
-            if baselines.lookupOrLowercase(form: word.form, upos: word.upos) == word.lemma { lookup += 1 }
-            let hybrid = baselines.knows(form: word.form, upos: word.upos)
-                ? baselines.lookupOrLowercase(form: word.form, upos: word.upos) : guess
-            if hybrid == word.lemma { combined += 1 }
-        }
-        let n = Double(devWords.count)
         if let save {
             try reportingErrors {
                 try TrainedLemmatizer(model: model).save(to: save, metadata: ["train": train, "epochs": String(epochs),
-                                                                              "dev_accuracy": String(Double(correct) / n)])
+                                                                              "dev_accuracy": String(evaluation.accuracy)])
             }
         }
         if common.json {
-            printJSON(["dev_accuracy": Double(correct) / n, "dev_accuracy_lookup_then_model": Double(combined) / n,
-                       "baseline_lowercase": Double(lowercase) / n, "baseline_lookup": Double(lookup) / n,
-                       "dev_words": devWords.count, "train_triples": triples.count, "parameters": model.parameterCount,
-                       "seconds": seconds, "beam": beam])
+            printJSON(evaluation.report.merging(["train_examples": examples.count, "weighting": weighting.rawValue,
+                                                 "parameters": model.parameterCount, "seconds": seconds, "beam": beam]) { $1 })
         } else {
-            print(String(format: "dev accuracy %.4f over %d words (beam %d); baselines: lowercase %.4f, train lookup %.4f; "
-                         + "lookup for seen pairs and the model for the rest %.4f; %.1f s", Double(correct) / n,
-                         devWords.count, beam, Double(lowercase) / n, Double(lookup) / n, Double(combined) / n, seconds))
+            printLemmaEvaluation(evaluation, beam: beam)
+            print(String(format: "trained in %.1f s", seconds))
             if let save { print("saved \(save)") }
         }
     }
+}
+
+extension LemmaWeighting: ExpressibleByArgument {}
+
+struct LemmaEvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Score a saved lemmatizer on a CoNLL-U file beside the baselines, and list its most frequent mistakes.",
+        discussion: "Example: synapse lemma evaluate --checkpoint lemma.safetensors --train en_ewt-ud-train.conllu --dev en_ewt-ud-dev.conllu")
+
+    @Option(help: "A lemmatizer saved by `synapse lemma train --save`.")
+    var checkpoint: String
+    @Option(help: "The training sentences (CoNLL-U), for the lookup baseline.")
+    var train: String
+    @Option(help: "The sentences to score (CoNLL-U).")
+    var dev: String
+    @Option(help: "Beam width (1: greedy decoding).")
+    var beam = 1
+    @Option(help: "How many of the most frequent mistakes to list.")
+    var mistakes = 20
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        guard beam >= 1 else { throw ValidationError("--beam must be at least 1") }
+        guard mistakes >= 0 else { throw ValidationError("--mistakes must not be negative") }
+    }
+
+    func run() throws {
+        common.applyThreadCount()
+        let trained = try reportingErrors { try TrainedLemmatizer(checkpoint: checkpoint) }
+        let trainWords = try reportingErrors { try CoNLLU.read(train) }.flatMap(\.words)
+        let devWords = try reportingErrors { try CoNLLU.read(dev) }.flatMap(\.words)
+        guard !devWords.isEmpty else { throw CLIError("\(dev) holds no words") }
+        let start = Date()
+        let evaluation = try reportingErrors {
+            try LemmaEvaluation(model: trained.model, dev: devWords, baselines: LemmaBaselines(training: trainWords), beamWidth: beam)
+        }
+        let seconds = Date().timeIntervalSince(start)
+        if common.json {
+            let listed = evaluation.mistakes.prefix(mistakes).map {
+                ["form": $0.form, "upos": $0.upos, "expected": $0.expected, "predicted": $0.predicted, "count": $0.count] as [String: Any]
+            }
+            printJSON(evaluation.report.merging(["beam": beam, "seconds": seconds, "mistakes": listed]) { $1 })
+        } else {
+            printLemmaEvaluation(evaluation, beam: beam)
+            for mistake in evaluation.mistakes.prefix(mistakes) {
+                print("  \(mistake.count)×  \(mistake.form) \(mistake.upos): \(mistake.predicted), not \(mistake.expected)")
+            }
+            print(String(format: "evaluated in %.1f s", seconds))
+        }
+    }
+}
+
+private func printLemmaEvaluation(_ evaluation: LemmaEvaluation, beam: Int) {
+    print(String(format: "dev accuracy %.4f over %d words (beam %d; %.4f on the %d whose form and tag training never saw); "
+                 + "baselines: lowercase %.4f, train lookup %.4f; the lookup for seen pairs and the model for the rest %.4f",
+                 evaluation.accuracy, evaluation.words, beam, evaluation.unseenAccuracy, evaluation.unseenWords,
+                 evaluation.lowercaseAccuracy, evaluation.lookupAccuracy, evaluation.lookupThenModelAccuracy))
 }

@@ -251,35 +251,3 @@ public final class Lemmatizer: Module {
         return vocabulary.text(Array(best.ids.dropFirst().prefix { $0 != LemmaVocabulary.end }))
     }
 }
-
-/// The baselines a lemmatizer must beat on the same words.
-public struct LemmaBaselines {
-    /// The most frequent training lemma of each exact (form, UPOS) pair (ties: the lemma seen first).
-    private let lookup: [String: String]
-
-    public init(training words: [CoNLLU.Word]) {
-        // Per pair, its lemmas in the order first seen, with their counts.
-        var lemmas: [String: [(lemma: String, count: Int)]] = [:]
-        for word in words {
-            let key = word.form + "\t" + word.upos
-            if let index = lemmas[key]?.firstIndex(where: { $0.lemma == word.lemma }) {
-                lemmas[key]![index].count += 1
-            } else {
-                lemmas[key, default: []].append((word.lemma, 1))
-            }
-        }
-        // Only a strictly larger count replaces the current choice, so ties go to the lemma seen first.
-        lookup = lemmas.mapValues { seen in seen.reduce(seen[0]) { $1.count > $0.count ? $1 : $0 }.lemma }
-    }
-
-    /// The lowercased form.
-    public static func lowercase(_ form: String) -> String { form.lowercased() }
-
-    /// The training lookup of (form, UPOS), else the lowercased form.
-    public func lookupOrLowercase(form: String, upos: String) -> String {
-        lookup[form + "\t" + upos] ?? form.lowercased()
-    }
-
-    /// Whether (form, UPOS) was seen in training.
-    public func knows(form: String, upos: String) -> Bool { lookup[form + "\t" + upos] != nil }
-}

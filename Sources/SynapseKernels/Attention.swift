@@ -120,12 +120,17 @@ private func dropoutFactors(_ problem: AttentionProblem, head: Int, row: Int, co
         ^ UInt32(truncatingIfNeeded: head) &* 0x85eb_ca77 ^ seedLow))
     let lanes = SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7) &+ UInt32(truncatingIfNeeded: column)
     let bits = mix(mix(lanes ^ rowKey) ^ SIMD8(repeating: seedHigh))
-    let threshold = UInt32(min(Double(problem.dropout) * 4_294_967_296, 4_294_967_295))
+    // The top 23 bits as a float uniform on [1, 2): Swift compares float vectors in one
+    // instruction but builds integer-vector masks lane by lane.
+    let uniform = unsafeBitCast((bits &>> 9) | SIMD8(repeating: 0x3f80_0000), to: FloatVector.self)
     let keep = FloatVector(repeating: 1 / (1 - problem.dropout))
-    return keep.replacing(with: 0, where: bits .< SIMD8(repeating: threshold))
+    return keep.replacing(with: 0, where: uniform .< FloatVector(repeating: 1 + problem.dropout))
 }
 
 typealias ScoreVector = SIMD16<Float>
+
+/// log₂ e: scores times this are base-2 logits.
+private let log2e: Float = 1.442_695_04
 
 @inline(__always)
 private func load(_ p: UnsafePointer<Float>) -> ScoreVector { UnsafeRawPointer(p).loadUnaligned(as: ScoreVector.self) }
@@ -149,14 +154,13 @@ private func horizontalSum(_ v: ScoreVector) -> Float {
     return c[0] + c[1]
 }
 
-/// 2^x for x ≤ 0 (as softmax needs; larger x up to 127 also works): 2^round(x) from the exponent
-/// bits times a degree-6 Taylor polynomial of 2^f on |f| ≤ ½ (relative error below 2·10⁻⁷).
-/// Below −126 the result is 0, so −∞ maps to 0.
+/// 2^x for x ≤ 0, as softmax needs (x up to 127 also works; beyond, the result is garbage):
+/// 2^round(x) from the exponent bits times a degree-6 Taylor polynomial of 2^f on |f| ≤ ½
+/// (relative error below 2·10⁻⁷). Below −126 the result is 0, so −∞ maps to 0.
 @inline(__always)
 private func exp2(_ x: ScoreVector) -> ScoreVector {
-    let low = ScoreVector(repeating: -126), high = ScoreVector(repeating: 127)
-    var clamped = x.replacing(with: low, where: x .< low)
-    clamped.replace(with: high, where: clamped .> high)
+    let low = ScoreVector(repeating: -126)
+    let clamped = x.replacing(with: low, where: x .< low)
     let magic = ScoreVector(repeating: roundingMagic)
     let shifted = clamped + magic
     let n = shifted - magic
@@ -235,6 +239,8 @@ extension Kernels {
         let queries = memory, scores = queries + sizes[0], accumulator = scores + sizes[1]
         let maxima = accumulator + sizes[2], sums = maxima + sizes[3]
         packRows(rows: rows, from: { query.row(b, h, i0 + $0) }, width: p.depth, into: queries, paddedWidth: dp)
+        // Scaled once here, the queries give base-2 logits straight out of the product.
+        scaleRow(queries, count: rows * dp, by: p.scale * log2e)
         accumulator.update(repeating: 0, count: rows * dvp)
         maxima.update(repeating: -.infinity, count: rows)
         sums.update(repeating: 0, count: rows)
@@ -247,9 +253,9 @@ extension Kernels {
             for r in 0..<rows {
                 let i = i0 + r
                 let visible = p.visibleColumns(row: i, blockStart: j0, width: width)
-                let s = scores + r * bk
-                let blockMax = maskScores(s, paddedWidth: wp, visible: visible, scale: p.scale,
-                                          bias: p.biasRow(b, h, i).map { $0 + j0 })
+                let s = scores + r * bk, bias = p.biasRow(b, h, i)
+                let blockMax = visible == wp && bias == nil ? rowMaximum(s, count: wp)
+                    : maskScores(s, paddedWidth: wp, visible: visible, factor: 1, bias: bias.map { $0 + j0 })
                 let newMax = max(maxima[r], blockMax)
                 guard newMax > -.infinity else {
                     s.update(repeating: 0, count: wp)
@@ -363,13 +369,12 @@ extension Kernels {
                     let i = i0 + r
                     let probability = probabilities + r * bk, score = scores + r * bk
                     let visible = p.visibleColumns(row: i, blockStart: j0, width: width)
-                    _ = maskScores(probability, paddedWidth: wp, visible: visible, scale: p.scale,
-                                   bias: p.biasRow(b, h, i).map { $0 + j0 })
                     let lse = logSumExp[i]
                     if lse == -.infinity {
                         probability.update(repeating: 0, count: wp)
                     } else {
-                        _ = exponentiate(probability, paddedWidth: wp, minus: lse)
+                        recomputeProbabilities(probability, paddedWidth: wp, visible: visible, factor: p.scale * log2e,
+                                               bias: p.biasRow(b, h, i).map { $0 + j0 }, logSumExp: lse)
                     }
                     // score ← P ∘ (dP′ − Δ), where dP′ is dP through the dropout mask; the
                     // probability row becomes the dropped-out weights that multiplied V.
@@ -411,35 +416,73 @@ extension Kernels {
         }
     }
 
-    /// Turns a row of raw scores into base-2 logits, t = log₂e · (scale · s + bias), with the
-    /// columns past `visible` (masked or padding) at −∞, and returns the row's maximum. Working
-    /// in base 2 lets `exponentiate` use a short 2^x instead of a full e^x.
+    /// Turns a row of scores into base-2 logits, t = factor · s + log₂e · bias, with the columns
+    /// past `visible` (masked or padding) at −∞, and returns the row's maximum. Working in base 2
+    /// lets `exponentiate` use a short 2^x instead of a full e^x.
     @inline(__always)
-    private static func maskScores(_ s: UnsafeMutablePointer<Float>, paddedWidth: Int, visible: Int, scale: Float,
+    private static func maskScores(_ s: UnsafeMutablePointer<Float>, paddedWidth: Int, visible: Int, factor: Float,
                                    bias: UnsafePointer<Float>?) -> Float {
-        let lanes = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-        let log2e: Float = 1.442_695_04
-        let factor = ScoreVector(repeating: scale * log2e)
+        let factor = ScoreVector(repeating: factor)
         var maximum = ScoreVector(repeating: -.infinity)
         var c = 0
+        // Whole vectors of visible columns need no lane mask.
+        while c + ScoreVector.scalarCount <= visible {
+            var v = load(s + c) * factor
+            if let bias { v += load(bias + c) * log2e }
+            store(v, s + c)
+            maximum = maximum.replacing(with: v, where: v .> maximum)
+            c += ScoreVector.scalarCount
+        }
+        // Lane positions as floats: Swift lowers float comparisons to one vector compare but
+        // builds integer-vector masks lane by lane.
+        let lanes = ScoreVector(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
         while c < paddedWidth {
             var v = load(s + c) * factor
-            if let bias {
-                let available = visible - c
-                if available >= ScoreVector.scalarCount {
-                    v += load(bias + c) * log2e
-                } else if available > 0 {
-                    var partial = ScoreVector()
-                    for lane in 0..<available { partial[lane] = bias[c + lane] }
-                    v += partial * log2e
-                }
+            let available = visible - c
+            if let bias, available > 0 {
+                var partial = ScoreVector()
+                for lane in 0..<min(available, ScoreVector.scalarCount) { partial[lane] = bias[c + lane] }
+                v += partial * log2e
             }
-            v.replace(with: -.infinity, where: lanes &+ Int32(c) .>= Int32(visible))
+            v.replace(with: -.infinity, where: lanes .>= ScoreVector(repeating: Float(available)))
             store(v, s + c)
             maximum = maximum.replacing(with: v, where: v .> maximum)
             c += ScoreVector.scalarCount
         }
         return horizontalMax(maximum)
+    }
+
+    /// The maximum of a row of logits that needs no mask.
+    @inline(__always)
+    private static func rowMaximum(_ s: UnsafePointer<Float>, count: Int) -> Float {
+        var maximum = ScoreVector(repeating: -.infinity)
+        var c = 0
+        while c < count {
+            let v = load(s + c)
+            maximum = maximum.replacing(with: v, where: v .> maximum)
+            c += ScoreVector.scalarCount
+        }
+        return horizontalMax(maximum)
+    }
+
+    /// The backward's probabilities in one pass over the raw scores: s ← 2^(t − lse) for the
+    /// base-2 logits t of `maskScores`, 0 past `visible`.
+    @inline(__always)
+    private static func recomputeProbabilities(_ s: UnsafeMutablePointer<Float>, paddedWidth: Int, visible: Int,
+                                               factor: Float, bias: UnsafePointer<Float>?, logSumExp: Float) {
+        let factor = ScoreVector(repeating: factor), shift = ScoreVector(repeating: logSumExp)
+        var c = 0
+        while c + ScoreVector.scalarCount <= visible {
+            var v = load(s + c) * factor
+            if let bias { v += load(bias + c) * log2e }
+            store(exp2(v - shift), s + c)
+            c += ScoreVector.scalarCount
+        }
+        if c < paddedWidth {
+            _ = maskScores(s + c, paddedWidth: paddedWidth - c, visible: visible - c, factor: factor[0],
+                           bias: bias.map { $0 + c })
+            _ = exponentiate(s + c, paddedWidth: paddedWidth - c, minus: logSumExp)
+        }
     }
 
     /// s ← 2^(s − shift) in place (−∞ becomes 0); returns the row's sum.

@@ -49,4 +49,12 @@ final class LemmatizerTests: XCTestCase {
         XCTAssertEqual(lemmas[2], "http://example.com/x", "a form too long for the table comes back unchanged")
         XCTAssertEqual(try model.lemmatize(queries, beamWidth: 3).count, 3)
     }
+
+    func testWeightingRepeatsFrequentTriples() {
+        let words = self.words + Array(repeating: CoNLLU.Word(form: "ran", lemma: "run", upos: "VERB", xpos: "VBD"), count: 4)
+        XCTAssertEqual(LemmaWeighting.distinct.examples(words).map(\.form), ["Dogs", "ran", "saw", "saw", "saw"])
+        // "ran" VERB run: 5 times, so 1 + ⌊log₂ 5⌋ = 3 copies; as tokens, 5.
+        XCTAssertEqual(LemmaWeighting.logFrequency.examples(words).filter { $0.form == "ran" }.count, 3)
+        XCTAssertEqual(LemmaWeighting.tokens.examples(words).count, words.count)
+    }
 }
