@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "SynapseTrainTests", dependencies: ["Synapse"]),
         .testTarget(name: "SynapseVisionTests", dependencies: ["Synapse"], exclude: ["make_fixtures.py"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "SynapseExamplesTests", dependencies: ["SynapseExamples"]),
+        .testTarget(name: "SynapseExamplesTests", dependencies: ["SynapseExamples"], exclude: ["Fixtures"]),
         // Runs the built `synapse` binary: exit codes and messages as a user sees them.
         .testTarget(name: "SynapseCLITests", dependencies: ["SynapseCLI", "Synapse"]),
     ],

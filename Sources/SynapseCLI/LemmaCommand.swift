@@ -62,13 +62,13 @@ struct LemmaTrainCommand: ParsableCommand {
     @Option(help: "Use only the first N training sentences.")
     var trainSentences: Int?
     @Option(help: "Training epochs.")
-    var epochs = 20
+    var epochs = 15
     @Option(help: "How often each distinct training triple appears per epoch: distinct (once), log (1 + ⌊log₂ count⌋) or tokens (every word).")
     var weighting = LemmaWeighting.logFrequency
     @Option(help: "Words per batch.")
     var batchSize = 64
     @Option(help: "Peak learning rate (AdamW, warmup then cosine decay).")
-    var lr: Float = 1e-3
+    var lr: Float = 2e-3
     @Option(help: "Model width.")
     var width = 128
     @Option(help: "Attention heads.")

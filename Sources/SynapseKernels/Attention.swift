@@ -167,7 +167,7 @@ private func exp2(_ x: ScoreVector) -> ScoreVector {
     let f = clamped - n
     @inline(__always)
     func horner(_ p: ScoreVector, _ c: Float) -> ScoreVector {
-        synapse_target_has_fma() != 0 ? ScoreVector(repeating: c).addingProduct(p, f) : p * f + ScoreVector(repeating: c)
+        multiplyAdd(ScoreVector(repeating: c), p, f)
     }
     var p = ScoreVector(repeating: 1.540_353_0e-4)
     p = horner(p, 1.333_355_8e-3)

@@ -31,15 +31,6 @@ private let nBlock = 512
 /// Rows of A per slab: a packed slab (mBlock × kBlock) is reused by every column block.
 private let mBlock = 3072
 
-/// acc + a · b, fused when the build targets a CPU with FMA. Without a CPU target Swift
-/// lowers `addingProduct` to one scalar `fmaf` call per lane, so the baseline build uses a
-/// separate multiply and add instead. The check folds to a constant at compile time.
-@inline(__always)
-func multiplyAdd(_ acc: PanelVector, _ a: PanelVector, _ b: PanelVector) -> PanelVector {
-    if synapse_target_has_fma() != 0 { return acc.addingProduct(a, b) }
-    return acc + a * b
-}
-
 extension Kernels {
     /// Row-major GEMM. `op(A)` is m×k and `op(B)` is k×n; with `transposeA` the buffer `a`
     /// holds A as k×m (likewise `b`). `lda`, `ldb`, `ldc` are the row strides of the buffers.
@@ -454,21 +445,18 @@ private func tile(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, 
 private func narrowTile(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, bStride: Int,
                         c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, addToC: Bool) {
     typealias V = SIMD8<Float>
-    @inline(__always) func fma(_ acc: V, _ x: V, _ y: V) -> V {
-        synapse_target_has_fma() != 0 ? acc.addingProduct(x, y) : acc + x * y
-    }
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
     var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
     var row = UnsafeRawPointer(b), ap = a
     let end = a + depth * microRows
     while ap < end {
         let b0 = row.loadUnaligned(as: V.self), b1 = row.loadUnaligned(fromByteOffset: 32, as: V.self)
-        let x0 = V(repeating: ap[0]); c00 = fma(c00, x0, b0); c01 = fma(c01, x0, b1)
-        let x1 = V(repeating: ap[1]); c10 = fma(c10, x1, b0); c11 = fma(c11, x1, b1)
-        let x2 = V(repeating: ap[2]); c20 = fma(c20, x2, b0); c21 = fma(c21, x2, b1)
-        let x3 = V(repeating: ap[3]); c30 = fma(c30, x3, b0); c31 = fma(c31, x3, b1)
-        let x4 = V(repeating: ap[4]); c40 = fma(c40, x4, b0); c41 = fma(c41, x4, b1)
-        let x5 = V(repeating: ap[5]); c50 = fma(c50, x5, b0); c51 = fma(c51, x5, b1)
+        let x0 = V(repeating: ap[0]); c00 = multiplyAdd(c00, x0, b0); c01 = multiplyAdd(c01, x0, b1)
+        let x1 = V(repeating: ap[1]); c10 = multiplyAdd(c10, x1, b0); c11 = multiplyAdd(c11, x1, b1)
+        let x2 = V(repeating: ap[2]); c20 = multiplyAdd(c20, x2, b0); c21 = multiplyAdd(c21, x2, b1)
+        let x3 = V(repeating: ap[3]); c30 = multiplyAdd(c30, x3, b0); c31 = multiplyAdd(c31, x3, b1)
+        let x4 = V(repeating: ap[4]); c40 = multiplyAdd(c40, x4, b0); c41 = multiplyAdd(c41, x4, b1)
+        let x5 = V(repeating: ap[5]); c50 = multiplyAdd(c50, x5, b0); c51 = multiplyAdd(c51, x5, b1)
         row += bStride &* MemoryLayout<Float>.stride
         ap += microRows
     }

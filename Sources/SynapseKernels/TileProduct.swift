@@ -12,12 +12,6 @@ import CSynapse
 let tileColumns = 16
 
 @inline(__always)
-private func fused<V: SIMD>(_ acc: V, _ a: V, _ b: V) -> V where V.Scalar == Float {
-    if synapse_target_has_fma() != 0 { return acc.addingProduct(a, b) }
-    return acc + a * b
-}
-
-@inline(__always)
 private func load<V: SIMD>(_ p: UnsafePointer<Float>, as _: V.Type) -> V where V.Scalar == Float {
     UnsafeRawPointer(p).loadUnaligned(as: V.self)
 }
@@ -45,15 +39,15 @@ private func fourRows(vectors: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b
         let x0 = TileVector(repeating: a0.pointee), x1 = TileVector(repeating: a1.pointee)
         let x2 = TileVector(repeating: a2.pointee), x3 = TileVector(repeating: a3.pointee)
         let b0 = load(row, as: TileVector.self)
-        c00 = fused(c00, x0, b0); c10 = fused(c10, x1, b0); c20 = fused(c20, x2, b0); c30 = fused(c30, x3, b0)
+        c00 = multiplyAdd(c00, x0, b0); c10 = multiplyAdd(c10, x1, b0); c20 = multiplyAdd(c20, x2, b0); c30 = multiplyAdd(c30, x3, b0)
         if vectors >= 2 {
             let b1 = load(row + 16, as: TileVector.self)
-            c01 = fused(c01, x0, b1); c11 = fused(c11, x1, b1); c21 = fused(c21, x2, b1); c31 = fused(c31, x3, b1)
+            c01 = multiplyAdd(c01, x0, b1); c11 = multiplyAdd(c11, x1, b1); c21 = multiplyAdd(c21, x2, b1); c31 = multiplyAdd(c31, x3, b1)
         }
         if vectors >= 4 {
             let b2 = load(row + 32, as: TileVector.self), b3 = load(row + 48, as: TileVector.self)
-            c02 = fused(c02, x0, b2); c12 = fused(c12, x1, b2); c22 = fused(c22, x2, b2); c32 = fused(c32, x3, b2)
-            c03 = fused(c03, x0, b3); c13 = fused(c13, x1, b3); c23 = fused(c23, x2, b3); c33 = fused(c33, x3, b3)
+            c02 = multiplyAdd(c02, x0, b2); c12 = multiplyAdd(c12, x1, b2); c22 = multiplyAdd(c22, x2, b2); c32 = multiplyAdd(c32, x3, b2)
+            c03 = multiplyAdd(c03, x0, b3); c13 = multiplyAdd(c13, x1, b3); c23 = multiplyAdd(c23, x2, b3); c33 = multiplyAdd(c33, x3, b3)
         }
         a0 += 1; a1 += 1; a2 += 1; a3 += 1
         row += ldb
@@ -82,7 +76,7 @@ private func oneRow(k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, ld
     var c0 = TileVector()
     var row = b
     for p in 0..<k {
-        c0 = fused(c0, TileVector(repeating: a[p]), load(row, as: TileVector.self))
+        c0 = multiplyAdd(c0, TileVector(repeating: a[p]), load(row, as: TileVector.self))
         row += ldb
     }
     store(c0, c, accumulate: accumulate)

@@ -28,13 +28,10 @@ public enum VectorMath {
     @usableFromInline @inline(__always)
     static func greater(_ x: FloatVector, _ y: FloatVector) -> FloatVector { x.replacing(with: y, where: y .> x) }
 
-    /// p · x + c, one fused multiply-add where the build targets a CPU with FMA (a polynomial's
-    /// Horner step). Without a CPU target `addingProduct` would be a scalar `fmaf` call per
-    /// lane, so the baseline build multiplies and adds. The check folds at compile time.
+    /// p · x + c, a polynomial's Horner step (one fused multiply-add where the target has FMA).
     @usableFromInline @inline(__always)
     static func horner(_ p: FloatVector, _ x: FloatVector, _ c: Float) -> FloatVector {
-        if synapse_target_has_fma() != 0 { return FloatVector(repeating: c).addingProduct(p, x) }
-        return p * x + FloatVector(repeating: c)
+        multiplyAdd(FloatVector(repeating: c), p, x)
     }
 
     /// |x| for every lane, by clearing the sign bit.

@@ -57,4 +57,43 @@ final class LemmatizerTests: XCTestCase {
         XCTAssertEqual(LemmaWeighting.logFrequency.examples(words).filter { $0.form == "ran" }.count, 3)
         XCTAssertEqual(LemmaWeighting.tokens.examples(words).count, words.count)
     }
+
+    func testCheckpointTrainedOnASliceBeatsTheLookupBaseline() throws {
+        // Fixtures/make_lemmatizer_fixture.sh trains it in release on the first 400 sentences;
+        // this checks, in debug, that its decoding beats the lookup of those sentences on dev.
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/lemmatizer-ewt400.safetensors").path
+        let treebank = TaggerTests.treebank
+        let train = Array(try CoNLLU.read("\(treebank)/en_ewt-ud-train.conllu").prefix(400)).flatMap(\.words)
+        let dev = Array(try CoNLLU.read("\(treebank)/en_ewt-ud-dev.conllu").prefix(60)).flatMap(\.words)
+        let lemmatizer = try TrainedLemmatizer(checkpoint: fixture)
+        let evaluation = try LemmaEvaluation(model: lemmatizer.model, dev: dev, baselines: LemmaBaselines(training: train))
+        print("lemmatizer trained on 400 EWT sentences, on \(dev.count) dev words: \(evaluation.accuracy), "
+              + "lookup \(evaluation.lookupAccuracy), lowercase \(evaluation.lowercaseAccuracy)")
+        XCTAssertGreaterThan(evaluation.accuracy, evaluation.lookupAccuracy + 0.02)
+        XCTAssertGreaterThan(evaluation.lookupAccuracy, evaluation.lowercaseAccuracy)
+        XCTAssertEqual(try lemmatizer.model.lemmatize([("running", "VERB"), ("dogs", "NOUN")]), ["run", "dog"])
+    }
+
+    func testBoundedTrainingRunFallsBelowTheUnigramEntropy() throws {
+        let treebank = TaggerTests.treebank
+        let train = Array(try CoNLLU.read("\(treebank)/en_ewt-ud-train.conllu").prefix(150)).flatMap(\.words)
+        GlobalRandom.seed(0)
+        let vocabulary = LemmaVocabulary(fitting: train)
+        let examples = LemmaWeighting.distinct.examples(train)
+        // The entropy of the target symbols (lemma characters and the end symbol) on their own.
+        var counts: [Int: Int] = [:]
+        for example in examples { for symbol in vocabulary.target(example.lemma) + [LemmaVocabulary.end] { counts[symbol, default: 0] += 1 } }
+        let total = Double(counts.values.reduce(0, +))
+        let entropy = counts.values.reduce(0.0) { $0 - Double($1) / total * log(Double($1) / total) }
+        let model = Lemmatizer(vocabulary: vocabulary, width: 32, heads: 2, layers: 1, feedForward: 64, dropout: 0,
+                               maximumLength: 64)
+        let trainer = Trainer(model: model, optimizer: AdamW(parameters: model.parameters, lr: 1e-2, weightDecay: 0.01))
+        let loader = DataLoader(LemmaPairs(examples.filter { $0.form.unicodeScalars.count < 40 }, vocabulary: vocabulary),
+                                batchSize: 16, shuffle: true, seed: 0)
+        let history = try trainer.fit(model.trainingTask(), on: loader, epochs: 3)
+        print("lemmatizer, bounded run on \(examples.count) triples: train loss by epoch \(history.map(\.trainLoss)), "
+              + "unigram entropy \(entropy)")
+        XCTAssertLessThan(Double(history.last!.trainLoss), entropy - 0.5)
+    }
 }

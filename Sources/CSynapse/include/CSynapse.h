@@ -31,7 +31,19 @@ static inline int synapse_target_is_x86(void) {
 #endif
 }
 
+typedef float synapse_float8 __attribute__((ext_vector_type(8)));
 typedef float synapse_float16 __attribute__((ext_vector_type(16)));
+
+// acc + a · b on whole vectors, for unoptimized (debug) builds: there Swift's generic SIMD
+// operators run lane by lane through protocol witnesses, which makes every product kernel
+// about a hundred times slower than in release; clang emits vector instructions even at -O0.
+static inline synapse_float8 synapse_multiply_add8(synapse_float8 acc, synapse_float8 a, synapse_float8 b) {
+    return acc + a * b;
+}
+
+static inline synapse_float16 synapse_multiply_add16(synapse_float16 acc, synapse_float16 a, synapse_float16 b) {
+    return acc + a * b;
+}
 
 // The first `count` (0...16) floats at `source`, zeros after, without touching memory past
 // them: a masked load where the target has AVX-512 (Swift's SIMD types have no masked
