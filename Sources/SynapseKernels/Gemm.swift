@@ -32,6 +32,10 @@ private let nBlock = 512
 private let mBlock = 3072
 
 extension Kernels {
+    /// The smallest m · n · k that `gemm` splits across threads; smaller products run on the
+    /// calling thread.
+    public static let gemmThreadingWork = 1 << 19
+
     /// Row-major GEMM. `op(A)` is m×k and `op(B)` is k×n; with `transposeA` the buffer `a`
     /// holds A as k×m (likewise `b`). `lda`, `ldb`, `ldc` are the row strides of the buffers.
     /// With `accumulate` the product is added to C (β = 1), otherwise C is overwritten.
@@ -115,7 +119,7 @@ extension Kernels {
             return
         }
         // Below about a million flops, waking a second thread costs more than it saves.
-        let threads = m * n * k >= 1 << 19 ? threadCount : 1
+        let threads = m * n * k >= gemmThreadingWork ? threadCount : 1
         let rowStride = transposeA ? 1 : lda, columnStride = transposeA ? lda : 1
         // A small row-major B already sits in cache with each panel's rows contiguous, so the
         // micro-kernel reads it in place; only a ragged last panel is packed, for its padding.

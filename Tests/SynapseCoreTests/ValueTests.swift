@@ -1,5 +1,6 @@
 import XCTest
 @testable import SynapseCore
+import SynapseKernels
 
 /// Op outputs against hand-computed values.
 final class ValueTests: XCTestCase {
@@ -113,6 +114,23 @@ final class ValueTests: XCTestCase {
         let product = batchA.matmul(batchB)
         XCTAssertEqual(product.shape, [2, 3, 2, 2])
         assertClose(product[1][2], [-116, -128, -278, -308])
+    }
+
+    func testBatchedMatmulIsThreadedAcrossTheBatchWithTheSameBits() {
+        // 16 heads of [64, 32] · [32, 48]: each too small for GEMM to thread on its own.
+        let a = Tensor.randn([4, 4, 64, 32], seed: 1), b = Tensor.randn([4, 4, 32, 48], seed: 2)
+        let saved = Kernels.threadCount
+        defer { Kernels.threadCount = saved }
+        Kernels.threadCount = 1
+        let serial = a.matmul(b)
+        for head in 0..<16 {
+            let (i, j) = (head / 4, head % 4)
+            XCTAssertEqual(a[i][j].matmul(b[i][j]).scalars, serial[i][j].scalars, "head \(head)")
+        }
+        for threads in [2, 3, 4] {
+            Kernels.threadCount = threads
+            XCTAssertEqual(a.matmul(b).scalars, serial.scalars, "\(threads) threads")
+        }
     }
 
     func testSoftmaxIsStableForLargeLogits() {

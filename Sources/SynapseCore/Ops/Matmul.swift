@@ -60,8 +60,8 @@ extension Tensor {
         let batch = check { () throws(ShapeError) in try Shape.broadcast(batchA, batchB, op: "matmul") }
         let result = Tensor(uninitializedShape: batch + [m, n])
         let stepsA = Shape.broadcastStrides(batchA, to: batch), stepsB = Shape.broadcastStrides(batchB, to: batch)
-        let batchStrides = Shape.strides(batch)
-        for index in 0..<batch.reduce(1, *) {
+        let batchStrides = Shape.strides(batch), count = batch.reduce(1, *)
+        let multiply = { (index: Int) in
             var offsetA = 0, offsetB = 0, remainder = index
             for axis in batch.indices {
                 let coordinate = remainder / batchStrides[axis]
@@ -72,6 +72,14 @@ extension Tensor {
             Kernels.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                          a: a.pointer + offsetA * m * k, lda: lda, b: b.pointer + offsetB * k * n, ldb: ldb,
                          c: result.pointer + index * m * n, ldc: n, accumulate: false)
+        }
+        // Products too small for GEMM to thread (attention heads, say) are spread across the
+        // batch instead; each is still one single-threaded GEMM, so results do not depend on
+        // the thread count.
+        if count > 1 && m * n * k < Kernels.gemmThreadingWork && count * m * n * k >= 1 << 16 {
+            Kernels.parallelFor(count, multiply)
+        } else {
+            for index in 0..<count { multiply(index) }
         }
         return result
     }
