@@ -16,6 +16,9 @@ public enum Initializer: Sendable {
     case kaimingNormal(a: Float = 0)
     /// U(−bound, bound).
     case uniform(bound: Float)
+    /// N(mean, standardDeviation²), whatever the fans: DCGAN initialises its convolutions with
+    /// `.normal(standardDeviation: 0.02)`, as `torch.nn.init.normal_(w, 0, 0.02)`.
+    case normal(mean: Float = 0, standardDeviation: Float)
     case zeros
 
     /// A tensor of `shape` drawn with this initializer from `generator`.
@@ -34,6 +37,8 @@ public enum Initializer: Sendable {
             return .randn(shape, generator: &generator) * ((2 / (1 + a * a)).squareRoot() / Float(fanIn).squareRoot())
         case .uniform(let bound):
             return .uniform(shape, low: -bound, high: bound, generator: &generator)
+        case .normal(let mean, let standardDeviation):
+            return .randn(shape, generator: &generator) * standardDeviation + mean
         case .zeros:
             return .zeros(shape)
         }

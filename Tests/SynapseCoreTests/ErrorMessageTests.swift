@@ -48,6 +48,26 @@ final class ErrorMessageTests: XCTestCase {
             try Shape.convolution(input: [1, 1, 3, 3], weight: [1, 1, 5, 5], bias: nil, stride: (1, 1),
                                   padding: (0, 0), dilation: (1, 1), groups: 1)
         }
+        assertShapeError("convTranspose2d: weight [4,2,3,3] expects 4 input channels, input [1,3,8,8] has 3") {
+            () throws(ShapeError) in
+            try Shape.transposedConvolution(input: [1, 3, 8, 8], weight: [4, 2, 3, 3], bias: nil, stride: (1, 1),
+                                            padding: (0, 0), outputPadding: (0, 0), dilation: (1, 1), groups: 1)
+        }
+        assertShapeError("convTranspose2d: output padding 2×0 must be non-negative and smaller than the stride 2×2") {
+            () throws(ShapeError) in
+            try Shape.transposedConvolution(input: [1, 3, 8, 8], weight: [3, 2, 3, 3], bias: nil, stride: (2, 2),
+                                            padding: (0, 0), outputPadding: (2, 0), dilation: (1, 1), groups: 1)
+        }
+        assertShapeError("convTranspose2d: bias must be [4], got [2]") {
+            () throws(ShapeError) in
+            try Shape.transposedConvolution(input: [1, 4, 8, 8], weight: [4, 2, 3, 3], bias: [2], stride: (1, 1),
+                                            padding: (0, 0), outputPadding: (0, 0), dilation: (1, 1), groups: 2)
+        }
+        assertShapeError("convTranspose2d: input [1,1,1,1] with kernel 1×1, stride 1×1 and padding 1×1 gives an empty -1×-1 output") {
+            () throws(ShapeError) in
+            try Shape.transposedConvolution(input: [1, 1, 1, 1], weight: [1, 1, 1, 1], bias: nil, stride: (1, 1),
+                                            padding: (1, 1), outputPadding: (0, 0), dilation: (1, 1), groups: 1)
+        }
     }
 
     func testIndexOutOfRange() {

@@ -132,6 +132,20 @@ final class GradientTests: XCTestCase {
                         at: [Tensor.randn([1, 1, 5, 5], seed: 43), Tensor.randn([3, 1, 3, 3], seed: 44)])
     }
 
+    func testTransposedConvolution() {
+        let x = Tensor.randn([2, 4, 3, 4], seed: 47)
+        let w = Tensor.randn([4, 3, 3, 2], seed: 48), b = Tensor.randn([6], seed: 49)
+        assertGradients({ $0[0].convTranspose2d(weight: $0[1], bias: $0[2], stride: (2, 1), padding: (1, 0),
+                                                outputPadding: (1, 0), dilation: (1, 2), groups: 2) },
+                        at: [x, w, b])
+        // DCGAN's upsampling step: kernel 4, stride 2, padding 1 doubles the size.
+        let y = Tensor.randn([1, 2, 3, 3], seed: 50)
+        XCTAssertEqual(y.convTranspose2d(weight: Tensor.randn([2, 3, 4, 4], seed: 51), stride: (2, 2), padding: (1, 1)).shape,
+                       [1, 3, 6, 6])
+        assertGradients({ $0[0].convTranspose2d(weight: $0[1], stride: (2, 2), padding: (1, 1)) },
+                        at: [y, Tensor.randn([2, 3, 4, 4], seed: 51)])
+    }
+
     func testPooling() {
         let x = distinctValues([2, 3, 6, 5], seed: 45)
         assertGradients({ $0[0].maxPool2d(kernelSize: (2, 2)) }, at: [x])
