@@ -1,7 +1,8 @@
 """PyTorch reference for synapse-bench's convolution rows. Prints 'name forward_ms train_ms' per row.
 
 train_ms is forward + backward as in training: the first layer (image input) needs no input
-gradient; the second computes input, weight and bias gradients.
+gradient; the second computes input, weight and bias gradients. The convT rows are the DCGAN
+generator's ConvTranspose2d layers (4×4, stride 2, padding 1, batch 128) with every gradient.
 Usage: python Benchmarks/torch_conv.py [rounds] [threads]
 """
 import sys, time
@@ -36,6 +37,23 @@ for name, (n, cin, cout, size, input_grad) in {
             F.conv2d(x, w, b, padding=1)
     def train():
         y = F.conv2d(x, w, b, padding=1)
+        y.backward(dy)
+        w.grad = None; b.grad = None; x.grad = None
+    print(name, f"{best(forward, 5) * 1e3:.4f}", f"{best(train, 5) * 1e3:.4f}", flush=True)
+
+for name, (n, cin, cout, size) in {
+    "convT128x64_7": (128, 128, 64, 7),
+    "convT64x1_14": (128, 64, 1, 14),
+}.items():
+    x = torch.randn(n, cin, size, size, requires_grad=True)
+    w = torch.randn(cin, cout, 4, 4, requires_grad=True)
+    b = torch.randn(cout, requires_grad=True)
+    dy = torch.randn(n, cout, 2 * size, 2 * size)
+    def forward():
+        with torch.no_grad():
+            F.conv_transpose2d(x, w, b, stride=2, padding=1)
+    def train():
+        y = F.conv_transpose2d(x, w, b, stride=2, padding=1)
         y.backward(dy)
         w.grad = None; b.grad = None; x.grad = None
     print(name, f"{best(forward, 5) * 1e3:.4f}", f"{best(train, 5) * 1e3:.4f}", flush=True)

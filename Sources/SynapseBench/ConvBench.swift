@@ -1,6 +1,7 @@
-// Conv2d forward and training-step (forward + backward) times against PyTorch.
+// Conv2d and ConvTranspose2d forward and training-step (forward + backward) times against PyTorch.
 
 import Foundation
+import Synapse
 import SynapseKernels
 
 /// PyTorch and Synapse take turns this many times, each turn a share of the rounds, and each
@@ -14,6 +15,12 @@ func convolutionBenchmark(options: Options) {
                                                           kernelHeight: 3, kernelWidth: 3, paddingY: 1, paddingX: 1), false),
         ("conv32x64_14", "32→64, 14×14", ConvolutionGeometry(batch: 64, inChannels: 32, outChannels: 64, height: 14, width: 14,
                                                             kernelHeight: 3, kernelWidth: 3, paddingY: 1, paddingX: 1), true),
+    ].filter { options.includes($0.1) }
+    // The DCGAN generator's two upsampling layers (kernel 4, stride 2, padding 1) at batch 128,
+    // timed through the Tensor op with bias and every gradient, as training runs them.
+    let transposed: [(key: String, name: String, batch: Int, inChannels: Int, outChannels: Int, size: Int)] = [
+        ("convT128x64_7", "T 128→64, 7→14", 128, 128, 64, 7),
+        ("convT64x1_14", "T 64→1, 14→28", 128, 64, 1, 14),
     ].filter { options.includes($0.1) }
     let roundsPerSegment = max(1, options.rounds / segments)
     var reference: [String: [Double]] = [:]
@@ -52,8 +59,25 @@ func convolutionBenchmark(options: Options) {
                 ours[id] = Swift.min(ours[id] ?? .infinity, seconds)
             }
         }
+        for row in transposed {
+            let x = Tensor.randn([row.batch, row.inChannels, row.size, row.size], seed: 1)
+            let w = Tensor.randn([row.inChannels, row.outChannels, 4, 4], seed: 2), b = Tensor.randn([row.outChannels], seed: 3)
+            let dy = Tensor.randn([row.batch, row.outChannels, 2 * row.size, 2 * row.size], seed: 4)
+            let (xl, wl, bl) = (x.requiringGrad(), w.requiringGrad(), b.requiringGrad())
+            let forward = { _ = x.convTranspose2d(weight: w, bias: b, stride: (2, 2), padding: (1, 1)) }
+            let train = {
+                xl.convTranspose2d(weight: wl, bias: bl, stride: (2, 2), padding: (1, 1)).backward(dy)
+                xl.zeroGrad(); wl.zeroGrad(); bl.zeroGrad()
+            }
+            for (pass, body) in [("forward", forward), ("fwd+bwd", train)] {
+                let (seconds, _) = interleavedBestTimes(rounds: roundsPerSegment, repeats: 5, body, nil)
+                let id = row.key + "/" + pass
+                if segment == 0 { passNames.append((row.name, row.key, pass)) }
+                ours[id] = Swift.min(ours[id] ?? .infinity, seconds)
+            }
+        }
     }
-    print("Conv2d, 3×3 pad 1, batch 64, ms per call (best of \(roundsPerSegment * segments) rounds in \(segments) turns each), "
+    print("Conv2d, 3×3 pad 1, batch 64; ConvTranspose2d (T), 4×4 stride 2 pad 1, batch 128; ms per call (best of \(roundsPerSegment * segments) rounds in \(segments) turns each), "
           + "\(Kernels.threadCount) threads; "
           + (reference.isEmpty ? "PyTorch not found (pass --python with torch installed)" : "PyTorch in the same run"))
     print("layer                 pass        synapse    pytorch   pytorch/synapse")

@@ -15,7 +15,7 @@ let usage = """
       --passes     conv: also time the input and weight gradients on their own (Synapse only)
       elementwise  16M-element add, multiply, exp, sum vs numpy and memcpy (--count elements, --repeats)
       gemm         GEMM GFLOP/s and the NN shapes vs OpenBLAS (libopenblas.so.0, if present)
-      conv         Conv2d forward and backward vs PyTorch (--python with torch; --rounds)
+      conv         Conv2d and ConvTranspose2d forward and backward vs PyTorch (--python with torch; --rounds)
       lstm         LSTM layers forward and forward+backward vs PyTorch's nn.LSTM (--python with torch; --rounds)
       attention    fused scaled dot-product attention forward and forward+backward vs PyTorch's
                    F.scaled_dot_product_attention, T 64/256/1024, D 32/64, causal or not (--python; --rounds)
