@@ -3,6 +3,7 @@
 import SynapseCore
 import SynapseData
 import SynapseNN
+import SynapseOptim
 
 /// What a task computes for one batch.
 public struct TaskOutput {
@@ -43,11 +44,37 @@ public protocol TrainingTask<Batch> {
     func validationWillStart()
     /// Called after each validation pass, in which `loss(for:)` saw every validation batch.
     func validationDidEnd()
+    /// The updates each training batch makes, in order: each zeroes its optimizer's gradients,
+    /// computes its loss, back-propagates it and steps before the next computes its own, so a
+    /// later stage sees the parameters an earlier one just changed. By default there is one,
+    /// `loss(for:)` stepped by the trainer's `optimizer`; a GAN has two, the discriminator's
+    /// then the generator's, each with its own optimizer.
+    func stages(optimizer: Optimizer) -> [TrainingStage<Batch>]
 }
 
 extension TrainingTask {
     public func validationWillStart() {}
     public func validationDidEnd() {}
+    public func stages(optimizer: Optimizer) -> [TrainingStage<Batch>] {
+        [TrainingStage("", optimizer: optimizer, loss: loss(for:))]
+    }
+}
+
+/// One optimizer update of a training batch, for tasks that train several parts with their
+/// own optimizers. With more than one stage, the trainer reports each stage's loss as the
+/// metric "<name>_loss" and the first stage's as the batch's loss.
+public struct TrainingStage<Batch> {
+    public let name: String
+    public let optimizer: Optimizer
+    /// The stage's loss for a batch, recording the graph; only `optimizer`'s parameters step
+    /// on its gradients.
+    public let loss: (Batch) throws -> TaskOutput
+
+    public init(_ name: String, optimizer: Optimizer, loss: @escaping (Batch) throws -> TaskOutput) {
+        self.name = name
+        self.optimizer = optimizer
+        self.loss = loss
+    }
 }
 
 /// Classification, one class per example: `loss` (cross-entropy by default) of the logits

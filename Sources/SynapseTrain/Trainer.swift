@@ -121,7 +121,8 @@ public final class Trainer {
     ///
     /// A batch whose loss is NaN or infinite stops training with `TrainingError.nonFiniteLoss`
     /// before that batch changes the model, so the parameters are those of the last finite
-    /// step; an error thrown by the task stops it too. Callbacks see `trainingDidEnd` only
+    /// step (with several stages, those of the batch that came before the failing one have
+    /// stepped); an error thrown by the task stops it too. Callbacks see `trainingDidEnd` only
     /// when training ends normally.
     @discardableResult
     public func fit<Task: TrainingTask, Source: Dataset>(_ task: Task, on train: DataLoader<Source>,
@@ -148,6 +149,8 @@ public final class Trainer {
                                                                   validation: DataLoader<Source>?, epochs: Int,
                                                                   stepLimit: Int) throws -> [EpochLog] where Source.Batch == Task.Batch {
         var history: [EpochLog] = []
+        let stages = task.stages(optimizer: optimizer)
+        require(!stages.isEmpty, "fit: the task has no training stages")
         for epoch in (completedEpochs + 1)...(completedEpochs + epochs) {
             guard stepCount < stepLimit else { break }
             model.train()
@@ -155,17 +158,9 @@ public final class Trainer {
             var totals = Totals()
             var learningRate = optimizer.learningRate
             for (index, batch) in train.enumerated() {
-                optimizer.zeroGrad()
-                let output = try task.loss(for: batch)
-                let lossValue = output.loss.item
-                guard lossValue.isFinite else {
-                    throw TrainingError.nonFiniteLoss(step: stepCount + 1, epoch: epoch, batch: index + 1, value: lossValue)
-                }
-                output.loss.backward()
-                if let gradientClipNorm { clipGradientNorm(optimizer.parameters, maxNorm: gradientClipNorm) }
-                callbacks.forEach { $0.gradientsDidCompute(self) }
                 learningRate = optimizer.learningRate
-                optimizer.step()
+                let output = try runStages(stages, on: batch, epoch: epoch, batch: index + 1)
+                let lossValue = output.loss.item
                 stepCount += 1
                 averaging?.update()
                 if scheduleInterval == .batch { schedule?.step() }
@@ -196,6 +191,30 @@ public final class Trainer {
             if stop { break }
         }
         return history
+    }
+
+    /// One training batch: every stage's update in order. The result carries the first
+    /// stage's loss and count, and with several stages each one's loss as "<name>_loss".
+    private func runStages<Batch>(_ stages: [TrainingStage<Batch>], on batch: Batch, epoch: Int,
+                                  batch index: Int) throws -> TaskOutput {
+        var first: TaskOutput?
+        var metrics: [String: Float] = [:]
+        for stage in stages {
+            stage.optimizer.zeroGrad()
+            let output = try stage.loss(batch)
+            let value = output.loss.item
+            guard value.isFinite else {
+                throw TrainingError.nonFiniteLoss(step: stepCount + 1, epoch: epoch, batch: index, value: value)
+            }
+            output.loss.backward()
+            if let gradientClipNorm { clipGradientNorm(stage.optimizer.parameters, maxNorm: gradientClipNorm) }
+            callbacks.forEach { $0.gradientsDidCompute(self) }
+            stage.optimizer.step()
+            metrics.merge(output.metrics) { $1 }
+            if stages.count > 1 { metrics["\(stage.name)_loss"] = value }
+            if first == nil { first = output }
+        }
+        return TaskOutput(loss: first!.loss, count: first!.count, metrics: metrics)
     }
 
     /// The task's mean loss and metrics over `loader`, in evaluation mode without gradients.

@@ -1,0 +1,203 @@
+// `synapse gan`: train a DCGAN on Fashion-MNIST and draw samples from it.
+
+import ArgumentParser
+import Foundation
+import Synapse
+import SynapseExamples
+import SynapseKernels
+
+struct GANCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gan",
+        abstract: "Train a DCGAN (optionally class-conditional) on Fashion-MNIST and sample from it.",
+        subcommands: [GANTrainCommand.self, GANSampleCommand.self])
+}
+
+/// Saves the GAN (both networks, both optimizers, the training position) after every epoch,
+/// so a run that stops on a non-finite loss keeps its last good epoch.
+private final class GANCheckpointWriter: TrainingCallback {
+    let model: TrainedGAN, path: String, configuration: [String: String]
+    init(model: TrainedGAN, path: String, configuration: [String: String]) {
+        (self.model, self.path, self.configuration) = (model, path, configuration)
+    }
+    func epochDidEnd(_ trainer: Trainer, log: EpochLog) throws -> Bool {
+        try model.save(to: path, metadata: configuration.merging(trainer.position.metadata) { $1 })
+        return false
+    }
+}
+
+/// The discriminator's and generator's losses over the most recent batches.
+private final class RecentLosses: TrainingCallback {
+    private(set) var discriminator: [Float] = [], generator: [Float] = []
+    func batchDidEnd(_ trainer: Trainer, epoch: Int, batch: Int, loss: Float, metrics: [String: Float], samples: Int) {
+        discriminator = Array((discriminator + [metrics["d_loss"] ?? loss]).suffix(50))
+        generator = Array((generator + [metrics["g_loss"] ?? 0]).suffix(50))
+    }
+}
+
+struct GANTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a DCGAN on Fashion-MNIST, rewriting a grid of samples from fixed noise after every epoch.",
+        discussion: """
+            The configuration of the anchors script's `gan` task: G maps z ~ N(0, I) through Linear, BatchNorm, ReLU \
+            and two ConvTranspose2d(4, 2, 1) to 28×28 tanh images; D is two Conv2d(4, 2, 1) with LeakyReLU 0.2 and a \
+            Linear logit; BCE with logits, Adam 2e-4 with betas (0.5, 0.999) for both. Per batch the discriminator \
+            steps on real images and detached fakes, then the generator steps through the updated discriminator.
+            Example: synapse gan train --epochs 5 --samples samples.png --save gan.safetensors
+            """)
+
+    @Option(help: "The dataset (fashion-mnist).")
+    var dataset = "fashion-mnist"
+    @Option(help: "Where the dataset's IDX files are.")
+    var dataDir = "/usr/share/datasets/fashion-mnist"
+    @Flag(help: "Condition both networks on the class label, so samples can be asked for by class.")
+    var conditional = false
+    @Option(help: "Training epochs.")
+    var epochs = 5
+    @Option(help: "Images per batch.")
+    var batchSize = 128
+    @Option(help: "The size of the generator's noise vector.")
+    var latent = 64
+    @Option(help: "Learning rate of both optimizers.")
+    var lr: Float = 2e-4
+    @Option(help: "Use only the first N training images.")
+    var trainImages: Int?
+    @Option(help: "Seed for initialization, shuffling and noise.")
+    var seed: UInt64 = 0
+    @Option(help: "Rewrite this PNG with a grid of samples from fixed noise after every epoch.")
+    var samples: String?
+    @Option(help: "Keep every epoch's grid in this folder, as epoch-NNN.png.")
+    var samplesEveryEpoch: String?
+    @Option(help: "Save the GAN here after every epoch (both networks and optimizers).")
+    var save: String?
+    @Option(help: "Continue the run saved at this checkpoint, to --epochs in all.")
+    var resume: String?
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        guard dataset == "fashion-mnist" else { throw ValidationError("--dataset must be fashion-mnist, got \(dataset)") }
+        for (name, value) in [("--epochs", epochs), ("--batch-size", batchSize), ("--latent", latent)] where value <= 0 {
+            throw ValidationError("\(name) must be positive, got \(value)")
+        }
+        if let trainImages, trainImages <= 0 { throw ValidationError("--train-images must be positive") }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+    }
+
+    /// The settings a resumed run must share with the saved one.
+    private var runConfiguration: [String: String] {
+        ["train.conditional": String(conditional), "train.batch_size": String(batchSize), "train.latent": String(latent),
+         "train.lr": String(lr), "train.train_images": trainImages.map(String.init) ?? "all", "train.seed": String(seed)]
+    }
+
+    func run() throws {
+        try checkWritable(save, flag: "--save")
+        try checkWritable(samples, flag: "--samples")
+        if let samplesEveryEpoch {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: samplesEveryEpoch, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw CLIError("--samples-every-epoch \(samplesEveryEpoch): no such folder")
+            }
+        }
+        common.applyThreadCount()
+        var data = try reportingErrors { try Datasets.fashionMNIST(directory: dataDir).train }
+        if let trainImages, trainImages < data.count {
+            data = TensorDataset(inputs: data.inputs[0..<trainImages],
+                                 labels: IndexTensor(Array(data.labels.scalars.prefix(trainImages))), classNames: data.classNames)
+        }
+        GlobalRandom.seed(seed)
+        let classNames = conditional ? data.classNames : nil
+        let model = TrainedGAN(gan: GAN(latent: latent, classes: classNames?.count, lr: lr), classNames: classNames)
+        let gan = model.gan
+        let loader = DataLoader(data, batchSize: batchSize, shuffle: true, seed: seed)
+        let recent = RecentLosses()
+        var callbacks: [TrainingCallback] = [ProgressBar(quiet: common.json), recent,
+                                             SampleGridWriter(model: model, path: samples, folder: samplesEveryEpoch, seed: seed &+ 1)]
+        if let save { callbacks.append(GANCheckpointWriter(model: model, path: save, configuration: runConfiguration)) }
+        let trainer = Trainer(model: gan, optimizer: gan.discriminatorOptimizer, callbacks: callbacks)
+        if let resume {
+            let saved = try reportingErrors { try TrainedGAN(checkpoint: resume) }
+            let differences = runConfiguration.sorted { $0.key < $1.key }.compactMap { key, value -> String? in
+                let old = saved.metadata[key] ?? "unknown"
+                return old == value ? nil : "--\(key.dropFirst("train.".count).replacingOccurrences(of: "_", with: "-")) \(old) (this run: \(value))"
+            }
+            guard differences.isEmpty else {
+                throw CLIError("\(resume) was trained with other settings: " + differences.joined(separator: ", "))
+            }
+            try reportingErrors {
+                try Checkpoint.load(modules: [("", gan)], optimizers: [("optimizer_d", gan.discriminatorOptimizer),
+                                                                        ("optimizer_g", gan.generatorOptimizer)], from: resume)
+            }
+            let position = try reportingErrors { try TrainingPosition(metadata: saved.metadata, source: resume) }
+            guard position.epochs < epochs else {
+                throw CLIError("\(resume) already holds \(position.epochs) epochs; ask for more with --epochs")
+            }
+            trainer.resume(from: position)
+            loader.epoch = position.epochs
+        }
+        if !common.json {
+            print("training a \(conditional ? "class-conditional " : "")DCGAN (G \(gan.generator.parameterCount), D "
+                  + "\(gan.discriminator.parameterCount) parameters) on \(data.count) Fashion-MNIST images; "
+                  + "\(epochs) epochs of batches of \(batchSize), \(Kernels.threadCount) threads")
+        }
+        let history = try reportingErrors { try trainer.fit(gan.trainingTask(), on: loader, epochs: epochs - trainer.completedEpochs) }
+        let secondsPerEpoch = history.map(\.seconds).reduce(0, +) / Double(history.count)
+        let mean = { (values: [Float]) in Double(values.reduce(0, +)) / Double(max(values.count, 1)) }
+        let last = history.last!
+        if common.json {
+            printJSON(["epochs": trainer.completedEpochs, "steps": trainer.stepCount, "seconds_per_epoch": secondsPerEpoch,
+                       "d_loss": mean(recent.discriminator), "g_loss": mean(recent.generator),
+                       "d_accuracy": Double(last.trainMetrics["d_accuracy"] ?? 0),
+                       "parameters_generator": gan.generator.parameterCount,
+                       "parameters_discriminator": gan.discriminator.parameterCount, "threads": Kernels.threadCount])
+        } else {
+            print(String(format: "%d epochs, %.1f s per epoch; last 50 steps: D loss %.4f, G loss %.4f; last epoch's D accuracy %.3f",
+                         trainer.completedEpochs, secondsPerEpoch, mean(recent.discriminator), mean(recent.generator),
+                         last.trainMetrics["d_accuracy"] ?? 0))
+            if let samples { print("samples: \(samples)") }
+            if let save { print("saved \(save)") }
+        }
+    }
+}
+
+struct GANSampleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sample",
+        abstract: "Draw a grid of samples from a GAN saved by `synapse gan train`.",
+        discussion: "Example: synapse gan sample --checkpoint gan.safetensors --class Sneaker --out sneakers.png")
+
+    @Option(help: "A GAN saved by `synapse gan train --save`.")
+    var checkpoint: String
+    @Option(help: "How many images.")
+    var count = 64
+    @Option(name: .customLong("class"), help: "Only this class (conditional GANs): its name or index.")
+    var className: String?
+    @Option(help: "Seed for the noise.")
+    var seed: UInt64 = 0
+    @Option(help: "Where to write the PNG grid.")
+    var out: String
+
+    func validate() throws {
+        guard count > 0 else { throw ValidationError("--count must be positive, got \(count)") }
+    }
+
+    func run() throws {
+        try checkWritable(out, flag: "--out")
+        let trained = try reportingErrors { try TrainedGAN(checkpoint: checkpoint) }
+        var labels: [Int]?
+        if let className {
+            guard let names = trained.classNames else {
+                throw CLIError("\(checkpoint) is an unconditional GAN; --class needs one trained with --conditional")
+            }
+            guard let index = names.firstIndex(of: className) ?? Int(className).flatMap({ names.indices.contains($0) ? $0 : nil }) else {
+                throw CLIError("--class \(className) names no class of this GAN: \(names.joined(separator: ", "))")
+            }
+            labels = Array(repeating: index, count: count)
+        } else if let names = trained.classNames {
+            labels = (0..<count).map { $0 % names.count }
+        }
+        let images = trained.gan.sample(count: count, labels: labels, seed: seed)
+        try reportingErrors { try TrainedGAN.grid(images, classNames: className == nil ? trained.classNames : nil).write(to: out) }
+        print("wrote \(count) samples to \(out)")
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import XCTest
+import Synapse
+import SynapseExamples
+
+/// The README's two-optimizer example, verbatim.
+final class Adversarial: TrainingTask {
+    let generator: DCGANGenerator, discriminator: DCGANDiscriminator
+    let optimizerG: Adam, optimizerD: Adam
+    private var fake: Tensor?
+    init(generator: DCGANGenerator, discriminator: DCGANDiscriminator) {
+        (self.generator, self.discriminator) = (generator, discriminator)
+        optimizerG = Adam(parameters: generator.parameters, lr: 2e-4, betas: (0.5, 0.999))
+        optimizerD = Adam(parameters: discriminator.parameters, lr: 2e-4, betas: (0.5, 0.999))
+    }
+    func loss(for batch: LabeledBatch) throws -> TaskOutput {               // the discriminator's stage
+        let real = batch.inputs * 2 - 1, z = Tensor.randn([real.shape[0], 64])
+        fake = generator(z)
+        let realLogits = discriminator(real), fakeLogits = discriminator(fake!.detached())
+        let loss = binaryCrossEntropyWithLogits(realLogits, Tensor.ones(realLogits.shape))
+            + binaryCrossEntropyWithLogits(fakeLogits, Tensor.zeros(fakeLogits.shape))
+        return TaskOutput(loss: loss, count: real.shape[0])
+    }
+    func stages(optimizer: Optimizer) -> [TrainingStage<LabeledBatch>] {
+        [TrainingStage("d", optimizer: optimizerD, loss: loss(for:)),
+         TrainingStage("g", optimizer: optimizerG) { [unowned self] batch in   // through the updated D
+             let logits = discriminator(fake!)
+             return TaskOutput(loss: binaryCrossEntropyWithLogits(logits, Tensor.ones(logits.shape)), count: logits.shape[0])
+         }]
+    }
+}
+
+/// The DCGAN: PyTorch's parameter names and counts, two optimizers in one Trainer loop, a
+/// bounded run on Fashion-MNIST, and exact resume from a checkpoint.
+final class GANTests: XCTestCase {
+    private static let fashionMNIST = Result { try Datasets.fashionMNIST().train }
+
+    private static func images(_ count: Int) throws -> TensorDataset {
+        let train = try fashionMNIST.get()
+        return TensorDataset(inputs: train.inputs[0..<count], labels: IndexTensor(Array(train.labels.scalars.prefix(count))),
+                             classNames: train.classNames)
+    }
+
+    func testArchitectureFollowsTheAnchor() {
+        GlobalRandom.seed(0)
+        let gan = GAN()
+        XCTAssertEqual(gan.generator.parameterCount, 533_889)
+        XCTAssertEqual(gan.discriminator.parameterCount, 138_689)
+        XCTAssertEqual(gan.generator.namedParameters.map(\.0),
+                       ["fc.weight", "net.0.weight", "net.0.bias", "net.2.weight", "net.3.weight", "net.3.bias",
+                        "net.5.weight", "net.5.bias"])
+        XCTAssertEqual(gan.discriminator.namedParameters.map(\.0),
+                       ["net.0.weight", "net.0.bias", "net.2.weight", "net.3.weight", "net.3.bias", "net.6.weight", "net.6.bias"])
+        // DCGAN initialization: N(0, 0.02) weights, zero biases, batch-norm weights N(1, 0.02).
+        let weights = gan.generator.net.layers[2] as! ConvTranspose2d
+        let values = weights.weight.scalars
+        let deviation = (values.map { $0 * $0 }.reduce(0, +) / Float(values.count)).squareRoot()
+        XCTAssertEqual(deviation, 0.02, accuracy: 0.001)
+        XCTAssertEqual((gan.discriminator.net.layers[0] as! Conv2d).bias!.value.scalars.max(), 0)
+        XCTAssertEqual((gan.generator.net.layers[0] as! BatchNorm2d).weight.scalars.reduce(0, +) / 128, 1, accuracy: 0.01)
+        let images = gan.sample(count: 3, seed: 1)
+        XCTAssertEqual(images.shape, [3, 1, 28, 28])
+        XCTAssertLessThanOrEqual(images.scalars.map(abs).max()!, 1)
+        XCTAssertEqual(gan.sample(count: 3, seed: 1).scalars, images.scalars, "the seed fixes the noise")
+    }
+
+    func testBoundedRunTrainsBothNetworksWithTheirOwnOptimizers() throws {
+        GlobalRandom.seed(0)
+        let gan = GAN()
+        // Small batches keep it to seconds in a debug build.
+        let data = try Self.images(64)
+        let discriminatorBefore = gan.discriminator.parameters.map(\.value.scalars)
+        let trainer = Trainer(model: gan, optimizer: gan.discriminatorOptimizer)
+        let history = try trainer.fit(gan.trainingTask(), on: DataLoader(data, batchSize: 16, shuffle: true, seed: 0), epochs: 2)
+        print("GAN bounded run: \(history.map { ($0.trainMetrics["d_loss"]!, $0.trainMetrics["g_loss"]!, $0.trainMetrics["d_accuracy"]!) })")
+        XCTAssertEqual(trainer.stepCount, 8)
+        XCTAssertEqual(gan.discriminatorOptimizer.stepCount, 8)
+        XCTAssertEqual(gan.generatorOptimizer.stepCount, 8)
+        XCTAssertNotEqual(gan.discriminator.parameters.map(\.value.scalars), discriminatorBefore)
+        // From chance (0.5), the discriminator quickly tells real images from the early fakes.
+        XCTAssertGreaterThan(history.last!.trainMetrics["d_accuracy"]!, 0.65)
+        XCTAssertEqual(history.last!.trainLoss, history.last!.trainMetrics["d_loss"]!, accuracy: 1e-5)
+    }
+
+    func testResumingFromACheckpointContinuesExactly() throws {
+        let data = try Self.images(16)
+        func run(epochs: Int, from checkpoint: String? = nil, saveTo path: String? = nil) throws -> TrainedGAN {
+            GlobalRandom.seed(3)
+            let model = TrainedGAN(gan: GAN(classes: 10), classNames: data.classNames)
+            let loader = DataLoader(data, batchSize: 8, shuffle: true, seed: 3)
+            let trainer = Trainer(model: model.gan, optimizer: model.gan.discriminatorOptimizer)
+            if let checkpoint {
+                let saved = try TrainedGAN(checkpoint: checkpoint)
+                try Checkpoint.load(modules: [("", model.gan)], optimizers: [("optimizer_d", model.gan.discriminatorOptimizer),
+                                                                              ("optimizer_g", model.gan.generatorOptimizer)], from: checkpoint)
+                let position = try TrainingPosition(metadata: saved.metadata, source: checkpoint)
+                trainer.resume(from: position)
+                loader.epoch = position.epochs
+            }
+            try trainer.fit(model.gan.trainingTask(), on: loader, epochs: epochs - trainer.completedEpochs)
+            if let path { try model.save(to: path, metadata: trainer.position.metadata) }
+            return model
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gan-\(UUID().uuidString).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let straight = try run(epochs: 2)
+        _ = try run(epochs: 1, saveTo: path)
+        let resumed = try run(epochs: 2, from: path)
+        XCTAssertEqual(resumed.gan.namedParameters.map(\.1.value.scalars), straight.gan.namedParameters.map(\.1.value.scalars))
+        XCTAssertEqual(resumed.gan.namedBuffers.map(\.1.wrappedValue.scalars), straight.gan.namedBuffers.map(\.1.wrappedValue.scalars))
+        let loaded = try TrainedGAN(checkpoint: path)
+        XCTAssertEqual(loaded.classNames, data.classNames)
+        XCTAssertEqual(loaded.sampleGrid(seed: 0).width, TrainedGAN.grid(Tensor.zeros([80, 1, 28, 28]), classNames: data.classNames).width)
+    }
+
+    func testReadmeAdversarialTaskStepsBothOptimizers() throws {
+        GlobalRandom.seed(0)
+        let task = Adversarial(generator: DCGANGenerator(), discriminator: DCGANDiscriminator())
+        let trainer = Trainer(model: task.discriminator, optimizer: task.optimizerD)
+        let history = try trainer.fit(task, on: DataLoader(try Self.images(8), batchSize: 4), epochs: 1)
+        XCTAssertEqual(task.optimizerD.stepCount, 2)
+        XCTAssertEqual(task.optimizerG.stepCount, 2)
+        XCTAssertNotNil(history[0].trainMetrics["g_loss"])
+    }
+}
