@@ -10,7 +10,7 @@ struct GANCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gan",
         abstract: "Train a DCGAN (optionally class-conditional) on Fashion-MNIST and sample from it.",
-        subcommands: [GANTrainCommand.self, GANSampleCommand.self])
+        subcommands: [GANTrainCommand.self, GANSampleCommand.self, GANScoreCommand.self])
 }
 
 /// Saves the GAN (both networks, both optimizers, the training position) after every epoch,
@@ -73,6 +73,10 @@ struct GANTrainCommand: ParsableCommand {
     var save: String?
     @Option(help: "Continue the run saved at this checkpoint, to --epochs in all.")
     var resume: String?
+    @Flag(help: "Skip the classifier FID after training.")
+    var noScore = false
+    @Option(help: "The Fashion-MNIST classifier behind the FID (default: trained once and cached).")
+    var classifier: String?
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -141,22 +145,81 @@ struct GANTrainCommand: ParsableCommand {
                   + "\(epochs) epochs of batches of \(batchSize), \(Kernels.threadCount) threads")
         }
         let history = try reportingErrors { try trainer.fit(gan.trainingTask(), on: loader, epochs: epochs - trainer.completedEpochs) }
+        let score = noScore ? nil : try reportingErrors { () throws -> GANScore in
+            let (train, test) = try Datasets.fashionMNIST(directory: dataDir)
+            let scorer = try scoringClassifier(classifier, train: train, quiet: common.json)
+            let requested = classNames.map { names in (0..<10_000).map { $0 % names.count } }
+            let samples = ImageFeatureScorer.quantized(gan.sample(count: 10_000, labels: requested, seed: seed &+ 2))
+            return GANScore(samples: samples, requestedClasses: requested, scorer: scorer, train: train, test: test)
+        }
         let secondsPerEpoch = history.map(\.seconds).reduce(0, +) / Double(history.count)
         let mean = { (values: [Float]) in Double(values.reduce(0, +)) / Double(max(values.count, 1)) }
         let last = history.last!
         if common.json {
-            printJSON(["epochs": trainer.completedEpochs, "steps": trainer.stepCount, "seconds_per_epoch": secondsPerEpoch,
-                       "d_loss": mean(recent.discriminator), "g_loss": mean(recent.generator),
-                       "d_accuracy": Double(last.trainMetrics["d_accuracy"] ?? 0),
-                       "parameters_generator": gan.generator.parameterCount,
-                       "parameters_discriminator": gan.discriminator.parameterCount, "threads": Kernels.threadCount])
+            let report: [String: Any] = ["epochs": trainer.completedEpochs, "steps": trainer.stepCount,
+                                         "seconds_per_epoch": secondsPerEpoch,
+                                         "d_loss": mean(recent.discriminator), "g_loss": mean(recent.generator),
+                                         "d_accuracy": Double(last.trainMetrics["d_accuracy"] ?? 0),
+                                         "parameters_generator": gan.generator.parameterCount,
+                                         "parameters_discriminator": gan.discriminator.parameterCount,
+                                         "threads": Kernels.threadCount]
+            printJSON(report.merging(score?.report ?? [:]) { $1 })
         } else {
             print(String(format: "%d epochs, %.1f s per epoch; last 50 steps: D loss %.4f, G loss %.4f; last epoch's D accuracy %.3f",
                          trainer.completedEpochs, secondsPerEpoch, mean(recent.discriminator), mean(recent.generator),
                          last.trainMetrics["d_accuracy"] ?? 0))
+            if let score { printScore(score) }
             if let samples { print("samples: \(samples)") }
             if let save { print("saved \(save)") }
         }
+    }
+}
+
+/// The FID classifier at `path`, or the cached one (trained on first use).
+private func scoringClassifier(_ path: String?, train: TensorDataset, quiet: Bool) throws -> ImageFeatureScorer {
+    if let path { return try ImageFeatureScorer(classifier: TrainedClassifier(checkpoint: path)) }
+    let cache = ImageFeatureScorer.defaultCachePath
+    if !quiet && !FileManager.default.fileExists(atPath: cache) {
+        print("training the FID classifier (Synapse's cnn, 2 epochs) once; it is cached in \(cache)")
+    }
+    return try ImageFeatureScorer.cached(at: cache, train: train, progress: !quiet).scorer
+}
+
+private func printScore(_ score: GANScore) {
+    print(String(format: "classifier FID %.3f over %d samples (floor, training images: %.3f; ceiling, an untrained generator: %.3f)",
+                 score.fid, score.sampleCount, score.floor, score.ceiling))
+    print("class shares: " + score.classShares.sorted { $0.key < $1.key }.map { String(format: "%@ %.3f", $0.key, $0.value) }
+        .joined(separator: ", "))
+    if let accuracy = score.requestedClassAccuracy { print(String(format: "samples recognised as their requested class: %.3f", accuracy)) }
+}
+
+struct GANScoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score",
+        abstract: "The classifier FID of any set of 28×28 images against the Fashion-MNIST test set.",
+        discussion: """
+            The Fréchet distance between the 128-d penultimate features of a Fashion-MNIST CNN for the images and \
+            for the 10,000 test images, beside the floor (10,000 training images) and the ceiling (an untrained \
+            generator), and the share of images the classifier puts in each class. Takes an IDX image file (as the \
+            anchors script writes its samples) or a folder of PNG files.
+            Example: synapse gan score --samples /tmp/anchor_gan_samples-idx3-ubyte
+            """)
+
+    @Option(help: "An IDX image file (magic 2051, 28×28) or a folder of 28×28 PNG files.")
+    var samples: String
+    @Option(help: "The Fashion-MNIST classifier behind the FID (default: trained once and cached).")
+    var classifier: String?
+    @Option(help: "Where the dataset's IDX files are.")
+    var dataDir = "/usr/share/datasets/fashion-mnist"
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        common.applyThreadCount()
+        let images = try reportingErrors { try ImageFeatureScorer.readImages(samples) }
+        let (train, test) = try reportingErrors { try Datasets.fashionMNIST(directory: dataDir) }
+        let scorer = try reportingErrors { try scoringClassifier(classifier, train: train, quiet: common.json) }
+        let score = GANScore(samples: images, scorer: scorer, train: train, test: test)
+        if common.json { printJSON(score.report) } else { printScore(score) }
     }
 }
 

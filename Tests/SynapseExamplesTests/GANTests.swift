@@ -122,4 +122,19 @@ final class GANTests: XCTestCase {
         XCTAssertEqual(task.optimizerG.stepCount, 2)
         XCTAssertNotNil(history[0].trainMetrics["g_loss"])
     }
+
+    func testScorerInputsAreCheckedAndQuantizedAsTheAnchorDoes() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("idx-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // An IDX image file of 3 images of 20×20: the wrong size for the scorer.
+        let header: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 20, 0, 0, 0, 20]
+        try Data(header + [UInt8](repeating: 7, count: 3 * 400)).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try ImageFeatureScorer.readImages(path)) { error in
+            XCTAssertTrue("\(error)".contains("[N ≥ 2, 28, 28]"), "\(error)")
+        }
+        try Data([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28] + [UInt8](repeating: 255, count: 2 * 784))
+            .write(to: URL(fileURLWithPath: path))
+        XCTAssertEqual(try ImageFeatureScorer.readImages(path).shape, [2, 1, 28, 28])
+        XCTAssertEqual(ImageFeatureScorer.quantized(Tensor([-1, -0.999, 0, 1, 2])).scalars, [0, 0, 128 / 255, 1, 1])
+    }
 }

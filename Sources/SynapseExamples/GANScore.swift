@@ -1,0 +1,141 @@
+// How good a generator's 28 × 28 images are: a "classifier FID" (the Fréchet distance between
+// the penultimate-layer features of a Fashion-MNIST CNN for generated and for test images),
+// with its floor and ceiling, and the share of samples the classifier puts in each class.
+
+import Foundation
+import Synapse
+
+/// A Fashion-MNIST classifier (Synapse's `cnn`) used as a feature extractor: its 128-d
+/// penultimate ReLU output plays the part Inception's pool features play in the usual FID.
+public struct ImageFeatureScorer {
+    public let classifier: TrainedClassifier
+    private let network: Sequential
+
+    public init(classifier: TrainedClassifier) throws {
+        guard let network = classifier.model as? Sequential, network.layers.count >= 2,
+              classifier.inputShape == [1, 28, 28] else {
+            throw ModelError("the FID classifier must be a built-in classifier of 28×28 gray images, not \(classifier.modelName.rawValue) on \(classifier.inputShape)")
+        }
+        self.classifier = classifier
+        self.network = network
+    }
+
+    /// Where `synapse gan score` keeps the classifier it trains when none is given.
+    public static var defaultCachePath: String {
+        FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/synapse/fashion-mnist-cnn-fid.safetensors").path
+    }
+
+    /// The classifier at `path`, or, if there is none, Synapse's `cnn` trained on `train` for
+    /// two epochs (Adam 1e-3, batches of 128, seed 0; as the anchor's feature CNN) and saved
+    /// there. `trained` reports whether it had to train.
+    public static func cached(at path: String, train: TensorDataset, progress: Bool) throws -> (scorer: ImageFeatureScorer, trained: Bool) {
+        if FileManager.default.fileExists(atPath: path) {
+            return (try ImageFeatureScorer(classifier: TrainedClassifier(checkpoint: path)), false)
+        }
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        GlobalRandom.seed(0)
+        let (mean, std) = train.channelStatistics()
+        let normalize = Normalize(mean: mean, standardDeviation: std)
+        let model = try ModelName.cnn.build(inputShape: [1, 28, 28], classes: train.classCount)
+        let optimizer = Adam(parameters: (model as! Module).parameters, lr: 1e-3)
+        let trainer = Trainer(model: model as! Module, optimizer: optimizer, callbacks: [ProgressBar(quiet: !progress)])
+        try trainer.fit(DataLoader(train, batchSize: 128, shuffle: true, seed: 0, transform: normalize), epochs: 2,
+                        classCount: train.classCount)
+        try TrainedClassifier.save(model as! Module, modelName: .cnn, dataset: .fashionMNIST, inputShape: [1, 28, 28],
+                                   classes: train.classCount, normalize: normalize, metadata: ["purpose": "classifier FID"], to: path)
+        return (try ImageFeatureScorer(classifier: TrainedClassifier(checkpoint: path)), true)
+    }
+
+    /// Penultimate features [N, 128] and predicted classes of images [N, 1, 28, 28] in [0, 1].
+    public func features(_ images: Tensor) -> (features: Tensor, classes: [Int]) {
+        network.inference {
+            var parts: [Tensor] = [], classes: [Int] = []
+            for start in stride(from: 0, to: images.shape[0], by: 1000) {
+                var x = images[start..<min(images.shape[0], start + 1000)]
+                if let normalize = classifier.normalize { x = (x - normalize.mean) / normalize.standardDeviation }
+                for layer in network.layers.dropLast() { x = layer(x) }
+                parts.append(x)
+                classes += network.layers.last!(x).argmax(axis: 1).scalars
+            }
+            return (parts.count == 1 ? parts[0] : Tensor.concatenate(parts, axis: 0), classes)
+        }
+    }
+
+    /// Generator output in [−1, 1] as the bytes an IDX file would hold, read back to [0, 1]:
+    /// round((x + 1) / 2 · 255) / 255, as the anchor scores its samples.
+    public static func quantized(_ generated: Tensor) -> Tensor {
+        let bytes = generated.scalars.map { Float(min(max((($0 + 1) / 2 * 255).rounded(), 0), 255)) / 255 }
+        return Tensor(bytes, shape: generated.shape)
+    }
+
+    /// Images [N, 1, 28, 28] in [0, 1] from an IDX image file (magic 2051, 28 × 28) or from
+    /// the PNG files of a folder (28 × 28, gray or converted to gray).
+    public static func readImages(_ path: String) throws -> Tensor {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw ModelError("\(path): no such file") }
+        if isDirectory.boolValue {
+            let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.lowercased().hasSuffix(".png") }.sorted()
+            guard !names.isEmpty else { throw ModelError("\(path): no .png files in this folder") }
+            let images = try names.map { name -> Tensor in
+                let image = try Image(contentsOf: (path as NSString).appendingPathComponent(name), channels: 1)
+                guard image.width == 28, image.height == 28 else {
+                    throw ModelError("\(path)/\(name) is \(image.width)×\(image.height); the scorer takes 28×28 images")
+                }
+                return image.tensor().unsqueezed(axis: 0)
+            }
+            return Tensor.concatenate(images, axis: 0)
+        }
+        let array = try IDXArray(contentsOf: path)
+        guard array.shape.count == 3, array.shape[1] == 28, array.shape[2] == 28, array.shape[0] > 1 else {
+            throw ModelError("\(path): an IDX file of \(array.shape) values; the scorer needs images [N ≥ 2, 28, 28]")
+        }
+        return array.tensor(scale: 1 / 255).reshaped([array.shape[0], 1, 28, 28])
+    }
+}
+
+/// The classifier FID of a set of images against the test set, beside its floor (training
+/// images) and ceiling (an untrained generator), and the class shares of the samples.
+public struct GANScore {
+    public let fid: Double, floor: Double, ceiling: Double
+    /// The share of samples the classifier assigns to each class, by class name.
+    public let classShares: [String: Double]
+    /// For conditional samples: the share the classifier recognises as their requested class.
+    public let requestedClassAccuracy: Double?
+    public let sampleCount: Int
+
+    /// Scores `samples` [N, 1, 28, 28] in [0, 1] (N up to `count` are used) against the first
+    /// `count` test images; the floor uses the first `count` training images and the ceiling
+    /// `count` samples of a freshly initialized generator (seed 0).
+    public init(samples: Tensor, requestedClasses: [Int]? = nil, scorer: ImageFeatureScorer, train: TensorDataset,
+                test: TensorDataset, count: Int = 10_000) {
+        let n = min(count, samples.shape[0]), reference = min(count, test.count)
+        let test = GaussianStatistics(features: scorer.features(test.inputs[0..<reference]).features)
+        let (features, classes) = scorer.features(samples[0..<n])
+        fid = GaussianStatistics(features: features).frechetDistance(to: test)
+        floor = GaussianStatistics(features: scorer.features(train.inputs[0..<min(count, train.count)]).features)
+            .frechetDistance(to: test)
+        // The untrained generator's weights come from seed 0; the caller's random stream is kept.
+        let saved = GlobalRandom.state
+        GlobalRandom.seed(0)
+        let untrained = GAN()
+        GlobalRandom.state = saved
+        let ceilingImages = ImageFeatureScorer.quantized(untrained.sample(count: n, seed: 0))
+        ceiling = GaussianStatistics(features: scorer.features(ceilingImages).features).frechetDistance(to: test)
+        let names = scorer.classifier.classNames
+        var shares: [String: Double] = [:]
+        for (index, name) in names.enumerated() { shares[name] = Double(classes.filter { $0 == index }.count) / Double(n) }
+        classShares = shares
+        requestedClassAccuracy = requestedClasses.map { requested in
+            Double(zip(requested.prefix(n), classes).filter { $0 == $1 }.count) / Double(n)
+        }
+        sampleCount = n
+    }
+
+    /// The figures as JSON-ready values.
+    public var report: [String: Any] {
+        var report: [String: Any] = ["fid": fid, "fid_floor": floor, "fid_ceiling": ceiling, "class_shares": classShares,
+                                     "samples": sampleCount, "smallest_class_share": classShares.values.min() ?? 0]
+        if let requestedClassAccuracy { report["requested_class_accuracy"] = requestedClassAccuracy }
+        return report
+    }
+}
