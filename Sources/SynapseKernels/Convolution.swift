@@ -166,10 +166,17 @@ extension Kernels {
                                sourceStride: g.outputPlane, gradients + i * g.outputPlane, destinationStride: span,
                                blocks: g.groupOutChannels, blockLength: g.outputPlane)
                 }
-                gemmDotProducts(m: g.groupOutChannels, n: g.patchSize, k: count * g.outputPlane,
-                                a: gradients, lda: span, b: columns, ldb: span,
-                                c: partials + chunk * weightCount + group * g.groupOutChannels * g.patchSize, ldc: g.patchSize,
-                                accumulate: false)
+                let c = partials + chunk * weightCount + group * g.groupOutChannels * g.patchSize
+                if g.groupOutChannels >= 32 && g.patchSize >= 256 {
+                    // Wide enough that packing both operands for the GEMM micro-kernel costs
+                    // less than the dot products' horizontal sums (a DCGAN discriminator's
+                    // 64 → 128 channels of 4×4 patches).
+                    gemm(transposeA: false, transposeB: true, m: g.groupOutChannels, n: g.patchSize, k: count * g.outputPlane,
+                         a: gradients, lda: span, b: columns, ldb: span, c: c, ldc: g.patchSize, accumulate: false)
+                } else {
+                    gemmDotProducts(m: g.groupOutChannels, n: g.patchSize, k: count * g.outputPlane,
+                                    a: gradients, lda: span, b: columns, ldb: span, c: c, ldc: g.patchSize, accumulate: false)
+                }
             }
         }
         gradWeight.update(from: partials, count: weightCount)
