@@ -60,7 +60,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SynapseExamplesTests", dependencies: ["SynapseExamples"], exclude: ["Fixtures"]),
         // Runs the built `synapse` binary: exit codes and messages as a user sees them.
-        .testTarget(name: "SynapseCLITests", dependencies: ["SynapseCLI", "Synapse"]),
+        .testTarget(name: "SynapseCLITests", dependencies: ["SynapseCLI", "Synapse", "SynapseExamples"]),
     ],
     swiftLanguageModes: [.v5]
 )
