@@ -85,6 +85,15 @@ final class BufferCache: @unchecked Sendable {
         return allocateFloats(byteCount: byteCount)
     }
 
+    /// Returns every held buffer to the system, as `torch.cuda.empty_cache()` does for its cache.
+    func empty() {
+        let held: [UnsafeMutableRawPointer] = lock.withLock {
+            defer { free = [:]; heldBytes = 0 }
+            return free.values.flatMap { $0 }
+        }
+        held.forEach { Foundation.free($0) }
+    }
+
     func release(_ pointer: UnsafeMutablePointer<Float>, byteCount: Int) {
         let raw = UnsafeMutableRawPointer(pointer)
         if byteCount >= threshold {
