@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Foundation
+import Synapse
 import SynapseKernels
 
 /// `--threads` and `--json`, shared by the commands that run models.
@@ -61,4 +62,24 @@ func checkWritable(_ path: String?, flag: String) throws {
 func printJSON(_ object: [String: Any]) {
     let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
     print(String(decoding: data, as: UTF8.self))
+}
+
+/// The training position of the checkpoint `file` (at `path`, given to --resume), after
+/// checking that it was saved by a run with the same `configuration` (its "train.<flag>"
+/// metadata) and has fewer than `epochs` epochs. Loading its weights is the caller's.
+func resumablePosition(_ file: CheckpointFile, path: String, configuration: [String: String],
+                       epochs: Int) throws -> TrainingPosition {
+    let differences = configuration.sorted { $0.key < $1.key }.compactMap { key, value -> String? in
+        let saved = file.metadata[key] ?? "unknown"
+        return saved == value ? nil : "--\(key.dropFirst("train.".count)) \(saved) (this run: \(value))"
+    }
+    guard differences.isEmpty else {
+        throw CLIError("--resume \(path): the saved run had " + differences.joined(separator: ", ")
+                       + "; give the same flags to continue it")
+    }
+    let position = try TrainingPosition(metadata: file.metadata, source: path)
+    guard position.epochs < epochs else {
+        throw CLIError("--resume \(path): the saved run has already completed \(position.epochs) epochs; ask for more with --epochs")
+    }
+    return position
 }

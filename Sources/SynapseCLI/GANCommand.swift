@@ -30,8 +30,9 @@ private final class GANCheckpointWriter: TrainingCallback {
 private final class RecentLosses: TrainingCallback {
     private(set) var discriminator: [Float] = [], generator: [Float] = []
     func batchDidEnd(_ trainer: Trainer, epoch: Int, batch: Int, loss: Float, metrics: [String: Float], samples: Int) {
-        discriminator = Array((discriminator + [metrics["d_loss"] ?? loss]).suffix(50))
-        generator = Array((generator + [metrics["g_loss"] ?? 0]).suffix(50))
+        discriminator.append(metrics["d_loss"] ?? loss)
+        generator.append(metrics["g_loss"] ?? 0)
+        if discriminator.count > 50 { discriminator.removeFirst(); generator.removeFirst() }
     }
 }
 
@@ -90,8 +91,8 @@ struct GANTrainCommand: ParsableCommand {
 
     /// The settings a resumed run must share with the saved one.
     private var runConfiguration: [String: String] {
-        ["train.conditional": String(conditional), "train.batch_size": String(batchSize), "train.latent": String(latent),
-         "train.lr": String(lr), "train.train_images": trainImages.map(String.init) ?? "all", "train.seed": String(seed)]
+        ["train.conditional": String(conditional), "train.batch-size": String(batchSize), "train.latent": String(latent),
+         "train.lr": String(lr), "train.train-images": trainImages.map(String.init) ?? "all", "train.seed": String(seed)]
     }
 
     func run() throws {
@@ -120,21 +121,13 @@ struct GANTrainCommand: ParsableCommand {
         if let save { callbacks.append(GANCheckpointWriter(model: model, path: save, configuration: runConfiguration)) }
         let trainer = Trainer(model: gan, optimizer: gan.discriminatorOptimizer, callbacks: callbacks)
         if let resume {
-            let saved = try reportingErrors { try TrainedGAN(checkpoint: resume) }
-            let differences = runConfiguration.sorted { $0.key < $1.key }.compactMap { key, value -> String? in
-                let old = saved.metadata[key] ?? "unknown"
-                return old == value ? nil : "--\(key.dropFirst("train.".count).replacingOccurrences(of: "_", with: "-")) \(old) (this run: \(value))"
-            }
-            guard differences.isEmpty else {
-                throw CLIError("\(resume) was trained with other settings: " + differences.joined(separator: ", "))
-            }
-            try reportingErrors {
-                try Checkpoint.load(modules: [("", gan)], optimizers: [("optimizer_d", gan.discriminatorOptimizer),
-                                                                        ("optimizer_g", gan.generatorOptimizer)], from: resume)
-            }
-            let position = try reportingErrors { try TrainingPosition(metadata: saved.metadata, source: resume) }
-            guard position.epochs < epochs else {
-                throw CLIError("\(resume) already holds \(position.epochs) epochs; ask for more with --epochs")
+            let position = try reportingErrors { () throws -> TrainingPosition in
+                _ = try TrainedGAN(checkpoint: resume)
+                let file = try CheckpointFile(path: resume)
+                let position = try resumablePosition(file, path: resume, configuration: runConfiguration, epochs: epochs)
+                try file.load(modules: [("", gan)], optimizers: [("optimizer_d", gan.discriminatorOptimizer),
+                                                                 ("optimizer_g", gan.generatorOptimizer)])
+                return position
             }
             trainer.resume(from: position)
             loader.epoch = position.epochs

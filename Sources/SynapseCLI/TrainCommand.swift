@@ -212,18 +212,7 @@ struct TrainCommand: ParsableCommand {
     private func resumeRun(from path: String, network: any UnaryLayer, optimizer: Optimizer) throws -> TrainingPosition {
         _ = try TrainedClassifier(checkpoint: path)
         let file = try CheckpointFile(path: path)
-        let differences = runConfiguration.sorted { $0.key < $1.key }.compactMap { key, value -> String? in
-            let saved = file.metadata[key] ?? "unknown"
-            return saved == value ? nil : "--\(key.dropFirst("train.".count)) \(saved) (this run: \(value))"
-        }
-        guard differences.isEmpty else {
-            throw CLIError("--resume \(path): the saved run had " + differences.joined(separator: ", ")
-                           + "; give the same flags to continue it")
-        }
-        let position = try TrainingPosition(metadata: file.metadata, source: path)
-        guard position.epochs < epochs else {
-            throw CLIError("--resume \(path): the saved run has already completed \(position.epochs) epochs; ask for more with --epochs")
-        }
+        let position = try resumablePosition(file, path: path, configuration: runConfiguration, epochs: epochs)
         try file.load(modules: [("", network as Module)], optimizers: [("optimizer", optimizer)])
         return position
     }

@@ -10,20 +10,15 @@ import Synapse
 /// Embeddings keep their N(0, 1).
 public func dcganInitialize(_ module: Module) {
     for child in module.namedChildren.map(\.1) { dcganInitialize(child) }
-    let normal = { (shape: [Int], mean: Float) in Initializer.normal(mean: mean, standardDeviation: 0.02).make(shape) }
+    func reset(_ weight: Parameter, _ bias: Parameter?, mean: Float) {
+        weight.assign(Initializer.normal(mean: mean, standardDeviation: 0.02).make(weight.value.shape))
+        bias?.assign(Tensor.zeros(bias!.value.shape))
+    }
     switch module {
-    case let layer as Conv2d:
-        layer.$weight.assign(normal(layer.weight.shape, 0))
-        layer.bias?.assign(Tensor.zeros(layer.bias!.value.shape))
-    case let layer as ConvTranspose2d:
-        layer.$weight.assign(normal(layer.weight.shape, 0))
-        layer.bias?.assign(Tensor.zeros(layer.bias!.value.shape))
-    case let layer as Linear:
-        layer.$weight.assign(normal(layer.weight.shape, 0))
-        layer.bias?.assign(Tensor.zeros(layer.bias!.value.shape))
-    case let layer as BatchNorm:
-        layer.$weight.assign(normal(layer.weight.shape, 1))
-        layer.$bias.assign(Tensor.zeros(layer.bias.shape))
+    case let layer as Conv2d: reset(layer.$weight, layer.bias, mean: 0)
+    case let layer as ConvTranspose2d: reset(layer.$weight, layer.bias, mean: 0)
+    case let layer as Linear: reset(layer.$weight, layer.bias, mean: 0)
+    case let layer as BatchNorm: reset(layer.$weight, layer.$bias, mean: 1)
     default:
         break
     }

@@ -159,8 +159,7 @@ public final class Trainer {
             var learningRate = optimizer.learningRate
             for (index, batch) in train.enumerated() {
                 learningRate = optimizer.learningRate
-                let output = try runStages(stages, on: batch, epoch: epoch, batch: index + 1)
-                let lossValue = output.loss.item
+                let (output, lossValue) = try runStages(stages, on: batch, epoch: epoch, batch: index + 1)
                 stepCount += 1
                 averaging?.update()
                 if scheduleInterval == .batch { schedule?.step() }
@@ -194,10 +193,11 @@ public final class Trainer {
     }
 
     /// One training batch: every stage's update in order. The result carries the first
-    /// stage's loss and count, and with several stages each one's loss as "<name>_loss".
+    /// stage's loss (and its value) and count, and with several stages each one's loss as
+    /// "<name>_loss".
     private func runStages<Batch>(_ stages: [TrainingStage<Batch>], on batch: Batch, epoch: Int,
-                                  batch index: Int) throws -> TaskOutput {
-        var first: TaskOutput?
+                                  batch index: Int) throws -> (output: TaskOutput, loss: Float) {
+        var first: (output: TaskOutput, loss: Float)?
         var metrics: [String: Float] = [:]
         for stage in stages {
             stage.optimizer.zeroGrad()
@@ -212,9 +212,9 @@ public final class Trainer {
             stage.optimizer.step()
             metrics.merge(output.metrics) { $1 }
             if stages.count > 1 { metrics["\(stage.name)_loss"] = value }
-            if first == nil { first = output }
+            if first == nil { first = (output, value) }
         }
-        return TaskOutput(loss: first!.loss, count: first!.count, metrics: metrics)
+        return (TaskOutput(loss: first!.output.loss, count: first!.output.count, metrics: metrics), first!.loss)
     }
 
     /// The task's mean loss and metrics over `loader`, in evaluation mode without gradients.

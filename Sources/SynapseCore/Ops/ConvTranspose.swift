@@ -20,15 +20,13 @@ extension Tensor {
         }
         // `geometry` describes the convolution this op is the adjoint of: its input is our
         // output [N, O, H′, W′] and its output is our input [N, C, H, W].
-        let input = self, planes = geometry.batch * geometry.inChannels, plane = geometry.height * geometry.width
+        let input = self, plane = geometry.height * geometry.width
         let result = Tensor(uninitializedShape: [geometry.batch, geometry.inChannels, geometry.height, geometry.width])
         Kernels.convolutionBackwardData(geometry, gradOutput: pointer, weight: weight.pointer, gradInput: result.pointer)
         if let bias {
-            let out = result.pointer, values = bias.pointer
-            for index in 0..<planes {
-                let b = values[index % geometry.inChannels], row = out + index * plane
-                for i in 0..<plane { row[i] += b }
-            }
+            Kernels.binary(.add, result.pointer, bias.pointer, result.pointer,
+                           layout: BroadcastLayout(shape: [geometry.batch, geometry.inChannels, plane],
+                                                   stridesA: [geometry.inChannels * plane, plane, 1], stridesB: [0, 1, 0]))
         }
         let inputs = [input, weight] + (bias.map { [$0] } ?? [])
         return record("convTranspose2d", result, inputs: inputs) { g, needs in
@@ -44,16 +42,7 @@ extension Tensor {
                                                   gradWeight: dw.pointer, gradBias: nil)
                 gradWeight = dw
             }
-            if needs.count > 2 && needs[2] {
-                let db = Tensor.zeros([geometry.inChannels]), sums = db.pointer, dy = g.pointer
-                for index in 0..<planes {
-                    let row = dy + index * plane
-                    var total: Float = 0
-                    for i in 0..<plane { total += row[i] }
-                    sums[index % geometry.inChannels] += total
-                }
-                gradBias = db
-            }
+            if needs.count > 2 && needs[2] { gradBias = g.sum(axes: [0, 2, 3]) }
             return [gradInput, gradWeight, gradBias]
         }
     }
