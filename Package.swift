@@ -19,7 +19,7 @@ let package = Package(
         // Layer 2: N-d tensors, broadcasting and reverse-mode autodiff.
         .target(name: "SynapseCore", dependencies: ["SynapseKernels"]),
         // Layer 3: modules, layers, initializers and losses.
-        .target(name: "SynapseNN", dependencies: ["SynapseCore"]),
+        .target(name: "SynapseNN", dependencies: ["SynapseCore", "SynapseKernels"]),
         // Layer 4: optimizers.
         .target(name: "SynapseOptim", dependencies: ["SynapseCore", "SynapseKernels", "SynapseNN"]),
         // zlib, present on every machine as zlib1g-dev, for .gz datasets.
@@ -35,7 +35,7 @@ let package = Package(
         // Text beside data: tokenizers, strict UTF-8 reading and sampling from logits.
         .target(name: "SynapseText", dependencies: ["SynapseCore"]),
         // Layer 6: checkpoints (safetensors).
-        .target(name: "SynapseIO", dependencies: ["SynapseCore", "SynapseNN", "SynapseOptim"]),
+        .target(name: "SynapseIO", dependencies: ["SynapseCore", "SynapseKernels", "SynapseNN", "SynapseOptim"]),
         // Layer 7: the training loop, callbacks and metrics.
         .target(name: "SynapseTrain", dependencies: ["SynapseNN", "SynapseOptim", "SynapseData", "SynapseIO"]),
         // The public umbrella users import.

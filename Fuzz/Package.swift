@@ -3,7 +3,7 @@
 // never needs the fuzzer runtime. Build and run them with `Fuzz/run.sh SECONDS`.
 import PackageDescription
 
-let targets = ["FuzzSafeTensors", "FuzzIDX", "FuzzCSV", "FuzzImage"]
+let targets = ["FuzzSafeTensors", "FuzzSparseCheckpoint", "FuzzIDX", "FuzzCSV", "FuzzImage"]
 
 let package = Package(
     name: "SynapseFuzz",

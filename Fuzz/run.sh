@@ -11,7 +11,7 @@ seconds=${1:-600}
 swift build -c release -Xswiftc -sanitize=fuzzer,address --scratch-path .build-fuzz
 mkdir -p .build-fuzz/corpus .build-fuzz/artifacts
 status=0
-for pair in FuzzSafeTensors:safetensors FuzzIDX:idx FuzzCSV:csv FuzzImage:image; do
+for pair in FuzzSafeTensors:safetensors FuzzSparseCheckpoint:sparse FuzzIDX:idx FuzzCSV:csv FuzzImage:image; do
     target=${pair%%:*} seeds=${pair##*:}
     # New inputs go to a scratch corpus so the committed seeds stay small.
     mkdir -p ".build-fuzz/corpus/$seeds"

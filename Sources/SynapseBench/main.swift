@@ -10,7 +10,7 @@ import Foundation
 import SynapseKernels
 
 let usage = """
-    usage: synapse-bench [elementwise|gemm|conv|lstm|attention|tokenize|all …] [--count N] [--repeats R] [--rounds R] [--python PATH] [--only TEXT] [--passes]
+    usage: synapse-bench [elementwise|gemm|conv|lstm|attention|tokenize|sparse|all …] [--count N] [--repeats R] [--rounds R] [--python PATH] [--only TEXT] [--passes]
       --only TEXT  run only the rows whose name contains TEXT (e.g. --only 2048)
       --passes     conv: also time the input and weight gradients on their own (Synapse only)
       elementwise  16M-element add, multiply, exp, sum vs numpy and memcpy (--count elements, --repeats)
@@ -21,6 +21,8 @@ let usage = """
                    F.scaled_dot_product_attention, T 64/256/1024, D 32/64, causal or not (--python; --rounds)
       tokenize     byte-level BPE training (vocabulary 1,024) and encoding of tinyshakespeare vs Hugging Face
                    tokenizers on one thread (--python with tokenizers; --rounds)
+      sparse       pruned Linear forward: the CSR sparse × dense kernel vs the dense GEMM at sparsity 0.5–0.95,
+                   and the crossover (--rounds)
     """
 
 /// Prints `message` and the usage on stderr and exits with status 2, as a command-line tool
@@ -78,8 +80,8 @@ struct Options {
 
 
 let options = Options(arguments: CommandLine.arguments)
-let sections = options.sections.isEmpty || options.sections == ["all"] ? ["elementwise", "gemm", "conv", "lstm", "attention", "tokenize"] : options.sections
-for section in sections where !["elementwise", "gemm", "conv", "lstm", "attention", "tokenize"].contains(section) {
+let sections = options.sections.isEmpty || options.sections == ["all"] ? ["elementwise", "gemm", "conv", "lstm", "attention", "tokenize", "sparse"] : options.sections
+for section in sections where !["elementwise", "gemm", "conv", "lstm", "attention", "tokenize", "sparse"].contains(section) {
     exitWithUsage("unknown section \(section)")
 }
 print("threads available: \(Kernels.threadCount); fast build: \(Kernels.isNativeBuild ? "yes" : "no")")
@@ -91,6 +93,7 @@ for section in sections {
     case "lstm": lstmBenchmark(options: options)
     case "attention": attentionBenchmark(options: options)
     case "tokenize": tokenizeBenchmark(options: options)
+    case "sparse": sparseBenchmark(options: options)
     default: break
     }
     print("")

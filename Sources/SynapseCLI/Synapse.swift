@@ -7,7 +7,7 @@ struct SynapseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "synapse",
         abstract: "Define, train and run neural networks in Swift.",
-        subcommands: [TrainCommand.self, EvaluateCommand.self, PredictCommand.self, LanguageModelCommand.self, GenerateCommand.self, LemmaCommand.self, GANCommand.self,
+        subcommands: [TrainCommand.self, EvaluateCommand.self, PredictCommand.self, LanguageModelCommand.self, GenerateCommand.self, LemmaCommand.self, GANCommand.self, PruneCommand.self,
                       ForecastCommand.self, TextCommand.self, TagCommand.self, TokenizeCommand.self, XORCommand.self])
 
     static func main() {

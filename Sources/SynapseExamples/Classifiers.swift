@@ -69,31 +69,47 @@ public enum ModelName: String, CaseIterable, Sendable {
     /// Two conv-BN-ReLU-pool blocks (32 and 64 channels), dropout, then two linear layers.
     case cnn
 
-    /// Builds the model for examples of `inputShape` (without the batch axis) and `classes` outputs.
-    public func build(inputShape: [Int], classes: Int) throws -> any UnaryLayer {
-        Sequential(try layers(inputShape: inputShape, classes: classes).map(\.module))
+    /// The output widths of the hidden layers (each convolution and linear layer but the last)
+    /// as the architecture defines them; a structurally pruned model has smaller ones.
+    public var defaultWidths: [Int] {
+        switch self {
+        case .linear: return []
+        case .mlp: return [256, 128]
+        case .seedCNN: return [32, 128]
+        case .cnn: return [32, 64, 128]
+        }
+    }
+
+    /// Builds the model for examples of `inputShape` (without the batch axis) and `classes`
+    /// outputs, with hidden widths `widths` (default `defaultWidths`).
+    public func build(inputShape: [Int], classes: Int, widths: [Int]? = nil) throws -> any UnaryLayer {
+        Sequential(try layers(inputShape: inputShape, classes: classes, widths: widths).map(\.module))
     }
 
     /// The names and shapes of every tensor (parameters and buffers) the model for
-    /// `inputShape` and `classes` holds, as its state dict names them, computed without
-    /// building it: a checkpoint is checked against them before anything is allocated.
-    public func tensorShapes(inputShape: [Int], classes: Int) throws -> [(name: String, shape: [Int])] {
-        try layers(inputShape: inputShape, classes: classes).enumerated().flatMap { index, layer in
+    /// `inputShape`, `classes` and `widths` holds, as its state dict names them, computed
+    /// without building it: a checkpoint is checked against them before anything is allocated.
+    public func tensorShapes(inputShape: [Int], classes: Int, widths: [Int]? = nil) throws -> [(name: String, shape: [Int])] {
+        try layers(inputShape: inputShape, classes: classes, widths: widths).enumerated().flatMap { index, layer in
             layer.tensorShapes.map { ("\(index).\($0.name)", $0.shape) }
         }
     }
 
     /// The layers, in order: one description that both `build` and `tensorShapes` read.
-    private func layers(inputShape: [Int], classes: Int) throws -> [ClassifierLayer] {
+    private func layers(inputShape: [Int], classes: Int, widths: [Int]?) throws -> [ClassifierLayer] {
         guard classes > 0, !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 }) else {
             throw ModelError("\(rawValue) needs a positive class count and input shape; got \(classes) classes for inputs \(inputShape)")
+        }
+        let hidden = widths ?? defaultWidths
+        guard hidden.count == defaultWidths.count, hidden.allSatisfy({ (1...1 << 16).contains($0) }) else {
+            throw ModelError("\(rawValue) has \(defaultWidths.count) hidden widths between 1 and 65536; got \(hidden)")
         }
         let features = inputShape.reduce(1, *)
         switch self {
         case .linear:
             return [.flatten, .linear(features, classes)]
         case .mlp:
-            return [.flatten, .linear(features, 256), .relu, .linear(256, 128), .relu, .linear(128, classes)]
+            return [.flatten, .linear(features, hidden[0]), .relu, .linear(hidden[0], hidden[1]), .relu, .linear(hidden[1], classes)]
         case .seedCNN, .cnn:
             guard inputShape.count == 3, inputShape[1] % 4 == 0, inputShape[2] % 4 == 0 else {
                 throw ModelError("\(rawValue) needs images of shape [channels, height, width] with sides divisible by 4 "
@@ -101,12 +117,12 @@ public enum ModelName: String, CaseIterable, Sendable {
             }
             let (channels, height, width) = (inputShape[0], inputShape[1], inputShape[2])
             if self == .seedCNN {
-                return [.convolution(channels, 32, padding: 1), .relu, .maxPool, .flatten,
-                        .linear(32 * (height / 2) * (width / 2), 128), .relu, .linear(128, classes)]
+                return [.convolution(channels, hidden[0], padding: 1), .relu, .maxPool, .flatten,
+                        .linear(hidden[0] * (height / 2) * (width / 2), hidden[1]), .relu, .linear(hidden[1], classes)]
             }
-            return [.convolution(channels, 32, padding: .same), .batchNorm(32), .relu, .maxPool,
-                    .convolution(32, 64, padding: .same), .batchNorm(64), .relu, .maxPool, .flatten, .dropout(0.25),
-                    .linear(64 * (height / 4) * (width / 4), 128), .relu, .linear(128, classes)]
+            return [.convolution(channels, hidden[0], padding: .same), .batchNorm(hidden[0]), .relu, .maxPool,
+                    .convolution(hidden[0], hidden[1], padding: .same), .batchNorm(hidden[1]), .relu, .maxPool, .flatten,
+                    .dropout(0.25), .linear(hidden[1] * (height / 4) * (width / 4), hidden[2]), .relu, .linear(hidden[2], classes)]
         }
     }
 }

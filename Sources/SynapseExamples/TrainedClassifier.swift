@@ -8,6 +8,8 @@ import Synapse
 public struct TrainedClassifier {
     public let model: any UnaryLayer
     public let modelName: ModelName
+    /// The hidden layers' widths: the architecture's own unless structured pruning shrank them.
+    public let widths: [Int]
     /// The shape of one input, without the batch axis, e.g. [1, 28, 28].
     public let inputShape: [Int]
     /// The dataset it was trained on, when the checkpoint names one Synapse knows.
@@ -16,19 +18,21 @@ public struct TrainedClassifier {
     /// The standardization applied to inputs in [0, 1] before the model.
     public let normalize: Normalize?
 
-    /// Saves `model` with what `init(checkpoint:)` needs to rebuild it: the architecture, the
-    /// dataset, the input shape, the class count and the input standardization; with
-    /// `optimizer` its state too (under `optimizer.`), and `metadata` besides, for a run that
-    /// can be resumed.
-    public static func save(_ model: Module, modelName: ModelName, dataset: DatasetName, inputShape: [Int], classes: Int,
-                            normalize: Normalize?, optimizer: Optimizer? = nil, metadata: [String: String] = [:],
-                            to path: String) throws {
+    /// Saves `model` with what `init(checkpoint:)` needs to rebuild it: the architecture, its
+    /// hidden widths when they are not the default ones, the dataset, the input shape, the
+    /// class count and the input standardization; with `optimizer` its state too (under
+    /// `optimizer.`), and `metadata` besides, for a run that can be resumed. With `sparse`,
+    /// pruned weights are stored as their nonzeros (`Checkpoint.save(…sparse:)`).
+    public static func save(_ model: Module, modelName: ModelName, widths: [Int]? = nil, dataset: DatasetName,
+                            inputShape: [Int], classes: Int, normalize: Normalize?, optimizer: Optimizer? = nil,
+                            metadata: [String: String] = [:], sparse: Bool = false, to path: String) throws {
         let statistics = normalize.map { [("input.mean", $0.mean), ("input.std", $0.standardDeviation)] } ?? []
-        try Checkpoint.save(model, optimizer: optimizer, extra: statistics,
-                            metadata: metadata.merging(["model": modelName.rawValue, "dataset": dataset.rawValue,
-                                       "input_shape": inputShape.map(String.init).joined(separator: ","), "classes": String(classes),
-                                       "normalized": normalize == nil ? "false" : "true"]) { $1 },
-                            to: path)
+        var info = metadata.merging(["model": modelName.rawValue, "dataset": dataset.rawValue,
+                                     "input_shape": inputShape.map(String.init).joined(separator: ","), "classes": String(classes),
+                                     "normalized": normalize == nil ? "false" : "true"]) { $1 }
+        if let widths, widths != modelName.defaultWidths { info["widths"] = widths.map(String.init).joined(separator: ",") }
+        try Checkpoint.save(modules: [("", model)], optimizers: optimizer.map { [("optimizer", $0)] } ?? [], extra: statistics,
+                            metadata: info, sparse: sparse, to: path)
     }
 
     /// The most input dimensions, the longest side and the most input values and classes a
@@ -62,7 +66,15 @@ public struct TrainedClassifier {
         guard let classes = Int(classText), (1...limits.classes).contains(classes) else {
             throw ModelError("\(path): classes \"\(classText)\" must be an integer from 1 to \(limits.classes)")
         }
-        let needed = try modelName.tensorShapes(inputShape: inputShape, classes: classes)
+        var widths = modelName.defaultWidths
+        if let widthText = metadata["widths"] {
+            let parsed = widthText.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+            guard parsed.count == widths.count, parsed.allSatisfy({ $0.map { (1...65_536).contains($0) } ?? false }) else {
+                throw ModelError("\(path): widths \"\(widthText)\" must be \(widths.count) integers from 1 to 65536 for a \(modelText) model")
+            }
+            widths = parsed.map { $0! }
+        }
+        let needed = try modelName.tensorShapes(inputShape: inputShape, classes: classes, widths: widths)
         // Optimizer state, saved for resuming, is not part of the model.
         let unexpected = Set(tensors.keys.filter { !$0.hasPrefix("optimizer.") })
             .subtracting(needed.map(\.name) + ["input.mean", "input.std"]).sorted()
@@ -83,11 +95,12 @@ public struct TrainedClassifier {
         }
         for name in ["input.mean", "input.std"] where tensors[name] != nil { try file.requireFloatingPoint(name) }
         normalize = try Self.statistics(in: tensors, metadata: metadata, inputShape: inputShape, path: path)
-        let model = try modelName.build(inputShape: inputShape, classes: classes)
+        let model = try modelName.build(inputShape: inputShape, classes: classes, widths: widths)
         try file.load(modules: [("", model)])
         model.eval()
         self.model = model
         self.modelName = modelName
+        self.widths = widths
         self.inputShape = inputShape
         dataset = metadata["dataset"].flatMap(DatasetName.init(rawValue:))
         let names = dataset?.classNames ?? []

@@ -26,16 +26,27 @@ public enum Checkpoint {
 
     /// Saves every module (its parameters and buffers under `name.`, or bare for "") and every
     /// optimizer (under its name), with `extra` tensors and `metadata`, atomically to `path`.
+    /// With `sparse`, each pruned parameter (one with a mask) is stored as its nonzeros in the
+    /// `SparseTensors` format wherever that is smaller; loading restores it and its mask.
     public static func save(modules: [(String, Module)], optimizers: [(String, Optimizer)] = [],
-                            extra: [(String, Tensor)] = [], metadata: [String: String] = [:], to path: String) throws {
+                            extra: [(String, Tensor)] = [], metadata: [String: String] = [:], sparse: Bool = false,
+                            to path: String) throws {
         var tensors: [(String, Tensor)] = []
+        var entries: [(String, SafeTensors.StoredTensor)] = []
+        var info = metadata
         for (name, module) in modules {
             let prefix = name.isEmpty ? "" : name + "."
-            tensors += module.namedParameters.map { (prefix + $0.0, $0.1.value) }
+            for (parameterName, parameter) in module.namedParameters {
+                if sparse, parameter.mask != nil, let encoded = SparseTensors.encode(prefix + parameterName, parameter.value) {
+                    entries += encoded.entries
+                    info[SparseTensors.metadataPrefix + prefix + parameterName] = encoded.shape
+                } else {
+                    tensors.append((prefix + parameterName, parameter.value))
+                }
+            }
             tensors += module.namedBuffers.map { (prefix + $0.0, $0.1.value) }
         }
         tensors += extra
-        var info = metadata
         for (name, optimizer) in optimizers {
             info["\(name).step_count"] = String(optimizer.stepCount)
             info["\(name).learning_rate"] = String(optimizer.learningRate)
@@ -43,11 +54,12 @@ public enum Checkpoint {
                 for (key, tensor) in state.sorted(by: { $0.key < $1.key }) { tensors.append(("\(name).\(index).\(key)", tensor)) }
             }
         }
+        entries = tensors.map { ($0.0, .float32($0.1)) } + entries
         var seen = Set<String>()
-        for (name, _) in tensors where !seen.insert(name).inserted {
+        for (name, _) in entries where !seen.insert(name).inserted {
             throw CheckpointError("\(path): two tensors would be saved as \(name); give the modules distinct names")
         }
-        try SafeTensors.write(tensors, metadata: info, to: path)
+        try SafeTensors.write(entries: entries, metadata: info, to: path)
     }
 
     /// Loads parameters and buffers saved by `save` (or by PyTorch under the same names) into
@@ -77,6 +89,9 @@ public struct CheckpointFile {
     /// Each tensor's dtype in the file; every tensor was converted to Float32 on reading.
     public let dtypes: [String: String]
     public let metadata: [String: String]
+    /// The tensors the file stored sparse (`SparseTensors`), now dense in `tensors`; loading
+    /// one into a parameter also prunes the parameter to its nonzeros.
+    public let sparseTensors: Set<String>
 
     /// Throws unless tensor `name` was stored with a floating-point dtype (F32, F16, BF16 or
     /// F64), as model weights are: integers where weights belong mean a file of another kind.
@@ -89,7 +104,9 @@ public struct CheckpointFile {
 
     public init(path: String) throws {
         self.path = path
-        (tensors, dtypes, metadata) = try SafeTensors.readWithTypes(path)
+        var (tensors, dtypes, metadata) = try SafeTensors.readWithTypes(path)
+        sparseTensors = try SparseTensors.decode(&tensors, dtypes: &dtypes, metadata: metadata, path: path)
+        (self.tensors, self.dtypes, self.metadata) = (tensors, dtypes, metadata)
     }
 
     /// The metadata entry `key`, or an error naming it.
@@ -109,7 +126,12 @@ public struct CheckpointFile {
                 guard tensor.shape == parameter.shape else {
                     throw CheckpointError("\(path): \(prefix + name) has shape \(tensor.shape), the model expects \(parameter.shape)")
                 }
-                assignments.append { parameter.assign(tensor) }
+                let pruned = sparseTensors.contains(prefix + name)
+                assignments.append {
+                    parameter.removeMask()
+                    parameter.assign(tensor)
+                    if pruned { parameter.prune(keeping: Tensor(tensor.scalars.map { $0 == 0 ? 0 : 1 }, shape: tensor.shape)) }
+                }
             }
             for (name, buffer) in module.namedBuffers {
                 guard let tensor = tensors[prefix + name], tensor.shape == buffer.value.shape else {

@@ -14,13 +14,67 @@ public enum SafeTensors {
     /// Writes `tensors` (Float32) and string `metadata` to `path` atomically (`AtomicFile`):
     /// a crash or kill mid-save leaves any previous file intact.
     public static func write(_ tensors: [(String, Tensor)], metadata: [String: String] = [:], to path: String) throws {
+        try write(entries: tensors.map { ($0.0, .float32($0.1)) }, metadata: metadata, to: path)
+    }
+
+    /// One tensor to write: Float32 values, or the integers of an index array.
+    public enum StoredTensor {
+        case float32(Tensor)
+        case uint16([UInt16], shape: [Int])
+        case int32([Int32], shape: [Int])
+
+        var dtype: String {
+            switch self {
+            case .float32: return "F32"
+            case .uint16: return "U16"
+            case .int32: return "I32"
+            }
+        }
+
+        var shape: [Int] {
+            switch self {
+            case .float32(let tensor): return tensor.shape
+            case .uint16(_, let shape), .int32(_, let shape): return shape
+            }
+        }
+
+        var byteCount: Int {
+            switch self {
+            case .float32(let tensor): return tensor.count * 4
+            case .uint16(let values, _): return values.count * 2
+            case .int32(let values, _): return values.count * 4
+            }
+        }
+
+        /// Appends the little-endian bytes.
+        func append(to file: inout Data) {
+            switch self {
+            case .float32(let tensor):
+                tensor.withUnsafeBufferPointer { buffer in
+                    #if _endian(big)
+                    for value in buffer { withUnsafeBytes(of: value.bitPattern.littleEndian) { file.append(contentsOf: $0) } }
+                    #else
+                    file.append(UnsafeBufferPointer(start: UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: UInt8.self),
+                                                    count: buffer.count * 4))
+                    #endif
+                }
+            case .uint16(let values, _):
+                for value in values { withUnsafeBytes(of: value.littleEndian) { file.append(contentsOf: $0) } }
+            case .int32(let values, _):
+                for value in values { withUnsafeBytes(of: value.littleEndian) { file.append(contentsOf: $0) } }
+            }
+        }
+    }
+
+    /// Writes `entries` and string `metadata` to `path` atomically.
+    public static func write(entries: [(String, StoredTensor)], metadata: [String: String] = [:], to path: String) throws {
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
-        for (name, tensor) in tensors {
+        for (name, entry) in entries {
             guard header[name] == nil, name != "__metadata__" else { throw CheckpointError("\(path): duplicate tensor name \(name)") }
-            let bytes = tensor.count * 4
-            header[name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
+            let bytes = entry.byteCount
+            header[name] = ["dtype": entry.dtype, "shape": entry.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
             offset += bytes
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
@@ -30,16 +84,7 @@ public enum SafeTensors {
         file.reserveCapacity(8 + json.count + offset)
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { file.append(contentsOf: $0) }
         file.append(json)
-        for (_, tensor) in tensors {
-            tensor.withUnsafeBufferPointer { buffer in
-                #if _endian(big)
-                for value in buffer { withUnsafeBytes(of: value.bitPattern.littleEndian) { file.append(contentsOf: $0) } }
-                #else
-                file.append(UnsafeBufferPointer(start: UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: UInt8.self),
-                                                count: buffer.count * 4))
-                #endif
-            }
-        }
+        for (_, entry) in entries { entry.append(to: &file) }
         try AtomicFile.write(file, to: path)
     }
 
@@ -145,7 +190,7 @@ public enum SafeTensors {
         return product
     }
 
-    private static let elementWidths: [String: Int] = ["F32": 4, "F64": 8, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "U8": 1, "I8": 1]
+    private static let elementWidths: [String: Int] = ["F32": 4, "F64": 8, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "U16": 2, "U8": 1, "I8": 1]
 
     private static func decode(_ raw: UnsafeRawBufferPointer, at offset: Int, dtype: String) -> Float {
         switch dtype {
@@ -160,6 +205,7 @@ public enum SafeTensors {
         case "BF16": return Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt16.self))) << 16)
         case "I64": return Float(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
         case "I32": return Float(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
+        case "U16": return Float(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
         case "U8": return Float(raw[offset])
         default: return Float(Int8(bitPattern: raw[offset]))
         }

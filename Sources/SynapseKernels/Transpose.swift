@@ -40,6 +40,13 @@ extension Kernels {
         // Blocks of up to 16 rows × 16 columns go through the C helper, whose AVX-512 shuffles
         // turn a block around in 64 instructions (a 12-row GEMM block fills 12 of its rows);
         // the 8 × 8 tiles below take the edges and the last few rows.
+        guard synapse_target_has_avx512() != 0 else {
+            // Without AVX-512 the 16-float shuffles above take several instructions each,
+            // and 8 × 8 tiles of single-register shuffles are faster.
+            transposeInTilesOfEight(src, sourceStride: sourceStride, rows: rows, columns: columns, into: dst,
+                                    destinationStride: destinationStride, firstRow: 0, firstColumn: 0)
+            return
+        }
         var r0 = 0
         while rows - r0 >= 8 {
             let blockRows = min(16, rows - r0)

@@ -4,6 +4,9 @@ import SynapseCore
 
 /// y = x · Wᵀ + b over the last axis. Weight [out, in]; PyTorch's default initialization:
 /// weight Kaiming-uniform with a = √5, i.e. U(−1/√in, 1/√in), and bias U(−1/√in, 1/√in).
+///
+/// A pruned weight runs as a sparse × dense product at inference when `SparseExecution`
+/// says that is faster; the result is the same up to the order of the sums.
 public final class Linear: Module, UnaryLayer {
     @Parameter public var weight: Tensor
     /// Nil when built with `bias: false`.
@@ -21,7 +24,12 @@ public final class Linear: Module, UnaryLayer {
         self.bias = bias ? Parameter(Initializer.uniform(bound: bound).make([outFeatures])) : nil
     }
 
+    private let sparseWeight = SparseWeightCache()
+
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        input.linear(weight: weight, bias: bias?.value)
+        if !GradientMode.isEnabled, let sparse = sparseWeight.matrix(for: $weight, rows: outFeatures) {
+            return input.linear(sparseWeight: sparse, bias: bias?.value)
+        }
+        return input.linear(weight: weight, bias: bias?.value)
     }
 }

@@ -29,17 +29,60 @@ public final class Parameter {
         set { assign(newValue) }
     }
 
+    /// Which elements a pruned parameter keeps: 1 where an element may be nonzero, 0 where it
+    /// was pruned; nil for a parameter that was never pruned. While it is set, every change
+    /// (`assign`, `updateInPlace`, and so every optimizer step) leaves the pruned elements at
+    /// zero, and optimizers see their gradient as zero, so momentum never revives them.
+    public private(set) var mask: Tensor?
+
+    /// Counts the changes to the value, so a cache built from it (a layer's sparse copy of its
+    /// weight) can tell that it is stale.
+    public private(set) var version = 0
+
     /// Replaces the value (same shape required), cut from any graph and marked as a leaf.
     public func assign(_ newValue: Tensor) {
         require(newValue.shape == value.shape,
                 "Parameter.assign: new value of shape \(newValue.shape) does not match \(value.shape)")
         value = isFrozen ? newValue.detached() : newValue.detached().requiringGrad()
+        version += 1
+        zeroPrunedElements()
     }
 
     /// Mutates the value's elements in place (no copy unless another tensor shares the buffer).
     /// Optimizers use it; it bypasses autodiff, like `param.data` in PyTorch.
     public func updateInPlace(_ body: (UnsafeMutableBufferPointer<Float>) -> Void) {
         value.withUnsafeMutableBufferPointer(body)
+        version += 1
+        zeroPrunedElements()
+    }
+
+    /// Prunes the elements where `mask` is 0 (same shape as the value; entries 0 or 1): they
+    /// become zero now and stay zero through training. Replaces any earlier mask.
+    public func prune(keeping mask: Tensor) {
+        require(mask.shape == value.shape, "Parameter.prune: mask of shape \(mask.shape) does not match \(value.shape)")
+        require(mask.scalars.allSatisfy { $0 == 0 || $0 == 1 }, "Parameter.prune: mask entries must be 0 or 1")
+        self.mask = mask.detached()
+        version += 1
+        zeroPrunedElements()
+    }
+
+    /// Forgets the mask: pruned elements stay zero until training changes them.
+    public func removeMask() { mask = nil }
+
+    /// The share of elements that are exactly zero.
+    public var sparsity: Double {
+        value.withUnsafeBufferPointer { values in
+            values.isEmpty ? 0 : Double(values.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }) / Double(values.count)
+        }
+    }
+
+    private func zeroPrunedElements() {
+        guard let mask else { return }
+        mask.withUnsafeBufferPointer { keep in
+            value.withUnsafeMutableBufferPointer { values in
+                for index in values.indices where keep[index] == 0 { values[index] = 0 }
+            }
+        }
     }
 
     public var projectedValue: Parameter { self }

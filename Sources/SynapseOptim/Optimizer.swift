@@ -5,7 +5,7 @@ import SynapseNN
 
 /// Updates parameters from their gradients. Subclasses implement `update(_:gradient:state:)`
 /// for one parameter; the base class handles frozen parameters, missing gradients, L1
-/// regularization and per-parameter state.
+/// regularization, pruning masks and per-parameter state.
 open class Optimizer {
     /// The parameters this optimizer updates, in order.
     public let parameters: [Parameter]
@@ -47,6 +47,8 @@ open class Optimizer {
             for (index, parameter) in parameters.enumerated() where !parameter.isFrozen {
                 guard var gradient = parameter.grad else { continue }
                 if l1 > 0 { gradient = gradient + l1 * parameter.value.sign() }
+                // A pruned element's gradient is dropped, so no momentum or moment estimate builds up for it.
+                if let mask = parameter.mask { gradient = gradient * mask }
                 update(parameter, gradient: gradient, state: &state[index])
             }
         }

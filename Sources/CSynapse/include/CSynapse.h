@@ -99,6 +99,11 @@ static inline void synapse_store_transposed16(const float *columns, long columnS
     // without AVX-512, which the compiler warns about.
     for (int r = 0; r < rows; r++) {
         float *row = target + r * stride;
+        if (!add && count == 16) {
+            // A whole row: two 8-float vector stores.
+            __builtin_memcpy(row, &x[r], sizeof(synapse_float16));
+            continue;
+        }
         for (int j = 0; j < count; j++) row[j] = add ? row[j] + x[r][j] : x[r][j];
     }
 #endif
