@@ -43,14 +43,42 @@ public struct ConvolutionGeometry: Sendable, Equatable {
 /// result does not depend on the thread count; the size is a constant for the same reason.
 private let weightGradientChunk = 8
 
+/// What a convolution does to each image's output while it is still in the cache: the layers
+/// that follow a convolution at inference (ReLU, then max pooling), fused into it.
+public struct ConvolutionEpilogue: Sendable {
+    /// Apply max(0, ·).
+    public var rectify: Bool
+    /// Max-pool the image's planes with this geometry (its `planes` the output channels);
+    /// the output then holds the pooled images.
+    public var maxPool: PoolingGeometry?
+
+    public init(rectify: Bool = false, maxPool: PoolingGeometry? = nil) {
+        self.rectify = rectify
+        self.maxPool = maxPool
+    }
+
+    /// Applies the epilogue to image `image`'s `count` outputs at `values`; with pooling,
+    /// writes the pooled image into `output` (else `values` is already in place there).
+    func apply(to values: UnsafeMutablePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>, image: Int) {
+        if rectify { mapContiguous(Relu(), values, values, count) }
+        if let maxPool {
+            let pooled = maxPool.planes * maxPool.outputHeight * maxPool.outputWidth
+            // Called from inside an image task, so the pooling runs on this thread.
+            Kernels.maxPoolForward(maxPool, input: values, output: output + image * pooled, indices: nil)
+        }
+    }
+}
+
 extension Kernels {
-    /// output[n, o] = Σ weight[o] ⋆ input[n] (+ bias[o]) for every image n and output channel o.
+    /// output[n, o] = Σ weight[o] ⋆ input[n] (+ bias[o]) for every image n and output channel o,
+    /// then the `epilogue`, applied to each image while its output is in the cache.
     public static func convolutionForward(_ g: ConvolutionGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                          bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+                                          bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+                                          epilogue: ConvolutionEpilogue = ConvolutionEpilogue()) {
         if g.allowsDirect {
             runDirect(g.directForward, batch: g.batch, input: input, inputStride: g.inChannels * g.inputPlane,
                       weights: weight, outStride: g.patchSize, inStride: g.kernelHeight * g.kernelWidth, flipped: false,
-                      bias: bias, output: output, outputStride: g.outChannels * g.outputPlane)
+                      bias: bias, output: output, outputStride: g.outChannels * g.outputPlane, epilogue: epilogue)
             return
         }
         // The GEMM wants A one column at a time; giving it Wᵀ once spares a transpose per image.
@@ -61,10 +89,13 @@ extension Kernels {
             transpose(weight + offset, sourceStride: g.patchSize, rows: g.groupOutChannels, columns: g.patchSize,
                       into: transposedWeight + offset, destinationStride: g.groupOutChannels)
         }
+        let imageSize = g.outChannels * g.outputPlane
         forEachImage(g) { n, columns in
+            // A pooled image is computed in scratch and only its pooled planes are written out.
+            let image = epilogue.maxPool == nil ? output + n * imageSize : scratch(.convolutionOutput, count: imageSize)
             for group in 0..<g.groups {
                 let x = input + (n * g.inChannels + group * g.groupInChannels) * g.inputPlane
-                let y = output + (n * g.outChannels + group * g.groupOutChannels) * g.outputPlane
+                let y = image + group * g.groupOutChannels * g.outputPlane
                 let w = transposedWeight + group * g.groupOutChannels * g.patchSize
                 let patches = g.isPointwise ? x : UnsafePointer(columns)
                 if !g.isPointwise { im2col(g, x, columns) }
@@ -73,10 +104,11 @@ extension Kernels {
             }
             if let bias {
                 for o in 0..<g.outChannels {
-                    let plane = output + (n * g.outChannels + o) * g.outputPlane
+                    let plane = image + o * g.outputPlane
                     binaryRun(Add(), plane, 1, bias + o, 0, plane, g.outputPlane)
                 }
             }
+            epilogue.apply(to: image, count: imageSize, output: output, image: n)
         }
     }
 

@@ -48,7 +48,8 @@ extension Kernels {
     /// busy. The weights are packed once from `weights` as `packWeights` describes.
     static func runDirect(_ convolution: DirectConvolution, batch: Int, input: UnsafePointer<Float>, inputStride: Int,
                           weights: UnsafePointer<Float>, outStride: Int, inStride: Int, flipped: Bool, bias: UnsafePointer<Float>?,
-                          output: UnsafeMutablePointer<Float>, outputStride: Int) {
+                          output: UnsafeMutablePointer<Float>, outputStride: Int,
+                          epilogue: ConvolutionEpilogue = ConvolutionEpilogue()) {
         let blockChannels = convolution.channelBlocks * tileChannels
         let packedWeights = UnsafeMutablePointer<Float>.allocate(capacity: convolution.packedWeightCount + blockChannels)
         defer { packedWeights.deallocate() }
@@ -60,8 +61,10 @@ extension Kernels {
         parallelFor(tasks) { task in
             let buffer = scratch(.convolution, count: convolution.scratchCount)
             for n in tasks == 1 ? 0..<batch : task..<(task + 1) {
+                let image = epilogue.maxPool == nil ? output + n * outputStride : scratch(.convolutionOutput, count: outputStride)
                 convolution.run(input: input + n * inputStride, packedWeights: packedWeights, packedBias: packedBias,
-                                output: output + n * outputStride, scratch: buffer)
+                                output: image, scratch: buffer)
+                epilogue.apply(to: image, count: outputStride, output: output, image: n)
             }
         }
     }

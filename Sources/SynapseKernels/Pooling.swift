@@ -32,14 +32,14 @@ public struct PoolingGeometry: Sendable, Equatable {
 }
 
 extension Kernels {
-    /// Max pooling; `indices` receives, per output, the flat in-plane index of the maximum
-    /// (the first one on ties; padding never wins) for the backward pass.
+    /// Max pooling; `indices`, if given, receives per output the flat in-plane index of the
+    /// maximum (the first one on ties; padding never wins) for the backward pass.
     public static func maxPoolForward(_ g: PoolingGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                                      indices: UnsafeMutablePointer<Int32>) {
+                                      indices: UnsafeMutablePointer<Int32>?) {
         let outputPlane = g.outputHeight * g.outputWidth
         forEachPlane(g) { plane in
             let x = input + plane * g.height * g.width
-            let out = output + plane * outputPlane, index = indices + plane * outputPlane
+            let out = output + plane * outputPlane, index = indices.map { $0 + plane * outputPlane }
             // A plane with NaN in it is redone by the general path, which propagates NaN.
             if g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideY == 2 && g.strideX == 2 && g.paddingY == 0 && g.paddingX == 0
                 && maxPool2x2(x, width: g.width, outputHeight: g.outputHeight, outputWidth: g.outputWidth, out, index) {
@@ -57,7 +57,7 @@ extension Kernels {
                         }
                     }
                     out[oy * g.outputWidth + ox] = best
-                    index[oy * g.outputWidth + ox] = Int32(bestIndex)
+                    index?[oy * g.outputWidth + ox] = Int32(bestIndex)
                 }
             }
         }
@@ -128,7 +128,7 @@ extension Kernels {
 /// shuffles, and `pointwiseMax` is not inlined.
 @inline(__always)
 private func maxPool2x2(_ x: UnsafePointer<Float>, width: Int, outputHeight: Int, outputWidth: Int,
-                        _ out: UnsafeMutablePointer<Float>, _ index: UnsafeMutablePointer<Int32>) -> Bool {
+                        _ out: UnsafeMutablePointer<Float>, _ index: UnsafeMutablePointer<Int32>?) -> Bool {
     let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
     let (right, below, belowRight) = (SIMD8<Int32>(repeating: 1), SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: width)),
                                       SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: width + 1)))
@@ -145,8 +145,17 @@ private func maxPool2x2(_ x: UnsafePointer<Float>, width: Int, outputHeight: Int
             let b = UnsafeRawPointer(bottom + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
             probe += (t - t) + (b - b)
             vectorEnd = ox + 8
-            let first = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: 2 * oy * width + 2 * ox)) &+ lanes
             let (topLeft, topRight, bottomLeft, bottomRight) = (t.evenHalf, t.oddHalf, b.evenHalf, b.oddHalf)
+            guard let index else {
+                // Without indices only the maximum is needed: the same strict comparisons as
+                // selects (Swift's pointwiseMax follows IEEE maxNum and runs lane by lane).
+                var best = select(topRight, over: topLeft, where: (topRight .> topLeft)._storage)
+                best = select(bottomLeft, over: best, where: (bottomLeft .> best)._storage)
+                best = select(bottomRight, over: best, where: (bottomRight .> best)._storage)
+                UnsafeMutableRawPointer(out + oy * outputWidth + ox).storeBytes(of: best, as: SIMD8<Float>.self)
+                continue
+            }
+            let first = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: 2 * oy * width + 2 * ox)) &+ lanes
             var best = topLeft, position = first
             var wins = (topRight .> best)._storage
             best = select(topRight, over: best, where: wins)
@@ -173,7 +182,7 @@ private func maxPool2x2(_ x: UnsafePointer<Float>, width: Int, outputHeight: Int
             if bottomLeft > best { best = bottomLeft; bestIndex = first + width }
             if bottomRight > best { best = bottomRight; bestIndex = first + width + 1 }
             out[oy * outputWidth + ox] = best
-            index[oy * outputWidth + ox] = Int32(truncatingIfNeeded: bestIndex)
+            index?[oy * outputWidth + ox] = Int32(truncatingIfNeeded: bestIndex)
             ox += 1
         }
     }

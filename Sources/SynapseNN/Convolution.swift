@@ -57,7 +57,7 @@ public final class Conv2d: Module, UnaryLayer {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        input.conv2d(weight: weight, bias: bias?.value, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        callAsFunction(input, fusingReLU: false)
     }
 }
 

@@ -24,12 +24,18 @@ public final class Linear: Module, UnaryLayer {
         self.bias = bias ? Parameter(Initializer.uniform(bound: bound).make([outFeatures])) : nil
     }
 
-    private let sparseWeight = SparseWeightCache()
+    let sparseWeight = SparseWeightCache()
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
+        callAsFunction(input, fusingReLU: false)
+    }
+}
+
+extension Linear: ReLUFusing {
+    public func callAsFunction(_ input: Tensor, fusingReLU: Bool) -> Tensor {
         if !GradientMode.isEnabled, let sparse = sparseWeight.matrix(for: $weight, rows: outFeatures) {
-            return input.linear(sparseWeight: sparse, bias: bias?.value)
+            return input.linear(sparseWeight: sparse, bias: bias?.value, fusingReLU: fusingReLU)
         }
-        return input.linear(weight: weight, bias: bias?.value)
+        return input.linear(weight: weight, bias: bias?.value, fusingReLU: fusingReLU)
     }
 }

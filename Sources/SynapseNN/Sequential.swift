@@ -39,7 +39,26 @@ public final class Sequential: Module, UnaryLayer {
         layers.enumerated().map { (String($0.offset), $0.element) }
     }
 
+    /// Applies the layers in order. At inference (no gradient recorded), a ReLU right after a
+    /// `ReLUFusing` layer runs inside that layer's kernel, and so does a `MaxPool2d` after
+    /// that ReLU (or right after the layer) when the layer is `MaxPoolFusing`.
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        layers.reduce(input) { $1($0) }
+        guard !GradientMode.isEnabled else { return layers.reduce(input) { $1($0) } }
+        var output = input, index = 0
+        while index < layers.count {
+            let rectified = index + 1 < layers.count && layers[index + 1] is ReLU
+            let poolIndex = index + (rectified ? 2 : 1)
+            if poolIndex < layers.count, let pool = layers[poolIndex] as? MaxPool2d, let fusing = layers[index] as? MaxPoolFusing {
+                output = fusing(output, fusingReLU: rectified, thenPooling: pool)
+                index = poolIndex + 1
+            } else if rectified, let fusing = layers[index] as? ReLUFusing {
+                output = fusing(output, fusingReLU: true)
+                index += 2
+            } else {
+                output = layers[index](output)
+                index += 1
+            }
+        }
+        return output
     }
 }

@@ -5,20 +5,61 @@ import SynapseKernels
 extension Tensor {
     /// 2-D cross-correlation, as `torch.nn.functional.conv2d`: self is [N, C, H, W], `weight` is
     /// [O, C / groups, kH, kW] and `bias` (optional) is [O]; the result is [N, O, H′, W′].
+    /// With `fusingReLU` the result is `relu()` of that, applied inside the kernel while each
+    /// image's output is in the cache, and differentiated as the two ops would be.
     public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
-                       dilation: (Int, Int) = (1, 1), groups: Int = 1) -> Tensor {
+                       dilation: (Int, Int) = (1, 1), groups: Int = 1, fusingReLU: Bool = false) -> Tensor {
+        convolution(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
+                    fusingReLU: fusingReLU, maxPool: nil)
+    }
+
+    /// `conv2d(…).relu().maxPool2d(…)` (without the ReLU unless `fusingReLU`) as one kernel,
+    /// for inference: each image is convolved, rectified and pooled while it is in the cache,
+    /// and only the pooled planes reach memory. It records no gradient, so call it inside
+    /// `withoutGradients` (a `Sequential` does so by itself at inference).
+    public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+                       dilation: (Int, Int) = (1, 1), groups: Int = 1, fusingReLU: Bool,
+                       maxPool: (kernelSize: (Int, Int), stride: (Int, Int), padding: (Int, Int))) -> Tensor {
+        require(!GradientMode.isEnabled || (!requiresGrad && !weight.requiresGrad && !(bias?.requiresGrad ?? false)),
+                "conv2d with a fused max pool has no backward pass; call it inside withoutGradients")
+        return convolution(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
+                           fusingReLU: fusingReLU, maxPool: maxPool)
+    }
+
+    private func convolution(weight: Tensor, bias: Tensor?, stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int),
+                             groups: Int, fusingReLU: Bool,
+                             maxPool: (kernelSize: (Int, Int), stride: (Int, Int), padding: (Int, Int))?) -> Tensor {
         let geometry = check { () throws(ShapeError) in
             try Shape.convolution(input: shape, weight: weight.shape, bias: bias?.shape, stride: stride,
                                   padding: padding, dilation: dilation, groups: groups)
         }
         let input = self
-        let result = Tensor(uninitializedShape: [geometry.batch, geometry.outChannels, geometry.outputHeight, geometry.outputWidth])
+        var epilogue = ConvolutionEpilogue(rectify: fusingReLU)
+        var outputShape = [geometry.batch, geometry.outChannels, geometry.outputHeight, geometry.outputWidth]
+        if let maxPool {
+            let pool = PoolingGeometry(planes: geometry.outChannels, height: geometry.outputHeight, width: geometry.outputWidth,
+                                       kernelHeight: maxPool.kernelSize.0, kernelWidth: maxPool.kernelSize.1,
+                                       strideY: maxPool.stride.0, strideX: maxPool.stride.1,
+                                       paddingY: maxPool.padding.0, paddingX: maxPool.padding.1)
+            require(pool.kernelHeight > 0 && pool.kernelWidth > 0 && pool.strideY > 0 && pool.strideX > 0
+                    && pool.paddingY >= 0 && pool.paddingX >= 0 && 2 * pool.paddingY <= pool.kernelHeight
+                    && 2 * pool.paddingX <= pool.kernelWidth && pool.outputHeight > 0 && pool.outputWidth > 0,
+                    "conv2d: max pool \(maxPool) does not fit the \(geometry.outputHeight)×\(geometry.outputWidth) convolution output")
+            epilogue.maxPool = pool
+            outputShape = [geometry.batch, geometry.outChannels, pool.outputHeight, pool.outputWidth]
+        }
+        let result = Tensor(uninitializedShape: outputShape)
         withExtendedLifetime(bias) {
             Kernels.convolutionForward(geometry, input: pointer, weight: weight.pointer,
-                                       bias: bias.map { UnsafePointer($0.pointer) }, output: result.pointer)
+                                       bias: bias.map { UnsafePointer($0.pointer) }, output: result.pointer, epilogue: epilogue)
         }
+        if maxPool != nil { return result }
         let inputs = [input, weight] + (bias.map { [$0] } ?? [])
-        return record("conv2d", result, inputs: inputs) { g, needs in
+        // The output's values without its graph node, which would hold the closure that holds it.
+        let rectified: Tensor? = fusingReLU ? Tensor(shape: result.shape, storage: result.storage) : nil
+        return record(fusingReLU ? "conv2d+relu" : "conv2d", result, inputs: inputs) { upstream, needs in
+            // Through a fused ReLU: the output is positive exactly where the convolution was.
+            let g = rectified.map { Tensor.fusedGradient(.reluBackward, upstream, $0) } ?? upstream
             var gradInput: Tensor?
             if needs[0] {
                 let dx = Tensor(uninitializedShape: input.shape)

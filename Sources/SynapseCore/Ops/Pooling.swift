@@ -7,6 +7,11 @@ extension Tensor {
     public func maxPool2d(kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) -> Tensor {
         let geometry = poolingGeometry("maxPool2d", kernelSize: kernelSize, stride: stride, padding: padding)
         let result = Tensor(uninitializedShape: Array(shape.prefix(2)) + [geometry.outputHeight, geometry.outputWidth])
+        guard GradientMode.isEnabled && requiresGrad else {
+            // Nothing will go backward through this: the argmax indices are not needed.
+            Kernels.maxPoolForward(geometry, input: pointer, output: result.pointer, indices: nil)
+            return result
+        }
         // The kernel writes every index, so the buffer is filled in place without zeroing first.
         let indices = [Int32](unsafeUninitializedCapacity: result.count) { index, initialized in
             if let base = index.baseAddress {

@@ -7,7 +7,7 @@ extension Tensor {
     /// `linear(weight:bias:)` computes with the dense weight. Inference only: the result
     /// records no gradient, so call it inside `withoutGradients` (a pruned `Linear` does so
     /// by itself in evaluation).
-    public func linear(sparseWeight weight: SparseMatrix, bias: Tensor? = nil) -> Tensor {
+    public func linear(sparseWeight weight: SparseMatrix, bias: Tensor? = nil, fusingReLU: Bool = false) -> Tensor {
         require(!GradientMode.isEnabled || !requiresGrad,
                 "linear(sparseWeight:) has no backward pass; call it inside withoutGradients or on an input that needs no gradient")
         let (inFeatures, outFeatures) = (weight.columns, weight.rows)
@@ -24,6 +24,7 @@ extension Tensor {
         } else {
             Kernels.sparseLinear(input: pointer, batch: rows, weight: weight, bias: nil, output: result.pointer)
         }
+        if fusingReLU { Kernels.unary(.relu, result.pointer, result.pointer, count: result.count) }
         return result
     }
 }
