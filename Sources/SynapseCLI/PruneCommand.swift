@@ -113,7 +113,14 @@ struct PruneCommand: ParsableCommand {
                        "parameters_after": outcome.model.parameterCount, "widths": outcome.widths, "threads": Kernels.threadCount])
             return
         }
-        print(outcome.report)
+        if structured {
+            print("hidden widths \(classifier.widths.map(String.init).joined(separator: ", ")) → "
+                  + "\(outcome.widths.map(String.init).joined(separator: ", ")); parameters \(classifier.model.parameterCount) → "
+                  + "\(outcome.model.parameterCount)"
+                  + String(format: " (%.1f%% of the prunable weights removed)", 100 * outcome.sparsity))
+        } else {
+            print(outcome.report)
+        }
         print(String(format: "test accuracy %.4f before, %.4f after (%+.2f points)", outcome.accuracyBefore, outcome.accuracyAfter,
                      100 * (outcome.accuracyAfter - outcome.accuracyBefore)))
         print(String(format: "checkpoint %d bytes dense, %d bytes %@ (%.1f× smaller)", bytesBefore, bytesAfter,
