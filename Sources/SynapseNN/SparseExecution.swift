@@ -17,9 +17,9 @@ public enum SparseExecution {
     /// The policy every layer follows; set it only while no layer is running.
     nonisolated(unsafe) public static var policy = Policy.automatic
 
-    /// The sparsity from which the sparse kernel beats the dense GEMM for a fully connected
-    /// layer, measured by `synapse-bench sparse` over batches of 64 to 1,024 on AVX2 and
-    /// AVX-512 (the crossover lay between 0.55 and 0.7; see BENCHMARKS.md).
+    /// The sparsity from which a fully connected layer runs its sparse kernel. `synapse-bench
+    /// sparse` put the crossover with the dense GEMM between 0.5 and 0.6 for three layer
+    /// shapes on an AVX2 machine (BENCHMARKS.md); 0.7 leaves a margin for other machines.
     nonisolated(unsafe) public static var minimumSparsity = 0.7
 
     /// Whether a weight of this sparsity should run sparse under the current policy.
