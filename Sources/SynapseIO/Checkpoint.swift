@@ -116,6 +116,8 @@ public struct CheckpointFile {
     }
 
     /// Loads the named modules and optimizers, checking everything before changing anything.
+    /// A parameter stored sparse is pruned to its nonzeros (it gets a mask); one stored dense
+    /// loses any mask it had.
     @discardableResult
     public func load(modules: [(String, Module)], optimizers: [(String, Optimizer)] = []) throws -> [String: String] {
         var assignments: [() -> Void] = []
