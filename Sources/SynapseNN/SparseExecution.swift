@@ -32,19 +32,17 @@ public enum SparseExecution {
     }
 }
 
-/// A layer's sparse copy of one parameter, rebuilt when the parameter changes.
+/// A layer's sparse copy of its own weight, rebuilt when the weight changes.
 final class SparseWeightCache {
     private var version = -1
-    private var identity: ObjectIdentifier?
     private var sparsity = 0.0
     private var matrix: SparseMatrix?
 
     /// The CSR form of `parameter` viewed as [rows, value.count / rows], or nil when the
     /// policy prefers the dense kernel for it.
     func matrix(for parameter: Parameter, rows: Int) -> SparseMatrix? {
-        if version != parameter.version || identity != ObjectIdentifier(parameter) {
+        if version != parameter.version {
             version = parameter.version
-            identity = ObjectIdentifier(parameter)
             sparsity = parameter.sparsity
             matrix = nil
         }
