@@ -69,8 +69,8 @@ public enum ClassifierPruning {
             widths = Array(result.widths.dropLast())
         } else if !configuration.gradual || configuration.fineTuneEpochs == 0 {
             try Pruning.magnitude(model, sparsity: configuration.sparsity, scope: configuration.scope)
-        } else if (model as Module).prunableWeights.isEmpty {
-            throw PruningError("\(type(of: model)) has no prunable layers (Linear, Conv1d, Conv2d or ConvTranspose2d)")
+        } else {
+            _ = try Pruning.prunableWeights(of: model)
         }
         if configuration.fineTuneEpochs > 0 {
             GlobalRandom.seed(configuration.seed)

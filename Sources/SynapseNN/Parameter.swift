@@ -69,12 +69,17 @@ public final class Parameter {
     /// Forgets the mask: pruned elements stay zero until training changes them.
     public func removeMask() { mask = nil }
 
-    /// The share of elements that are exactly zero.
-    public var sparsity: Double {
+    /// The number of elements that are exactly zero.
+    public var zeroCount: Int {
         value.withUnsafeBufferPointer { values in
-            values.isEmpty ? 0 : Double(values.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }) / Double(values.count)
+            var zeros = 0
+            for value in values where value == 0 { zeros += 1 }
+            return zeros
         }
     }
+
+    /// The share of elements that are exactly zero.
+    public var sparsity: Double { value.count == 0 ? 0 : Double(zeroCount) / Double(value.count) }
 
     private func zeroPrunedElements() {
         guard let mask else { return }

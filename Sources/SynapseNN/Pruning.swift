@@ -62,10 +62,7 @@ public enum Pruning {
         guard sparsity >= 0, sparsity < 1 else {
             throw PruningError("sparsity must lie in [0, 1), got \(sparsity)")
         }
-        let weights = model.prunableWeights
-        guard !weights.isEmpty else {
-            throw PruningError("\(type(of: model)) has no prunable layers (Linear, Conv1d, Conv2d or ConvTranspose2d)")
-        }
+        let weights = try prunableWeights(of: model)
         switch scope {
         case .global:
             let magnitudes = weights.flatMap { $0.1.value.scalars.map(abs) }
@@ -89,10 +86,17 @@ public enum Pruning {
     /// The sparsity of each prunable weight of `model`, and of all of them together.
     public static func report(_ model: Module) -> SparsityReport {
         SparsityReport(layers: model.prunableWeights.map { name, parameter in
-            let zeros = Int((parameter.sparsity * Double(parameter.value.count)).rounded())
-            return SparsityReport.Layer(name: name, shape: parameter.shape, zeros: zeros, count: parameter.value.count,
-                                        masked: parameter.mask != nil)
+            SparsityReport.Layer(name: name, shape: parameter.shape, zeros: parameter.zeroCount, count: parameter.value.count)
         })
+    }
+
+    /// `model.prunableWeights`, or an error saying that it has none.
+    public static func prunableWeights(of model: Module) throws -> [(String, Parameter)] {
+        let weights = model.prunableWeights
+        guard !weights.isEmpty else {
+            throw PruningError("\(type(of: model)) has no prunable layers (Linear, Conv1d, Conv2d or ConvTranspose2d)")
+        }
+        return weights
     }
 
     /// Drops every mask in `model`: the zeros stay until training changes them.
@@ -118,8 +122,6 @@ public struct SparsityReport: CustomStringConvertible, Sendable {
         /// Elements that are exactly zero.
         public let zeros: Int
         public let count: Int
-        /// Whether a pruning mask holds the zeros.
-        public let masked: Bool
         public var sparsity: Double { count == 0 ? 0 : Double(zeros) / Double(count) }
     }
 

@@ -78,6 +78,13 @@ final class PruneCommandTests: XCTestCase {
         let structured = try runSynapse(["prune", "--checkpoint", linear, "--sparsity", "0.5", "--structured", "--save", out])
         XCTAssertEqual(structured.status, 1, structured.output)
         XCTAssertTrue(structured.output.contains("Error: no layer of this model can be pruned structurally"), structured.output)
+        // A checkpoint of another kind where a classifier belongs.
+        let gan = directory.appendingPathComponent("gan.safetensors").path
+        try TrainedGAN(gan: GAN(), classNames: []).save(to: gan)
+        let wrongKind = try runSynapse(["prune", "--checkpoint", gan, "--sparsity", "0.5", "--save", out])
+        XCTAssertEqual(wrongKind.status, 1, wrongKind.output)
+        XCTAssertTrue(wrongKind.output.contains("Error: \(gan): "), wrongKind.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
         let missing = try runSynapse(["prune", "--checkpoint", directory.appendingPathComponent("none").path, "--sparsity", "0.5",
                                       "--save", out])
         XCTAssertEqual(missing.status, 1, missing.output)

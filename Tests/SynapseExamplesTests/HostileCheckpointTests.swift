@@ -64,6 +64,13 @@ final class HostileCheckpointTests: XCTestCase {
             $1["input_shape"] = "1,2800,2800"
         }
         try assertRejected("tensor 5.weight has shape [10, 128], but a mlp model for inputs [64] and 12 classes") { $1["classes"] = "12" }
+        // Hidden widths, as structured pruning saves them: malformed, or not what the weights hold.
+        try assertRejected("widths \"128\" must be 2 integers from 1 to 65536 for a mlp model") { $1["widths"] = "128" }
+        try assertRejected("widths \"128,x\" must be 2 integers") { $1["widths"] = "128,x" }
+        try assertRejected("widths \"0,64\" must be 2 integers") { $1["widths"] = "0,64" }
+        try assertRejected("tensor 1.weight has shape [256, 64], but a mlp model for inputs [64] and 10 classes needs [128, 64]") {
+            $1["widths"] = "128,64"
+        }
     }
 
     func testWeightsStoredAsIntegersAreRejected() throws {

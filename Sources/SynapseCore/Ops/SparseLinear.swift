@@ -19,10 +19,9 @@ extension Tensor {
         }
         let rows = count / Swift.max(inFeatures, 1)
         let result = Tensor(uninitializedShape: Array(shape.dropLast()) + [outFeatures])
-        if let bias {
-            Kernels.sparseLinear(input: pointer, batch: rows, weight: weight, bias: bias.pointer, output: result.pointer)
-        } else {
-            Kernels.sparseLinear(input: pointer, batch: rows, weight: weight, bias: nil, output: result.pointer)
+        withExtendedLifetime(bias) {
+            Kernels.sparseLinear(input: pointer, batch: rows, weight: weight, bias: bias.map { UnsafePointer($0.pointer) },
+                                 output: result.pointer)
         }
         if fusingReLU { Kernels.unary(.relu, result.pointer, result.pointer, count: result.count) }
         return result
