@@ -38,9 +38,12 @@ let package = Package(
         .target(name: "SynapseIO", dependencies: ["SynapseCore", "SynapseKernels", "SynapseNN", "SynapseOptim"]),
         // Layer 7: the training loop, callbacks and metrics.
         .target(name: "SynapseTrain", dependencies: ["SynapseNN", "SynapseOptim", "SynapseData", "SynapseIO"]),
+        // Beside the loop: self-contained HTML reports of training runs (inline SVG, no scripts).
+        .target(name: "SynapseReport", dependencies: ["SynapseCore", "SynapseKernels", "SynapseNN", "SynapseData", "SynapseIO", "SynapseTrain",
+                                                      "SynapseVision"]),
         // The public umbrella users import.
         .target(name: "Synapse", dependencies: ["SynapseCore", "SynapseNN", "SynapseOptim", "SynapseData", "SynapseIO", "SynapseTrain",
-                                                "SynapseVision", "SynapseText"]),
+                                                "SynapseVision", "SynapseText", "SynapseReport"]),
         // Worked examples shared by the CLI and the tests.
         .target(name: "SynapseExamples", dependencies: ["Synapse"]),
         .executableTarget(
@@ -56,6 +59,7 @@ let package = Package(
         .testTarget(name: "SynapseTextTests", dependencies: ["Synapse"], exclude: ["make_fixtures.py"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SynapseTrainTests", dependencies: ["Synapse"]),
+        .testTarget(name: "SynapseReportTests", dependencies: ["Synapse", "SynapseExamples"]),
         .testTarget(name: "SynapseVisionTests", dependencies: ["Synapse"], exclude: ["make_fixtures.py"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SynapseExamplesTests", dependencies: ["SynapseExamples"], exclude: ["Fixtures"]),

@@ -6,3 +6,4 @@
 @_exported import SynapseTrain
 @_exported import SynapseVision
 @_exported import SynapseText
+@_exported import SynapseReport

@@ -75,6 +75,7 @@ struct TrainCommand: ParsableCommand {
     var save: String?
     @Option(help: "Continue the run saved at this path by --save, as if it had never stopped; the other flags must be the saved run's.")
     var resume: String?
+    @OptionGroup var reporting: ReportOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -132,6 +133,14 @@ struct TrainCommand: ParsableCommand {
                   + "\(augment.map { ", augmented (\($0.kinds.map(\.rawValue).joined(separator: ",")))" } ?? ""), \(Kernels.threadCount) threads")
         }
         var callbacks: [TrainingCallback] = [ProgressBar(quiet: common.json)]
+        let datasetFields = [ReportField("Dataset", dataset.rawValue), ReportField("Train", "\(train.count) examples"),
+                             ReportField("Validation", "\(validation?.count ?? 0) examples"),
+                             ReportField("Test", "\(data.test.count) examples"),
+                             ReportField("Input", ModelSummary.formatted(shape: inputShape)), ReportField("Classes", String(classes))]
+        let summary = reporting.report == nil ? nil : ModelSummary(network, input: Tensor.zeros([batchSize] + inputShape))
+        let report = try reporting.makeReport(title: "\(model.rawValue) on \(dataset.rawValue)", command: self,
+                                              datasets: datasetFields, summary: summary)
+        if let report { callbacks.append(report) }
         let stopping = patience.map { EarlyStopping(patience: $0) }
         if let stopping { callbacks.append(stopping) }
         if let history { callbacks.append(HistoryWriter(path: history)) }
@@ -168,6 +177,15 @@ struct TrainCommand: ParsableCommand {
                                            metadata: runConfiguration.merging(trainer.position.metadata) { $1 }, to: save)
             }
         }
+        if let report {
+            report.document.setSection(.classification(ClassificationSection(
+                title: "Test set", metrics: metrics, dataset: data.test, classNames: data.train.classNames)))
+            if let validationMetrics = trainer.lastValidationMetrics {
+                report.document.setSection(.classification(ClassificationSection(
+                    title: "Validation, last epoch", classNames: data.train.classNames, confusion: validationMetrics.confusion)))
+            }
+            try reportingErrors { try report.finish() }
+        }
         let secondsPerEpoch = log.map(\.seconds).reduce(0, +) / Double(log.count)
         if common.json {
             printJSON([
@@ -183,6 +201,7 @@ struct TrainCommand: ParsableCommand {
             }
             print(String(format: "test loss %.4f  test accuracy %.4f  (%.2f s per epoch)", metrics.loss, metrics.accuracy, secondsPerEpoch))
             if let save { print("saved \(save)") }
+            if let path = reporting.report { print("report \(path)") }
         }
     }
 

@@ -112,6 +112,15 @@ public func withoutGradients<R>(_ body: () throws -> R) rethrows -> R {
     return try body()
 }
 
+/// Runs `body` recording the autodiff graph, even inside `withoutGradients`, as
+/// `torch.enable_grad()` does.
+public func withGradients<R>(_ body: () throws -> R) rethrows -> R {
+    let wasEnabled = GradientMode.isEnabled
+    GradientMode.setEnabled(true)
+    defer { GradientMode.setEnabled(wasEnabled) }
+    return try body()
+}
+
 extension Tensor {
     /// Whether gradients flow to this tensor. Setting it on a tensor marks it as a leaf
     /// whose `grad` is filled by `backward()`.

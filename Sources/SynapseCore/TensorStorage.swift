@@ -19,6 +19,7 @@ final class TensorStorage: @unchecked Sendable {
         self.count = count
         let byteCount = max(count, 1) * MemoryLayout<Float>.stride
         _ = synapse_atomic_add(TensorMemory.counter, byteCount)
+        _ = synapse_atomic_add(TensorMemory.liveCounter, byteCount)
         pointer = BufferCache.shared.take(byteCount: byteCount).bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
@@ -43,6 +44,7 @@ final class TensorStorage: @unchecked Sendable {
     }
 
     deinit {
+        _ = synapse_atomic_add(TensorMemory.liveCounter, -(max(count, 1) * MemoryLayout<Float>.stride))
         BufferCache.shared.release(pointer, byteCount: max(count, 1) * MemoryLayout<Float>.stride)
     }
 }
@@ -59,6 +61,16 @@ public enum TensorMemory {
     /// and whether or not served from the reuse cache). The difference across a block of code
     /// is the memory traffic it caused.
     public static var allocatedBytes: Int { synapse_atomic_load(counter) }
+
+    fileprivate static let liveCounter: UnsafeMutablePointer<Int> = {
+        let counter = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        counter.initialize(to: 0)
+        return counter
+    }()
+
+    /// Bytes of tensor storage alive now. The growth across a forward pass that records the
+    /// autodiff graph is the activation memory backward will need.
+    public static var liveBytes: Int { synapse_atomic_load(liveCounter) }
 }
 
 /// Keeps recently freed large buffers for reuse, keyed by exact size. A training step frees

@@ -36,6 +36,15 @@ extension Kernels {
         synapse_target_has_fma() != 0 || synapse_target_is_x86() == 0
     }
 
+    /// The CPU features this binary's kernels were compiled for, as a person reads them:
+    /// "x86-64: AVX-512, AVX2, FMA", "x86-64: baseline (SSE2)", "arm64: NEON, FMA".
+    public static var buildTargetDescription: String {
+        guard synapse_target_is_x86() != 0 else { return "arm64: NEON, FMA" }
+        let features = [(synapse_target_has_avx512(), "AVX-512"), (synapse_target_has_avx2(), "AVX2"),
+                        (synapse_target_has_fma(), "FMA")].filter { $0.0 != 0 }.map(\.1)
+        return "x86-64: " + (features.isEmpty ? "baseline (SSE2)" : features.joined(separator: ", "))
+    }
+
     private static let baselineNotice: Void = {
         guard !isNativeBuild else { return }
         FileHandle.standardError.write(Data("""

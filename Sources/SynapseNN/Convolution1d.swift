@@ -50,6 +50,6 @@ public final class Conv1d: Module, UnaryLayer {
         let output = input.reshaped([n, input.shape[1], 1, length])
             .conv2d(weight: weight.reshaped([w[0], w[1], 1, w[2]]), bias: bias?.value, stride: (1, stride),
                     padding: (0, padding), dilation: (1, dilation), groups: groups)
-        return output.reshaped([n, w[0], output.shape[3]])
+        return traced(output.reshaped([n, w[0], output.shape[3]]))
     }
 }

@@ -34,6 +34,6 @@ public final class Embedding: Module {
 
     /// The vectors of `indices`, shaped indices.shape + [dimension].
     public func callAsFunction(_ indices: IndexTensor) -> Tensor {
-        weight.embedding(indices, paddingIndex: paddingIndex)
+        traced(weight.embedding(indices, paddingIndex: paddingIndex))
     }
 }

@@ -36,6 +36,6 @@ extension Linear: ReLUFusing {
         if !GradientMode.isEnabled, let sparse = sparseWeight.matrix(for: $weight, rows: outFeatures) {
             return input.linear(sparseWeight: sparse, bias: bias?.value, fusingReLU: fusingReLU)
         }
-        return input.linear(weight: weight, bias: bias?.value, fusingReLU: fusingReLU)
+        return traced(input.linear(weight: weight, bias: bias?.value, fusingReLU: fusingReLU))
     }
 }

@@ -91,7 +91,7 @@ public final class MultiheadAttention: Module {
                                           mask: mask, causalOffset: causal ? 0 : nil, dropout: rate)
         }
         let output = outProjection(attended)
-        return batchFirst ? output : output.permuted([1, 0, 2])
+        return traced(batchFirst ? output : output.permuted([1, 0, 2]))
     }
 
     /// Self-attention: `attention(x)` is `attention(x, x, x)`.

@@ -84,6 +84,6 @@ public final class LayerNorm: Module, UnaryLayer {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        input.layerNormalized(normalizedShape, weight: weight, bias: bias?.value, epsilon: epsilon)
+        traced(input.layerNormalized(normalizedShape, weight: weight, bias: bias?.value, epsilon: epsilon))
     }
 }

@@ -130,7 +130,7 @@ open class RecurrentNetwork: Module {
             }
         }
         let output = batchFirst ? sequence.transposed(0, 1) : sequence
-        return (output, Tensor.stack(finalHidden), finalCell.isEmpty ? nil : Tensor.stack(finalCell))
+        return (traced(output), Tensor.stack(finalHidden), finalCell.isEmpty ? nil : Tensor.stack(finalCell))
     }
 }
 

@@ -43,6 +43,7 @@ public final class Sequential: Module, UnaryLayer {
     /// `ReLUFusing` layer runs inside that layer's kernel, and so does a `MaxPool2d` after
     /// that ReLU (or right after the layer) when the layer is `MaxPoolFusing`.
     public func callAsFunction(_ input: Tensor) -> Tensor {
+        if ModuleTrace.isRecording { return layers.reduce(input) { output, layer in layer.traced(layer(output)) } }
         guard !GradientMode.isEnabled else { return layers.reduce(input) { $1($0) } }
         var output = input, index = 0
         while index < layers.count {

@@ -68,7 +68,7 @@ public final class TransformerEncoderLayer: Module, UnaryLayer {
             x = norm1(x + attend(x))
             x = norm2(x + dropout2(feedForward(x, linear1, linear2, activation, dropout)))
         }
-        return x
+        return traced(x)
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor { self(input, mask: nil) }
@@ -134,7 +134,7 @@ public final class TransformerDecoderLayer: Module {
             x = norm2(x + attendMemory(x))
             x = norm3(x + dropout3(feedForward(x, linear1, linear2, activation, dropout)))
         }
-        return x
+        return traced(x)
     }
 }
 

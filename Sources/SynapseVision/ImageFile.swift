@@ -39,36 +39,45 @@ extension Image {
     /// Writes the image as PNG, or as binary PGM (gray only) if `path` ends in `.pgm`,
     /// atomically (`AtomicFile`): the file appears complete or not at all.
     public func write(to path: String) throws {
-        let bytes: [UInt8]
+        let bytes: Data
         if path.lowercased().hasSuffix(".pgm") {
             guard channels == 1 else { throw ImageError("\(path): PGM holds gray images; this one has \(channels) channels") }
-            bytes = Array("P5\n\(width) \(height)\n255\n".utf8) + pixels
+            bytes = Data(Array("P5\n\(width) \(height)\n255\n".utf8) + pixels)
         } else {
-            var png = png_image()
-            png.version = UInt32(PNG_IMAGE_VERSION)
-            png.width = UInt32(width)
-            png.height = UInt32(height)
-            png.format = channels == 1 ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_RGB)
-            // The first call measures the encoded size, the second encodes into a buffer of it.
-            var size = 0
-            var encoded: [UInt8] = []
-            let written = pixels.withUnsafeBytes { raw -> Int32 in
-                guard png_image_write_to_memory(&png, nil, &size, 0, raw.baseAddress, Int32(width * channels), nil) != 0 else {
-                    return 0
-                }
-                encoded = [UInt8](repeating: 0, count: size)
-                return encoded.withUnsafeMutableBytes {
-                    png_image_write_to_memory(&png, $0.baseAddress, &size, 0, raw.baseAddress, Int32(width * channels), nil)
-                }
+            do {
+                bytes = try pngData()
+            } catch let error as ImageError {
+                throw ImageError("\(path): \(error)")
             }
-            guard written != 0 else { throw ImageError("\(path): cannot be written (\(Image.message(of: &png)))") }
-            bytes = Array(encoded.prefix(size))
         }
         do {
-            try AtomicFile.write(Data(bytes), to: path)
+            try AtomicFile.write(bytes, to: path)
         } catch {
             throw ImageError("\(error)")
         }
+    }
+
+    /// The image encoded as PNG (gray or RGB, 8 bits), for a file or a data URI.
+    public func pngData() throws -> Data {
+        var png = png_image()
+        png.version = UInt32(PNG_IMAGE_VERSION)
+        png.width = UInt32(width)
+        png.height = UInt32(height)
+        png.format = channels == 1 ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_RGB)
+        // The first call measures the encoded size, the second encodes into a buffer of it.
+        var size = 0
+        var encoded: [UInt8] = []
+        let written = pixels.withUnsafeBytes { raw -> Int32 in
+            guard png_image_write_to_memory(&png, nil, &size, 0, raw.baseAddress, Int32(width * channels), nil) != 0 else {
+                return 0
+            }
+            encoded = [UInt8](repeating: 0, count: size)
+            return encoded.withUnsafeMutableBytes {
+                png_image_write_to_memory(&png, $0.baseAddress, &size, 0, raw.baseAddress, Int32(width * channels), nil)
+            }
+        }
+        guard written != 0 else { throw ImageError("cannot be encoded as PNG (\(Image.message(of: &png)))") }
+        return Data(encoded.prefix(size))
     }
 
     private static func message(of png: inout png_image) -> String {

@@ -23,6 +23,14 @@ static inline int synapse_target_has_avx512(void) {
 #endif
 }
 
+static inline int synapse_target_has_avx2(void) {
+#if defined(__AVX2__)
+    return 1;
+#else
+    return 0;
+#endif
+}
+
 static inline int synapse_target_is_x86(void) {
 #if defined(__x86_64__) || defined(__i386__)
     return 1;
