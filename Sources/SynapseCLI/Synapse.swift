@@ -8,6 +8,7 @@ struct SynapseCommand: ParsableCommand {
         commandName: "synapse",
         abstract: "Define, train and run neural networks in Swift.",
         subcommands: [TrainCommand.self, EvaluateCommand.self, PredictCommand.self, LanguageModelCommand.self, GenerateCommand.self, LemmaCommand.self, GANCommand.self, PruneCommand.self,
+                      SummaryCommand.self, ReportCommand.self,
                       ForecastCommand.self, TextCommand.self, TagCommand.self, TokenizeCommand.self, XORCommand.self])
 
     static func main() {

@@ -46,22 +46,28 @@ public struct ConfusionHeatMap: Sendable {
                 + "transform=\"translate(\(HTML.coordinate(left + center + fontSize * 0.35)) \(HTML.coordinate(top - 4))) rotate(-90)\">"
                 + "\(HTML.escape(name))</text>"
         }
-        for (row, counts) in confusion.enumerated() {
-            let total = max(counts.reduce(0, +), 1)
-            for (column, count) in counts.enumerated() {
+        // Empty cells are the background; the others are unit squares in a scaled group,
+        // which keeps a 100-class matrix to a few hundred kilobytes.
+        svg += "<rect x=\"\(HTML.coordinate(left))\" y=\"\(HTML.coordinate(top))\" width=\"\(HTML.coordinate(cell * Double(n)))\" "
+            + "height=\"\(HTML.coordinate(cell * Double(n)))\" fill=\"\(ConfusionHeatMap.color(0))\"/>"
+        svg += "<g transform=\"translate(\(HTML.coordinate(left)) \(HTML.coordinate(top))) scale(\(HTML.coordinate(cell)))\">"
+        var counts = ""
+        for (row, values) in confusion.enumerated() {
+            let total = max(values.reduce(0, +), 1)
+            for (column, count) in values.enumerated() where count > 0 {
                 let share = Double(count) / Double(total)
-                let x = left + Double(column) * cell, y = top + Double(row) * cell
-                svg += "<rect x=\"\(HTML.coordinate(x))\" y=\"\(HTML.coordinate(y))\" width=\"\(HTML.coordinate(cell))\" "
-                    + "height=\"\(HTML.coordinate(cell))\" fill=\"\(ConfusionHeatMap.color(share))\">"
+                svg += "<rect x=\"\(column)\" y=\"\(row)\" width=\"1\" height=\"1\" fill=\"\(ConfusionHeatMap.color(share))\">"
                     + "<title>true \(HTML.escape(names[row])), predicted \(HTML.escape(names[column])): \(count) "
                     + "(\(String(format: "%.1f", share * 100))% of the row)</title></rect>"
-                if n <= 20 && count > 0 {
+                if n <= 20 {
                     let ink = share > 0.45 ? "#ffffff" : "#1a1a1a"
-                    svg += "<text class=\"count\" x=\"\(HTML.coordinate(x + cell / 2))\" y=\"\(HTML.coordinate(y + cell / 2 + 4))\" "
-                        + "text-anchor=\"middle\" fill=\"\(ink)\" style=\"font-size:\(HTML.coordinate(min(11, cell * 0.4)))px\">\(count)</text>"
+                    counts += "<text class=\"count\" x=\"\(HTML.coordinate(left + (Double(column) + 0.5) * cell))\" "
+                        + "y=\"\(HTML.coordinate(top + (Double(row) + 0.5) * cell + 4))\" text-anchor=\"middle\" fill=\"\(ink)\" "
+                        + "style=\"font-size:\(HTML.coordinate(min(11, cell * 0.4)))px\">\(count)</text>"
                 }
             }
         }
+        svg += "</g>" + counts
         svg += "<rect x=\"\(HTML.coordinate(left))\" y=\"\(HTML.coordinate(top))\" width=\"\(HTML.coordinate(cell * Double(n)))\" "
             + "height=\"\(HTML.coordinate(cell * Double(n)))\" fill=\"none\" stroke=\"#888888\"/>"
         return svg + "</svg>"

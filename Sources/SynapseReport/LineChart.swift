@@ -45,16 +45,19 @@ public struct LineChart: Sendable {
     }
 
     /// About `count` round tick values (steps of 1, 2 or 5 × 10ⁿ) covering `low...high`.
-    static func ticks(_ low: Double, _ high: Double, count: Int = 5) -> [Double] {
+    public static func ticks(_ low: Double, _ high: Double, count: Int = 5) -> [Double] {
         guard high > low else { return [low] }
         let rough = (high - low) / Double(count)
         let power = pow(10, floor(log10(rough)))
         let step = [1.0, 2, 5, 10].map { $0 * power }.first { $0 >= rough } ?? 10 * power
+        // Multiples of the step, divided by a power of ten rather than multiplied by its
+        // inverse, print as 0.6 instead of 0.6000000000000001.
+        let scale = power < 1 ? (1 / power).rounded() : 1
         var values: [Double] = []
-        var value = ceil(low / step - 1e-9) * step
-        while value <= high + step * 1e-9 {
-            values.append(abs(value) < step * 1e-9 ? 0 : value)
-            value += step
+        var index = ceil(low / step - 1e-9)
+        while index * step <= high + step * 1e-9 {
+            values.append((index * step * scale).rounded() / scale)
+            index += 1
         }
         return values
     }

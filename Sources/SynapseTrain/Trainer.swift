@@ -20,6 +20,18 @@ public struct EpochLog: Sendable, Codable {
     public let learningRate: Float
     public let seconds: Double
 
+    public init(epoch: Int, steps: Int, trainLoss: Float, trainMetrics: [String: Float], validationLoss: Float?,
+                validationMetrics: [String: Float], learningRate: Float, seconds: Double) {
+        self.epoch = epoch
+        self.steps = steps
+        self.trainLoss = trainLoss
+        self.trainMetrics = trainMetrics
+        self.validationLoss = validationLoss
+        self.validationMetrics = validationMetrics
+        self.learningRate = learningRate
+        self.seconds = seconds
+    }
+
     /// The training accuracy, for tasks that report one.
     public var trainAccuracy: Float? { trainMetrics["accuracy"] }
     /// The validation accuracy, for tasks that report one.
