@@ -77,9 +77,12 @@ struct LanguageModelTrainCommand: ParsableCommand {
     var seed: UInt64 = 0
     @Option(help: "Save the model and its vocabulary (safetensors) here, for `synapse generate`.")
     var save: String?
+    @OptionGroup var reporting: ReportOptions
     @OptionGroup var common: CommonOptions
 
     static let validationBatches = 50
+    /// Generated samples in the report: this many, spread over the run, of this many tokens.
+    static let reportSamples = (count: 8, tokens: 200)
 
     private var isGPT: Bool { model == .gpt }
     private var resolvedLayers: Int { layers ?? (isGPT ? 4 : 2) }
@@ -183,6 +186,11 @@ struct LanguageModelTrainCommand: ParsableCommand {
             trainer.scheduleInterval = .batch
             scheduleDescription = ", \(resolvedWarmup) warmup steps, cosine to \(resolvedMinimumLearningRate ?? resolvedLearningRate)"
         }
+        if let report = try reportCallback(network: network, vocabulary: vocabulary, trainTokens: trainTokens.count,
+                                           validationTokens: validationTokens.count, characters: scalars.count,
+                                           prompt: validationText) {
+            trainer.callbacks.append(report)
+        }
         if !common.json {
             print("training \(model.rawValue) language model (\(network.parameterCount) parameters) on \(text): "
                   + "\(scalars.count) characters, \(vocabulary.count) \(tokenizer == .char ? "distinct" : "BPE tokens"); "
@@ -205,6 +213,15 @@ struct LanguageModelTrainCommand: ParsableCommand {
                                                "val_loss": String(validation.loss), "text": text])
             }
         }
+        if let report = trainer.callbacks.lazy.compactMap({ $0 as? TrainingReport }).first {
+            report.document.results = [
+                ReportField("Validation loss", String(format: "%.4f nats per character (%.3f bits)", validationPerCharacter,
+                                                      validationPerCharacter / log(2))),
+                ReportField("Train loss, last 50 steps", String(format: "%.4f", recent.mean)),
+                ReportField("Tokens per second", String(format: "%.0f", tokensPerSecond)),
+                ReportField("Steps", String(trainer.stepCount))]
+            try reportingErrors { try report.finish() }
+        }
         if common.json {
             printJSON([
                 "model": model.rawValue, "steps": trainer.stepCount, "train_loss": Double(recent.mean),
@@ -221,6 +238,41 @@ struct LanguageModelTrainCommand: ParsableCommand {
                            Self.validationBatches, recent.mean, tokensPerSecond, trainingSeconds, peakResidentMegabytes()))
             if let save { print("saved \(save)") }
         }
+    }
+}
+
+extension LanguageModelTrainCommand {
+    /// The `--report` callback: the model traced on one batch of windows, and a sample of
+    /// generated text (prompted by the start of the validation text, drawn with a fixed seed
+    /// at temperature 0.8) at `reportSamples.count` points of the run.
+    private func reportCallback(network: any LanguageModel, vocabulary: LanguageModelTokenizer, trainTokens: Int,
+                                validationTokens: Int, characters: Int, prompt text: String) throws -> TrainingReport? {
+        guard reporting.report != nil else { return nil }
+        let shape = [resolvedBatchSize, resolvedContext]
+        let zeros = IndexTensor(Array(repeating: 0, count: shape[0] * shape[1]), shape: shape)
+        let batch = SequenceBatch(tokens: zeros, targets: zeros, lengths: Array(repeating: shape[1], count: shape[0]))
+        let task = network.trainingTask()
+        let summary = try reportingErrors { try ModelSummary(network, inputShape: shape) { try task.forward(batch).logits } }
+        let datasets = [ReportField("Text", self.text), ReportField("Characters", String(characters)),
+                        ReportField("Vocabulary", "\(vocabulary.count) \(tokenizer == .char ? "characters" : "BPE tokens")"),
+                        ReportField("Train tokens", String(trainTokens)), ReportField("Validation tokens", String(validationTokens))]
+        guard let report = try reporting.makeReport(title: "\(model.rawValue) language model on \((self.text as NSString).lastPathComponent)",
+                                                    command: self, datasets: datasets, summary: summary) else { return nil }
+        let promptText = String(text.prefix(16))
+        let prompt = (try? vocabulary.encode(promptText)) ?? []
+        report.stepInterval = max(1, resolvedSteps / Self.reportSamples.count)
+        report.stepDidEnd = { trainer, document in
+            guard !prompt.isEmpty else { return }
+            var sampler = try TokenSampler(temperature: 0.8, seed: 1)
+            let context = network.contextLength.map { Array(prompt.suffix($0)) } ?? prompt
+            let tokens = try network.inference {
+                try network.generate(prompt: context, count: Self.reportSamples.tokens, sampler: &sampler, emit: { _ in },
+                                     shouldStop: { false })
+            }
+            document.append(GalleryEntry(label: "step \(trainer.stepCount)", text: promptText + vocabulary.decode(tokens)),
+                            toGallery: "Generated text")
+        }
+        return report
     }
 }
 

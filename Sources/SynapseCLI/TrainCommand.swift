@@ -178,6 +178,9 @@ struct TrainCommand: ParsableCommand {
             }
         }
         if let report {
+            report.document.results = [ReportField("Test accuracy", String(format: "%.4f", metrics.accuracy)),
+                                       ReportField("Test loss", String(format: "%.4f", metrics.loss)),
+                                       ReportField("Epochs", String(trainer.completedEpochs))]
             report.document.setSection(.classification(ClassificationSection(
                 title: "Test set", metrics: metrics, dataset: data.test, classNames: data.train.classNames)))
             if let validationMetrics = trainer.lastValidationMetrics {

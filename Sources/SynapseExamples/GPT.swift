@@ -65,7 +65,7 @@ final class CausalSelfAttention: Module {
                                           valueColumn: 2 * width, heads: heads, width: width, causalOffset: 0,
                                           dropout: isTraining ? dropout : 0)
         }
-        return residualDropout(c_proj(attended))
+        return traced(residualDropout(c_proj(attended)))
     }
 }
 
@@ -92,7 +92,7 @@ final class GPTBlock: Module {
 
     func callAsFunction(_ x: Tensor, cache: KeyValueCache?) throws -> Tensor {
         let attended = x + (try attn(ln_1(x), cache: cache))
-        return attended + mlpDropout(c_proj(c_fc(ln_2(attended)).gelu()))
+        return traced(attended + mlpDropout(c_proj(c_fc(ln_2(attended)).gelu())))
     }
 }
 

@@ -51,8 +51,8 @@ public final class LearnedPositionalEmbedding: Module, UnaryLayer {
 
     /// `x` [B, T, E] (or [T, E]) plus the vectors of positions `offset ..< offset + T`.
     public func callAsFunction(_ x: Tensor, offset: Int) -> Tensor {
-        x + positions(offset..<(offset + sequenceLength(x)), of: weight, maximumLength: maximumLength,
-                      dimension: dimension, x: x, layer: "LearnedPositionalEmbedding")
+        traced(x + positions(offset..<(offset + sequenceLength(x)), of: weight, maximumLength: maximumLength,
+                             dimension: dimension, x: x, layer: "LearnedPositionalEmbedding"))
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor { self(x, offset: 0) }

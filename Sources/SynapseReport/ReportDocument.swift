@@ -156,6 +156,8 @@ public struct ReportDocument: Sendable, Codable {
     /// The data: each split and its size.
     public var datasets: [ReportField]
     public var summary: ModelSummary?
+    /// The run's headline figures (test accuracy, validation loss), shown first.
+    public var results: [ReportField] = []
     public var epochs: [EpochLog] = []
     /// Batches in one epoch, to place steps on the epoch axis.
     public var batchesPerEpoch = 0

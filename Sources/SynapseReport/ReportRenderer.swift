@@ -15,6 +15,7 @@ extension ReportDocument {
             <title>\(HTML.escape(title))</title><style>\(ReportDocument.style)</style></head><body>
             """
         page += "<header><h1>\(HTML.escape(title))</h1><p class=\"status\">" + HTML.escape(statusLine) + "</p></header>"
+        if !results.isEmpty { page += "<section id=\"results\"><h2>Results</h2>" + ReportDocument.fieldTable("", results) + "</section>" }
         page += "<section id=\"run\"><h2>Run</h2><pre class=\"command\">\(HTML.escape(command))</pre><div class=\"tables\">"
         page += ReportDocument.fieldTable("Configuration", configuration)
         page += ReportDocument.fieldTable("Environment", environment)
@@ -46,7 +47,7 @@ extension ReportDocument {
 
     static func fieldTable(_ caption: String, _ fields: [ReportField]) -> String {
         guard !fields.isEmpty else { return "" }
-        var html = "<table class=\"fields\"><caption>\(HTML.escape(caption))</caption><tbody>"
+        var html = "<table class=\"fields\">" + (caption.isEmpty ? "" : "<caption>\(HTML.escape(caption))</caption>") + "<tbody>"
         for field in fields { html += "<tr><th>\(HTML.escape(field.name))</th><td>\(HTML.escape(field.value))</td></tr>" }
         return html + "</tbody></table>"
     }
@@ -85,39 +86,44 @@ extension ReportDocument {
 
     private func curvesHTML() -> String {
         var charts: [LineChart] = []
-        let perEpoch = Double(max(batchesPerEpoch, 1))
         let stepPoints = steps.allPoints
+        // A run of one or two long epochs (a language model's steps) is plotted by step.
+        let byStep = epochs.count < 3 && stepPoints.count > 1
+        let axis = byStep ? "optimizer step" : "epoch"
+        let perEpoch = Double(max(batchesPerEpoch, 1))
+        func stepX(_ step: Double) -> Double { byStep ? step : step / perEpoch }
+        func epochX(_ log: EpochLog) -> Double { byStep ? Double(log.steps) : Double(log.epoch) }
         var lossSeries: [LineChart.Series] = []
         if stepPoints.count > 1 {
-            let x = stepPoints.map { $0[0] / perEpoch }
+            let x = stepPoints.map { stepX($0[0]) }
             lossSeries.append(.init(name: "train, per step", points: Array(zip(x, stepPoints.map { $0[1] })).map { ($0.0, $0.1) },
                                     style: .faint, colorIndex: 0))
             lossSeries.append(.init(name: "train, smoothed", points: Array(zip(x, ReportDocument.smoothed(stepPoints.map { $0[1] })))
                                     .map { ($0.0, $0.1) }, style: .dashed, colorIndex: 0))
         }
-        lossSeries.append(.init(name: "train, epoch mean", points: epochs.map { (Double($0.epoch), Double($0.trainLoss)) }, colorIndex: 0))
+        lossSeries.append(.init(name: "train, epoch mean", points: epochs.map { (epochX($0), Double($0.trainLoss)) }, colorIndex: 0))
         if epochs.contains(where: { $0.validationLoss != nil }) {
-            lossSeries.append(.init(name: "validation", points: epochs.compactMap { log in log.validationLoss.map { (Double(log.epoch), Double($0)) } },
+            lossSeries.append(.init(name: "validation", points: epochs.compactMap { log in log.validationLoss.map { (epochX(log), Double($0)) } },
                                     colorIndex: 1))
         }
-        charts.append(LineChart(title: "Loss", xLabel: "epoch", yLabel: "loss (mean per example)", series: lossSeries))
+        charts.append(LineChart(title: "Loss", xLabel: axis, yLabel: "loss", series: lossSeries))
         let metricNames = Set(epochs.flatMap { $0.trainMetrics.keys }).union(epochs.flatMap { $0.validationMetrics.keys }).sorted()
         for name in metricNames {
             var series: [LineChart.Series] = []
-            let train = epochs.compactMap { log in log.trainMetrics[name].map { (Double(log.epoch), Double($0)) } }
-            let validation = epochs.compactMap { log in log.validationMetrics[name].map { (Double(log.epoch), Double($0)) } }
+            let train = epochs.compactMap { log in log.trainMetrics[name].map { (epochX(log), Double($0)) } }
+            let validation = epochs.compactMap { log in log.validationMetrics[name].map { (epochX(log), Double($0)) } }
             if !train.isEmpty { series.append(.init(name: "train", points: train, colorIndex: 0)) }
             if !validation.isEmpty { series.append(.init(name: "validation", points: validation, colorIndex: 1)) }
-            charts.append(LineChart(title: ReportDocument.metricTitle(name), xLabel: "epoch",
+            charts.append(LineChart(title: ReportDocument.metricTitle(name), xLabel: axis,
                                     yLabel: ReportDocument.metricUnit(name), series: series))
         }
         let rates: [(x: Double, y: Double)] = stepPoints.count > 1
-            ? stepPoints.map { ($0[0] / perEpoch, $0[2]) } : epochs.map { (Double($0.epoch), Double($0.learningRate)) }
-        var rate = LineChart(title: "Learning rate", xLabel: "epoch", yLabel: "learning rate",
+            ? stepPoints.map { (stepX($0[0]), $0[2]) } : epochs.map { (epochX($0), Double($0.learningRate)) }
+        var rate = LineChart(title: "Learning rate", xLabel: axis, yLabel: "learning rate",
                              series: [.init(name: "learning rate", points: rates, colorIndex: 2)])
         rate.includesZero = true
-        var speed = LineChart(title: "Throughput", xLabel: "epoch", yLabel: "examples per second",
-                              series: [.init(name: "training", points: zip(epochs, throughput).map { (Double($0.0.epoch), $0.1) },
+        var speed = LineChart(title: "Throughput", xLabel: axis, yLabel: "examples (or tokens) per second",
+                              series: [.init(name: "training", points: zip(epochs, throughput).map { (epochX($0.0), $0.1) },
                                              colorIndex: 3)])
         speed.includesZero = true
         charts += [rate, speed]

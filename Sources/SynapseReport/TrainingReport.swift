@@ -23,8 +23,15 @@ public final class TrainingReport: TrainingCallback {
     /// Called at the end of each epoch, before the page is written: the place to add
     /// samples of that epoch (generated text, a GAN's image grid) to `document`.
     public var epochDidEnd: ((Trainer, EpochLog, inout ReportDocument) throws -> Void)?
+    /// With `stepDidEnd`, also update and rewrite the page every this many optimizer steps:
+    /// for runs measured in steps (a language model's single long epoch).
+    public var stepInterval: Int?
+    /// Called every `stepInterval` steps, before the page is written (samples at checkpoints).
+    public var stepDidEnd: ((Trainer, inout ReportDocument) throws -> Void)?
     private var start = DispatchTime.now().uptimeNanoseconds
     private var epochSamples = 0
+    /// A failed mid-epoch write, thrown at the end of the epoch (batch hooks cannot throw).
+    private var pendingError: Error?
 
     public init(path: String, document: ReportDocument) {
         self.path = path
@@ -69,9 +76,18 @@ public final class TrainingReport: TrainingCallback {
         if batch == 1 { epochSamples = 0 }
         epochSamples += samples
         document.steps.add(step: trainer.stepCount, loss: loss, learningRate: trainer.optimizer.learningRate)
+        if let stepInterval, let stepDidEnd, pendingError == nil, trainer.stepCount % stepInterval == 0 {
+            do {
+                try stepDidEnd(trainer, &document)
+                try write()
+            } catch {
+                pendingError = error
+            }
+        }
     }
 
     public func epochDidEnd(_ trainer: Trainer, log: EpochLog) throws -> Bool {
+        if let pendingError { throw pendingError }
         document.epochs.append(log)
         document.throughput.append(Double(epochSamples) / max(log.seconds, 1e-9))
         try epochDidEnd?(trainer, log, &document)
