@@ -45,6 +45,7 @@ struct ForecastCommand: ParsableCommand {
     var seed: UInt64 = 0
     @Option(help: "Write a PNG plot of the history, the forecasts and the actual values here.")
     var plot: String?
+    @OptionGroup var reporting: ReportOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -73,11 +74,36 @@ struct ForecastCommand: ParsableCommand {
             print("forecasting the last \(horizon) of \(series.count) values of \"\(table.header[valueColumn])\" in \(name) with \(model.rawValue) "
                   + "(\(scaling.rawValue) scaling, window \(window), hidden \(hidden), \(epochs) epochs, Adam lr \(lr))")
         }
-        let (_, forecast) = try reportingErrors {
-            try Forecasting.run(series, configuration: configuration,
-                                callbacks: [ProgressBar(quiet: common.json, summaryInterval: max(1, epochs / 5))])
+        var callbacks: [TrainingCallback] = [ProgressBar(quiet: common.json, summaryInterval: max(1, epochs / 5))]
+        let trainWindows = series.count - horizon - window
+        let datasets = [ReportField("Series", "\"\(table.header[valueColumn])\" in \(name)"), ReportField("Values", String(series.count)),
+                        ReportField("Training windows", String(max(trainWindows, 0))), ReportField("Held out", String(horizon))]
+        let report = try reporting.makeReport(title: "\(model.rawValue) forecast of \(table.header[valueColumn])", command: self,
+                                              datasets: datasets, summary: nil)
+        if let report {
+            report.summaryInput = Tensor.zeros([max(trainWindows, 1), window, 1])
+            callbacks.append(report)
         }
+        let (_, forecast) = try reportingErrors { try Forecasting.run(series, configuration: configuration, callbacks: callbacks) }
         let start = series.count - horizon
+        if let report {
+            report.document.results = [ReportField("RMSE, one step ahead", String(format: "%.2f (MAE %.2f)", forecast.rmse, forecast.mae)),
+                                       ReportField("RMSE, recursive", String(format: "%.2f", forecast.recursiveRMSE)),
+                                       ReportField("RMSE, seasonal naive", String(format: "%.2f", forecast.seasonalNaiveRMSE))]
+            func points(_ values: [Float], from first: Int) -> [(x: Double, y: Double)] {
+                values.enumerated().map { (Double(first + $0.offset), Double($0.element)) }
+            }
+            let unit = table.header.count > 1 ? table.header[valueColumn == 0 ? 1 : 0] : "index"
+            report.document.setSection(.chart(LineChartData(
+                title: "Forecast of the last \(horizon) values (from \(labels[start]))", xLabel: "time step (\(unit), from \(labels[0]))",
+                yLabel: table.header[valueColumn],
+                series: [.init(name: "history", points: points(Array(series[..<(start + 1)]), from: 0), colorIndex: 6),
+                         .init(name: "actual", points: points(forecast.actual, from: start), colorIndex: 6),
+                         .init(name: "one-step forecast", points: points(forecast.oneStep, from: start), colorIndex: 3),
+                         .init(name: "recursive forecast", points: points(forecast.recursive, from: start), style: .dashed, colorIndex: 0),
+                         .init(name: "seasonal naive", points: points(forecast.seasonalNaive, from: start), style: .dashed, colorIndex: 1)])))
+            try reportingErrors { try report.finish() }
+        }
         if let plot {
             let history = PlotSeries(name: "history", color: Color(red: 120, green: 120, blue: 120), values: Array(series[..<(start + 1)]))
             let actual = PlotSeries(name: "actual", color: Color(red: 30, green: 30, blue: 30), values: forecast.actual, start: start)

@@ -78,6 +78,7 @@ struct GANTrainCommand: ParsableCommand {
     var noScore = false
     @Option(help: "The Fashion-MNIST classifier behind the FID (default: trained once and cached).")
     var classifier: String?
+    @OptionGroup var reporting: ReportOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -120,6 +121,8 @@ struct GANTrainCommand: ParsableCommand {
                                              SampleGridWriter(model: model, path: samples, folder: samplesEveryEpoch, seed: seed &+ 1)]
         if let save { callbacks.append(GANCheckpointWriter(model: model, path: save, configuration: runConfiguration)) }
         let trainer = Trainer(model: gan, optimizer: gan.discriminatorOptimizer, callbacks: callbacks)
+        let report = try reportCallback(model: model, images: data.count)
+        if let report { trainer.callbacks.append(report) }
         if let resume {
             let position = try reportingErrors { () throws -> TrainingPosition in
                 _ = try TrainedGAN(checkpoint: resume)
@@ -148,6 +151,18 @@ struct GANTrainCommand: ParsableCommand {
         let secondsPerEpoch = history.map(\.seconds).reduce(0, +) / Double(history.count)
         let mean = { (values: [Float]) in Double(values.reduce(0, +)) / Double(max(values.count, 1)) }
         let last = history.last!
+        if let report {
+            var results = [ReportField("Losses, last 50 steps", String(format: "D %.4f, G %.4f", mean(recent.discriminator), mean(recent.generator))),
+                           ReportField("Seconds per epoch", String(format: "%.1f", secondsPerEpoch))]
+            if let score {
+                results.append(ReportField("Classifier FID", String(format: "%.3f over %d samples (floor %.3f, ceiling %.3f)",
+                                                                   score.fid, score.sampleCount, score.floor, score.ceiling)))
+                results.append(ReportField("Class shares", score.classShares.sorted { $0.key < $1.key }
+                    .map { String(format: "%@ %.3f", $0.key, $0.value) }.joined(separator: ", ")))
+            }
+            report.document.results = results
+            try reportingErrors { try report.finish() }
+        }
         if common.json {
             let report: [String: Any] = ["epochs": trainer.completedEpochs, "steps": trainer.stepCount,
                                          "seconds_per_epoch": secondsPerEpoch,
@@ -165,6 +180,28 @@ struct GANTrainCommand: ParsableCommand {
             if let samples { print("samples: \(samples)") }
             if let save { print("saved \(save)") }
         }
+    }
+}
+
+extension GANTrainCommand {
+    /// The `--report` callback: both networks traced on one batch (G's output fed to D), and
+    /// each epoch's grid of samples from the same noise.
+    private func reportCallback(model: TrainedGAN, images: Int) throws -> TrainingReport? {
+        guard reporting.report != nil else { return nil }
+        let gan = model.gan
+        let labels = model.classNames.map { _ in IndexTensor(Array(repeating: 0, count: batchSize)) }
+        let summary = ModelSummary(gan, inputShape: [batchSize, latent]) {
+            gan.discriminator(gan.generator(Tensor.zeros([batchSize, latent]), labels: labels), labels: labels)
+        }
+        let datasets = [ReportField("Dataset", "Fashion-MNIST (\(dataDir))"), ReportField("Train", "\(images) images"),
+                        ReportField("Classes", model.classNames.map { "conditional on \($0.count)" } ?? "unconditional")]
+        let report = try reporting.makeReport(title: "\(conditional ? "Conditional " : "")DCGAN on Fashion-MNIST", command: self,
+                                              datasets: datasets, summary: summary)
+        report?.epochDidEnd = { _, log, document in
+            let grid = try model.sampleGrid(seed: seed &+ 1, scale: 1).pngData()
+            document.append(GalleryEntry(label: "epoch \(log.epoch)", png: grid), toGallery: "Samples from fixed noise")
+        }
+        return report
     }
 }
 

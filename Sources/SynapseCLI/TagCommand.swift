@@ -92,7 +92,11 @@ struct TagTrainCommand: ParsableCommand {
     var seed: UInt64 = 0
     @Option(help: "Save the tagger and its vocabularies (safetensors) here.")
     var save: String?
+    @OptionGroup var reporting: ReportOptions
     @OptionGroup var common: CommonOptions
+
+    /// Confusions the report lists, each with an example sentence.
+    static let reportedConfusions = 15
 
     func validate() throws {
         for (name, value) in [("--epochs", epochs), ("--batch-size", batchSize), ("--embedding", embedding), ("--hidden", hidden),
@@ -130,6 +134,19 @@ struct TagTrainCommand: ParsableCommand {
                                 bucketLengths: bucket ? trainData.sequences.map(\.count) : nil)
         let trainer = Trainer(model: tagger.model, optimizer: Adam(parameters: tagger.model.parameters, lr: lr),
                               callbacks: [ProgressBar(quiet: common.json)])
+        var report: TrainingReport?
+        if reporting.report != nil {
+            let task = tagger.trainingTask()
+            let sample = trainData.batch(Array(0..<min(batchSize, trainData.count)))
+            let summary = try reportingErrors { try ModelSummary(tagger.model, inputShape: sample.tokens.shape) { try task.forward(sample).logits } }
+            let datasets = [ReportField("Train", "\(train): \(trainSet.count) sentences"), ReportField("Dev", "\(dev): \(devSet.count) sentences"),
+                            ReportField("Test", testSet.map { "\(test!): \($0.count) sentences" } ?? "none"),
+                            ReportField("Vocabulary", "\(vocabulary.words.count) words, \(vocabulary.characterCount) characters"),
+                            ReportField("Tags", vocabulary.tags.joined(separator: " "))]
+            report = try reporting.makeReport(title: "POS tagger on \((train as NSString).lastPathComponent)", command: self,
+                                              datasets: datasets, summary: summary)
+            if let report { trainer.callbacks.append(report) }
+        }
         let history = try reportingErrors {
             try trainer.fit(tagger.trainingTask(), on: loader, validation: DataLoader(devData, batchSize: 256), epochs: epochs)
         }
@@ -143,6 +160,23 @@ struct TagTrainCommand: ParsableCommand {
         }
         let devScores = try scores(devSet), testScores = try testSet.map(scores)
         let trainWords = trainSet.reduce(0) { $0 + $1.words.count }
+        if let report {
+            var results = [ReportField("Dev accuracy", String(format: "%.4f (most-frequent-tag baseline %.4f)", devScores.accuracy, devScores.baseline))]
+            if let testScores {
+                results.append(ReportField("Test accuracy", String(format: "%.4f (baseline %.4f)", testScores.accuracy, testScores.baseline)))
+            }
+            report.document.results = results
+            let evaluation = try reportingErrors { try tagger.evaluate(devSet) }
+            report.document.setSection(.classification(ClassificationSection(title: "Dev set, per tag", classNames: evaluation.tags,
+                                                                             confusion: evaluation.confusion)))
+            let predicted = try reportingErrors { try tagger.tag(devSet.map { $0.words.map(\.form) }) }
+            report.document.setSection(.table(title: "Most frequent confusions (dev)", header: ["gold", "predicted", "count", "example"],
+                                              rows: evaluation.confusions(limit: Self.reportedConfusions).map { confusion in
+                [confusion.gold, confusion.predicted, String(confusion.count),
+                 TagTrainCommand.example(of: confusion.gold, taggedAs: confusion.predicted, in: devSet, predicted: predicted)]
+            }))
+            try reportingErrors { try report.finish() }
+        }
         if let save {
             try reportingErrors {
                 try tagger.save(to: save, metadata: ["epochs": String(epochs), "dev_accuracy": String(devScores.accuracy),
@@ -174,6 +208,20 @@ struct TagTrainCommand: ParsableCommand {
             }
             if let save { print("saved \(save)") }
         }
+    }
+}
+
+extension TagTrainCommand {
+    /// The first sentence in which a word of tag `gold` was tagged `wrong`, the word marked
+    /// ⟦thus⟧; empty when there is none.
+    static func example(of gold: String, taggedAs wrong: String, in sentences: [CoNLLU.Sentence], predicted: [[String]]) -> String {
+        for (sentence, tags) in zip(sentences, predicted) {
+            guard let position = sentence.words.indices.first(where: { $0 < tags.count && sentence.words[$0].upos == gold && tags[$0] == wrong })
+            else { continue }
+            return sentence.words.enumerated().map { $0.offset == position ? "⟦\($0.element.form)⟧" : $0.element.form }
+                .joined(separator: " ")
+        }
+        return ""
     }
 }
 

@@ -73,6 +73,7 @@ struct TextTrainCommand: ParsableCommand {
     var seed: UInt64 = 0
     @Option(help: "Save the trained classifier with its vocabulary and classes (safetensors) here (not with --folds).")
     var save: String?
+    @OptionGroup var reporting: ReportOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -90,6 +91,7 @@ struct TextTrainCommand: ParsableCommand {
             guard (2...100).contains(folds) else { throw ValidationError("--folds must be from 2 to 100, got \(folds)") }
             guard save == nil else { throw ValidationError("--save keeps one model; it cannot be combined with --folds") }
             guard testIndices == nil else { throw ValidationError("--test-indices and --folds are two ways to choose test sentences; give one") }
+            guard reporting.report == nil else { throw ValidationError("--report describes one training run; it cannot be combined with --folds") }
         }
     }
 
@@ -100,7 +102,7 @@ struct TextTrainCommand: ParsableCommand {
         let secondsPerEpoch: Double
     }
 
-    private func run(_ corpus: Corpus, train: [Int], test: [Int], quiet: Bool) throws -> Run {
+    private func run(_ corpus: Corpus, train: [Int], test: [Int], quiet: Bool, reported: Bool = false) throws -> Run {
         let (texts, labels, classes) = (corpus.texts, corpus.labels, corpus.classes)
         let tokenizer = try reportingErrors {
             try SentenceTokenizer.fitting(train.map { texts[$0] }, kind: self.tokenizer, bpeVocabularySize: vocabularySize)
@@ -111,8 +113,29 @@ struct TextTrainCommand: ParsableCommand {
         let trainer = Trainer(model: classifier.model, optimizer: Adam(parameters: classifier.model.parameters, lr: lr ?? model.defaultLearningRate),
                               callbacks: [ProgressBar(quiet: quiet)])
         let loader = DataLoader(trainSet, batchSize: batchSize, shuffle: true, seed: seed, bucketLengths: bucket ? trainSet.sequences.map(\.count) : nil)
+        var report: TrainingReport?
+        if reported {
+            let task = classifier.trainingTask()
+            let sample = trainSet.batch(Array(0..<min(batchSize, trainSet.count)))
+            let summary = try reportingErrors {
+                try ModelSummary(classifier.model, inputShape: sample.tokens.shape) { try task.forward(sample).logits }
+            }
+            let datasets = [ReportField("Data", data.joined(separator: ", ")), ReportField("Train", "\(train.count) sentences"),
+                            ReportField("Test", "\(test.count) sentences"), ReportField("Classes", classes.joined(separator: ", ")),
+                            ReportField("Vocabulary", "\(tokenizer.count) tokens (\(self.tokenizer.rawValue))")]
+            report = try reporting.makeReport(title: "\(model.rawValue) text classifier", command: self, datasets: datasets, summary: summary)
+            if let report { trainer.callbacks.append(report) }
+        }
         let history = try reportingErrors { try trainer.fit(classifier.trainingTask(), on: loader, epochs: epochs) }
-        let metrics = try reportingErrors { try classifier.evaluate(test.map { texts[$0] }, labels: test.map { labels[$0] }) }
+        let testTexts = test.map { texts[$0] }, testLabels = test.map { labels[$0] }
+        let metrics = try reportingErrors { try classifier.evaluate(testTexts, labels: testLabels) }
+        if let report {
+            report.document.results = [ReportField("Test accuracy", String(format: "%.4f", metrics.accuracy)),
+                                       ReportField("Test sentences", String(test.count))]
+            report.document.setSection(.classification(ClassificationSection(title: "Test set", metrics: metrics, texts: testTexts,
+                                                                             labels: testLabels, classNames: classes)))
+            try reportingErrors { try report.finish() }
+        }
         return Run(classifier: classifier, accuracy: metrics.accuracy,
                    secondsPerEpoch: history.map(\.seconds).reduce(0, +) / Double(history.count))
     }
@@ -186,7 +209,7 @@ struct TextTrainCommand: ParsableCommand {
             let choice = testIndices.map { "--test-indices \($0)" } ?? "--test-split \(testSplit)"
             throw CLIError("\(choice) leaves \(train.count) training and \(test.count) test sentences; both need at least one")
         }
-        let result = try run(corpus, train: train, test: test, quiet: common.json)
+        let result = try run(corpus, train: train, test: test, quiet: common.json, reported: true)
         if let save {
             try reportingErrors {
                 try result.classifier.save(to: save, metadata: ["epochs": String(epochs), "test_accuracy": String(result.accuracy)])
@@ -228,6 +251,7 @@ struct TextEvaluateCommand: ParsableCommand {
     var checkpoint: String
     @Option(help: "Labelled sentences (a text<TAB>label file or a folder of one file per class); repeat to pool several.")
     var data: [String] = []
+    @OptionGroup var reporting: ReportOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {

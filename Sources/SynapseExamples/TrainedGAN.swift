@@ -50,8 +50,9 @@ public struct TrainedGAN {
     }
 
     /// The generator's images [N, 1, 28, 28] in [−1, 1] as an 8-bit grid image: 8 columns, or
-    /// for a conditional model one column per class with the class names below the last row.
-    public static func grid(_ images: Tensor, classNames: [String]? = nil) -> Image {
+    /// for a conditional model one column per class with the class names below the last row;
+    /// each pixel drawn `scale` × `scale`.
+    public static func grid(_ images: Tensor, classNames: [String]? = nil, scale: Int = 2) -> Image {
         let shown = (images + 1) / 2
         let columns = classNames?.count ?? 8
         let tiles = (0..<images.shape[0]).map { index -> GridTile in
@@ -60,14 +61,14 @@ public struct TrainedGAN {
             }
             return GridTile(image: Image(shown[index]), captions: caption ?? [])
         }
-        return Image.grid(tiles, columns: columns, scale: 2)
+        return Image.grid(tiles, columns: columns, scale: scale)
     }
 
     /// 64 images from `seed`'s noise (for a conditional model 8 of each class, class by column).
-    public func sampleGrid(seed: UInt64) -> Image {
-        guard let classNames else { return Self.grid(gan.sample(count: 64, seed: seed)) }
+    public func sampleGrid(seed: UInt64, scale: Int = 2) -> Image {
+        guard let classNames else { return Self.grid(gan.sample(count: 64, seed: seed), scale: scale) }
         let labels = (0..<(8 * classNames.count)).map { $0 % classNames.count }
-        return Self.grid(gan.sample(count: labels.count, labels: labels, seed: seed), classNames: classNames)
+        return Self.grid(gan.sample(count: labels.count, labels: labels, seed: seed), classNames: classNames, scale: scale)
     }
 }
 

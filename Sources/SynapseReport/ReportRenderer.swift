@@ -179,7 +179,11 @@ extension ReportDocument {
             html += "<div class=\"gallery\">"
             for entry in entries {
                 html += "<figure>"
-                if let png = entry.png { html += "<img alt=\"\(HTML.escape(entry.label))\" src=\"data:image/png;base64,\(png.base64EncodedString())\"/>" }
+                if let png = entry.png {
+                    // Small images (sample grids drawn at one pixel per pixel) show at twice their size.
+                    let width = ReportDocument.pngWidth(png).map { $0 < 400 ? " width=\"\($0 * 2)\" class=\"pixels\"" : "" } ?? ""
+                    html += "<img alt=\"\(HTML.escape(entry.label))\"\(width) src=\"data:image/png;base64,\(png.base64EncodedString())\"/>"
+                }
                 if let text = entry.text { html += "<pre class=\"sample\">\(HTML.escape(text))</pre>" }
                 html += "<figcaption>\(HTML.escape(entry.label))</figcaption></figure>"
             }
@@ -195,6 +199,13 @@ extension ReportDocument {
             html += "<figure>\(wide.svg())</figure>"
         }
         return html + "</section>"
+    }
+
+    /// The width in a PNG's header, if `data` starts like a PNG.
+    static func pngWidth(_ data: Data) -> Int? {
+        let bytes = [UInt8](data.prefix(24))
+        guard bytes.count == 24, bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) else { return nil }
+        return bytes[16..<20].reduce(0) { $0 << 8 | Int($1) }
     }
 
     static func classificationHTML(_ data: ClassificationSection) -> String {
@@ -250,7 +261,7 @@ extension ReportDocument {
         svg .title{font-size:13px;font-weight:600}svg .label{font-size:12px;fill:#333}svg .legend{font-size:11px;fill:#333}\
         svg .grid line{stroke:#e6e6e6}svg .axis line{stroke:#666}svg .axis text{fill:#444}svg .tick{fill:#333}\
         svg .empty{fill:#888}.scroll{overflow-x:auto}.gallery{display:flex;flex-wrap:wrap;gap:10px}\
-        .gallery figure{margin:0;text-align:center;font-size:0.85em}img.pixels{width:84px;height:auto;image-rendering:pixelated}\
+        .gallery figure{margin:0;text-align:center;font-size:0.85em}img.pixels{image-rendering:pixelated}figure.example img.pixels{width:84px;height:auto}\
         .gallery img{max-width:100%}pre.sample{background:#f6f6f6;padding:8px;max-width:540px;white-space:pre-wrap;\
         text-align:left;font-size:0.85em}.truth{color:#005a8c}.wrong{color:#b34700}\
         details{margin:8px 0}summary{cursor:pointer;font-weight:500}footer{color:#777;font-size:0.8em;margin:12px 0}

@@ -28,6 +28,10 @@ public final class TrainingReport: TrainingCallback {
     public var stepInterval: Int?
     /// Called every `stepInterval` steps, before the page is written (samples at checkpoints).
     public var stepDidEnd: ((Trainer, inout ReportDocument) throws -> Void)?
+    /// A batch to trace the model on when training starts, for models built out of the
+    /// caller's sight (inside a library routine); used when `document` has no summary yet
+    /// and the model is a `UnaryLayer`.
+    public var summaryInput: Tensor?
     private var start = DispatchTime.now().uptimeNanoseconds
     private var epochSamples = 0
     /// A failed mid-epoch write, thrown at the end of the epoch (batch hooks cannot throw).
@@ -70,6 +74,9 @@ public final class TrainingReport: TrainingCallback {
         start = DispatchTime.now().uptimeNanoseconds
         document.batchesPerEpoch = batchesPerEpoch
         document.status = "running"
+        if document.summary == nil, let input = summaryInput, let model = trainer.model as? any UnaryLayer {
+            document.summary = ModelSummary(model, input: input)
+        }
     }
 
     public func batchDidEnd(_ trainer: Trainer, epoch: Int, batch: Int, loss: Float, metrics: [String: Float], samples: Int) {
