@@ -67,6 +67,7 @@ private func parsedValue(_ wrapper: Any) -> Any? {
 private func describe(_ value: Any) -> String {
     let mirror = Mirror(reflecting: value)
     if mirror.displayStyle == .optional { return mirror.children.first.map { describe($0.value) } ?? "none" }
+    if mirror.displayStyle == .collection { return mirror.children.map { describe($0.value) }.joined(separator: ", ") }
     if let raw = value as? any RawRepresentable { return "\(raw.rawValue)" }
     if let list = value as? AugmentationList { return list.kinds.map(\.rawValue).joined(separator: ",") }
     return "\(value)"

@@ -32,7 +32,16 @@ public enum HTML {
         guard value.isFinite else { return value.isNaN ? "NaN" : (value > 0 ? "∞" : "−∞") }
         if value == 0 { return "0" }
         let magnitude = abs(value)
-        if magnitude >= 1e6 || magnitude < 1e-4 { return String(format: "%.\(max(digits - 1, 0))e", value) }
+        if magnitude >= 1e6 || magnitude < 1e-4 {
+            // 5e-05 rather than 5.000e-05: the mantissa without trailing zeros.
+            let parts = String(format: "%.\(max(digits - 1, 0))e", value).split(separator: "e")
+            var mantissa = String(parts[0])
+            if mantissa.contains(".") {
+                while mantissa.hasSuffix("0") { mantissa.removeLast() }
+                if mantissa.hasSuffix(".") { mantissa.removeLast() }
+            }
+            return mantissa + "e" + parts[1]
+        }
         var text = String(format: "%.\(digits)g", value)
         if text.contains("e") { text = String(format: "%.\(max(0, digits - 1 - Int(floor(log10(magnitude)))))f", value) }
         return text

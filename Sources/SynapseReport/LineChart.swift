@@ -64,7 +64,7 @@ public struct LineChart: Sendable {
 
     /// The chart as an `<svg>` element.
     public func svg() -> String {
-        let left = 62.0, right = 14.0, top = 46.0, bottom = 46.0
+        let left = 74.0, right = 14.0, top = 46.0, bottom = 46.0
         let plotWidth = width - left - right, plotHeight = height - top - bottom
         let finite = series.flatMap(\.points).filter { $0[0].isFinite && $0[1].isFinite }
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" "
@@ -109,7 +109,7 @@ public struct LineChart: Sendable {
         }
         svg += "<text class=\"label\" x=\"\(HTML.coordinate(left + plotWidth / 2))\" y=\"\(HTML.coordinate(height - 8))\" "
             + "text-anchor=\"middle\">\(HTML.escape(xLabel))</text>"
-        svg += "<text class=\"label\" transform=\"translate(14 \(HTML.coordinate(top + plotHeight / 2))) rotate(-90)\" "
+        svg += "<text class=\"label\" transform=\"translate(13 \(HTML.coordinate(top + plotHeight / 2))) rotate(-90)\" "
             + "text-anchor=\"middle\">\(HTML.escape(yLabel))</text></g>"
         let ordered = series.filter { $0.style == .faint } + series.filter { $0.style != .faint }
         for line in ordered {

@@ -162,6 +162,8 @@ public struct ReportDocument: Sendable, Codable {
     /// Batches in one epoch, to place steps on the epoch axis.
     public var batchesPerEpoch = 0
     public var steps = StepCurve()
+    /// Per-step curves of the tasks' loss metrics ("d_loss" and "g_loss" of a GAN's stages).
+    public var stepMetrics: [String: StepCurve] = [:]
     /// Examples (or tokens) per second of each epoch.
     public var throughput: [Double] = []
     public var sections: [ReportSection] = []

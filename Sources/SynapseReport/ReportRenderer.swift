@@ -110,6 +110,12 @@ extension ReportDocument {
         let metricNames = Set(epochs.flatMap { $0.trainMetrics.keys }).union(epochs.flatMap { $0.validationMetrics.keys }).sorted()
         for name in metricNames {
             var series: [LineChart.Series] = []
+            if let curve = stepMetrics[name]?.allPoints, curve.count > 1 {
+                let x = curve.map { stepX($0[0]) }
+                series.append(.init(name: "train, per step", points: zip(x, curve.map { $0[1] }).map { ($0.0, $0.1) }, style: .faint, colorIndex: 0))
+                series.append(.init(name: "train, smoothed", points: zip(x, ReportDocument.smoothed(curve.map { $0[1] })).map { ($0.0, $0.1) },
+                                    style: .dashed, colorIndex: 0))
+            }
             let train = epochs.compactMap { log in log.trainMetrics[name].map { (epochX(log), Double($0)) } }
             let validation = epochs.compactMap { log in log.validationMetrics[name].map { (epochX(log), Double($0)) } }
             if !train.isEmpty { series.append(.init(name: "train", points: train, colorIndex: 0)) }
@@ -146,6 +152,7 @@ extension ReportDocument {
         case "accuracy": return "accuracy (fraction correct)"
         case "rmse": return "RMSE (target units)"
         case _ where name.hasSuffix("_loss"): return "loss"
+        case _ where name.hasSuffix("accuracy"): return "accuracy (fraction)"
         default: return name
         }
     }

@@ -83,6 +83,10 @@ public final class TrainingReport: TrainingCallback {
         if batch == 1 { epochSamples = 0 }
         epochSamples += samples
         document.steps.add(step: trainer.stepCount, loss: loss, learningRate: trainer.optimizer.learningRate)
+        for (name, value) in metrics where name.hasSuffix("_loss") {
+            document.stepMetrics[name, default: StepCurve()].add(step: trainer.stepCount, loss: value,
+                                                                 learningRate: trainer.optimizer.learningRate)
+        }
         if let stepInterval, let stepDidEnd, pendingError == nil, trainer.stepCount % stepInterval == 0 {
             do {
                 try stepDidEnd(trainer, &document)
