@@ -66,4 +66,46 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertTrue(summary.output.contains("[8, 10]"), summary.output)
         XCTAssertTrue(summary.output.contains("Activation memory, one batch (input [8, 1, 28, 28])"), summary.output)
     }
+
+    /// One bounded run of each other training command: each report holds the run, the model,
+    /// the curves and the task's own sections.
+    func testEveryTrainingCommandReportsItsTask() throws {
+        let folder = try temporaryFolder()
+        func check(_ name: String, _ arguments: [String], _ needles: [String]) throws {
+            let path = folder + "/\(name).html"
+            let run = try runSynapse(arguments + ["--report", path])
+            XCTAssertEqual(run.status, 0, run.output)
+            let html = try String(contentsOfFile: path, encoding: .utf8)
+            for needle in ["<h2>Results</h2>", "<h2>Run</h2>", "<h2>Model</h2>", "<h2>Training curves</h2>", "finished"] + needles {
+                XCTAssertTrue(html.contains(needle), "the \(name) report lacks \(needle)")
+            }
+        }
+        let text = folder + "/text.txt"
+        try String(repeating: "the cat sat on the mat.\n", count: 100).write(toFile: text, atomically: true, encoding: .utf8)
+        try check("lm", ["lm", "train", "--text", text, "--model", "gpt", "--layers", "1", "--heads", "2", "--embedding", "16",
+                         "--context", "16", "--batch-size", "4", "--steps", "16"],
+                  ["<h2>Generated text</h2>", "step 16", "Validation loss", "optimizer step", "[4, 16, 16]"])
+
+        let sentences = folder + "/sentences.tsv"
+        let lines = (0..<40).map { $0 % 2 == 0 ? "a good fine film \($0)\t1" : "a bad dull film \($0)\t0" }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: sentences, atomically: true, encoding: .utf8)
+        try check("text", ["text", "train", "--data", sentences, "--model", "bag", "--epochs", "2"],
+                  ["<h2>Test set</h2>", "Test accuracy", "Per-class precision"])
+
+        let word = { (index: Int, form: String, tag: String) in "\(index)\t\(form)\t_\t\(tag)\t_\t_\t0\tdep\t_\t_" }
+        let treebank = folder + "/train.conllu"
+        let conllu = (0..<12).map { n in
+            [word(1, "They", "PRON"), word(2, "run", n % 3 == 0 ? "NOUN" : "VERB"), word(3, ".", "PUNCT")].joined(separator: "\n")
+        }.joined(separator: "\n\n") + "\n\n"
+        try conllu.write(toFile: treebank, atomically: true, encoding: .utf8)
+        try check("tag", ["tag", "train", "--train", treebank, "--dev", treebank, "--epochs", "2", "--hidden", "8", "--embedding", "8",
+                          "--character-filters", "4", "--character-embedding", "4", "--batch-size", "4"],
+                  ["<h2>Dev set, per tag</h2>", "<h2>Most frequent confusions (dev)</h2>", "Dev accuracy"])
+
+        try check("forecast", ["forecast", "--epochs", "5", "--hidden", "8"],
+                  ["<h2>Forecast of the last 24 values (from 1959-01)</h2>", "RMSE, seasonal naive", "one-step forecast"])
+
+        try check("gan", ["gan", "train", "--epochs", "1", "--train-images", "64", "--batch-size", "32", "--no-score"],
+                  ["<h2>Samples from fixed noise</h2>", "data:image/png;base64,", "G Loss", "discriminator.net.0"])
+    }
 }
