@@ -37,11 +37,11 @@ public struct ImageFeatureScorer {
         let (mean, std) = train.channelStatistics()
         let normalize = Normalize(mean: mean, standardDeviation: std)
         let model = try ModelName.cnn.build(inputShape: [1, 28, 28], classes: train.classCount)
-        let optimizer = Adam(parameters: (model as! Module).parameters, lr: 1e-3)
-        let trainer = Trainer(model: model as! Module, optimizer: optimizer, callbacks: [ProgressBar(quiet: !progress)])
+        let optimizer = Adam(parameters: model.parameters, lr: 1e-3)
+        let trainer = Trainer(model: model, optimizer: optimizer, callbacks: [ProgressBar(quiet: !progress)])
         try trainer.fit(DataLoader(train, batchSize: 128, shuffle: true, seed: 0, transform: normalize), epochs: 2,
                         classCount: train.classCount)
-        try TrainedClassifier.save(model as! Module, modelName: .cnn, dataset: .fashionMNIST, inputShape: [1, 28, 28],
+        try TrainedClassifier.save(model, modelName: .cnn, dataset: .fashionMNIST, inputShape: [1, 28, 28],
                                    classes: train.classCount, normalize: normalize, metadata: ["purpose": "classifier FID"], to: path)
         return (try ImageFeatureScorer(classifier: TrainedClassifier(checkpoint: path)), true)
     }

@@ -222,7 +222,8 @@ public final class Lemmatizer: Module {
     }
 
     private func beam(_ source: [Int], width: Int) throws -> String {
-        let (memory, mask) = try encode(IndexTensor(source, shape: [1, source.count]), lengths: [source.count])
+        // One unpadded source needs no memory mask.
+        let memory = try encode(IndexTensor(source, shape: [1, source.count]), lengths: [source.count]).memory
         let v = vocabulary.count
         var hypotheses: [(ids: [Int], score: Double)] = [([LemmaVocabulary.start], 0)]
         var complete: [(ids: [Int], score: Double)] = []
