@@ -41,6 +41,10 @@ let package = Package(
         // Beside the loop: self-contained HTML reports of training runs (inline SVG, no scripts).
         .target(name: "SynapseReport", dependencies: ["SynapseCore", "SynapseKernels", "SynapseNN", "SynapseData", "SynapseIO", "SynapseTrain",
                                                       "SynapseVision"]),
+        // Open MPI behind a C shim that loads libmpi at run time (dlopen), so no build needs MPI.
+        .target(name: "CSynapseMPI"),
+        // Beside the loop: data-parallel training across processes on MPI.
+        .target(name: "SynapseDistributed", dependencies: ["CSynapseMPI", "SynapseCore", "SynapseNN", "SynapseTrain"]),
         // The public umbrella users import.
         .target(name: "Synapse", dependencies: ["SynapseCore", "SynapseNN", "SynapseOptim", "SynapseData", "SynapseIO", "SynapseTrain",
                                                 "SynapseVision", "SynapseText", "SynapseReport"]),
@@ -48,7 +52,7 @@ let package = Package(
         .target(name: "SynapseExamples", dependencies: ["Synapse"]),
         .executableTarget(
             name: "SynapseCLI",
-            dependencies: ["Synapse", "SynapseExamples", "SynapseKernels",
+            dependencies: ["Synapse", "SynapseExamples", "SynapseKernels", "SynapseDistributed",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "SynapseBench", dependencies: ["Synapse", "SynapseKernels"]),
         .testTarget(name: "SynapseKernelsTests", dependencies: ["SynapseKernels"]),
@@ -59,6 +63,7 @@ let package = Package(
         .testTarget(name: "SynapseTextTests", dependencies: ["Synapse"], exclude: ["make_fixtures.py"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SynapseTrainTests", dependencies: ["Synapse"]),
+        .testTarget(name: "SynapseDistributedTests", dependencies: ["SynapseCLI", "Synapse", "SynapseDistributed"]),
         .testTarget(name: "SynapseReportTests", dependencies: ["Synapse", "SynapseExamples"]),
         .testTarget(name: "SynapseVisionTests", dependencies: ["Synapse"], exclude: ["make_fixtures.py"],
                     resources: [.copy("Fixtures")]),

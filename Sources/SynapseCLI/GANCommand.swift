@@ -16,6 +16,7 @@ struct GANCommand: ParsableCommand {
 /// Saves the GAN (both networks, both optimizers, the training position) after every epoch,
 /// so a run that stops on a non-finite loss keeps its last good epoch.
 private final class GANCheckpointWriter: TrainingCallback {
+    var scope: CallbackScope { .primaryProcess }
     let model: TrainedGAN, path: String, configuration: [String: String]
     init(model: TrainedGAN, path: String, configuration: [String: String]) {
         (self.model, self.path, self.configuration) = (model, path, configuration)

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Synapse
+import SynapseDistributed
 import SynapseExamples
 import SynapseKernels
 
@@ -76,6 +77,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue the run saved at this path by --save, as if it had never stopped; the other flags must be the saved run's.")
     var resume: String?
     @OptionGroup var reporting: ReportOptions
+    @OptionGroup var distribution: DistributedOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -94,10 +96,16 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    mutating func run() throws {
         try checkWritable(history, flag: "--history")
         try checkWritable(save, flag: "--save")
         common.applyThreadCount()
+        let group = try distribution.start(common)
+        if let group, group.rank != 0 { (history, save, reporting.report) = (nil, nil, nil) }
+        try train(group: group)
+    }
+
+    private func train(group: MPIProcessGroup?) throws {
         let data = try reportingErrors { try dataset.load(directory: dataDir) }
         GlobalRandom.seed(seed)
         var train = data.train, validation: TensorDataset?
@@ -126,6 +134,11 @@ struct TrainCommand: ParsableCommand {
         let trainLoader = DataLoader(train, batchSize: batchSize, shuffle: true, seed: seed, transform: trainTransform)
         let validationLoader = validation.map { DataLoader($0, batchSize: 250, transform: normalize) }
         let testLoader = DataLoader(data.test, batchSize: 250, transform: normalize)
+        if let group {
+            try group.checkSameRun(runConfiguration, model: network)
+            trainLoader.shard = DataShard(rank: group.rank, count: group.size, padded: true)
+            validationLoader?.shard = DataShard(rank: group.rank, count: group.size, padded: false)
+        }
         if !common.json {
             print("training \(model.rawValue) (\(network.parameterCount) parameters) on \(dataset.rawValue): "
                   + "\(train.count) train\(validation.map { ", \($0.count) validation" } ?? ""), \(data.test.count) test; "
@@ -145,6 +158,7 @@ struct TrainCommand: ParsableCommand {
         if let stopping { callbacks.append(stopping) }
         if let history { callbacks.append(HistoryWriter(path: history)) }
         let trainer = Trainer(model: network, optimizer: optimizer, callbacks: callbacks)
+        trainer.processGroup = group
         if let emaDecay { trainer.averaging = ExponentialMovingAverage(parameters: network.parameters, decay: emaDecay) }
         switch lrSchedule {
         case .constant: break
@@ -167,6 +181,8 @@ struct TrainCommand: ParsableCommand {
         let log = try reportingErrors {
             try trainer.fit(trainLoader, validation: validationLoader, epochs: epochs - trainer.completedEpochs, classCount: classes)
         }
+        // Rank 0 alone reports the test set, whole, so that its misclassified examples can be shown.
+        guard group?.rank ?? 0 == 0 else { return try reportingErrors { try group?.finish() } }
         let metrics = evaluate(network, on: testLoader, classCount: classes)
         // The last epoch's save already holds the final weights, unless early stopping or
         // weight averaging replaced them when training ended.
@@ -206,6 +222,7 @@ struct TrainCommand: ParsableCommand {
             if let save { print("saved \(save)") }
             if let path = reporting.report { print("report \(path)") }
         }
+        try reportingErrors { try group?.finish() }
     }
 
     /// The flags that shape a run, saved with it under `train.` keys: a resumed run must have
@@ -252,6 +269,7 @@ struct TrainCommand: ParsableCommand {
 
 /// Saves the run after every epoch, so that an interrupted run can be resumed.
 private final class ResumableSave: TrainingCallback {
+    var scope: CallbackScope { .primaryProcess }
     let save: (Trainer) throws -> Void
     init(_ save: @escaping (Trainer) throws -> Void) { self.save = save }
 

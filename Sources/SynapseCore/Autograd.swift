@@ -151,6 +151,15 @@ extension Tensor {
         node?.grad = nil
     }
 
+    /// Sets the accumulated gradient of a tensor that requires gradients, whether or not
+    /// `backward()` reached it (a gradient averaged across processes, say).
+    public func setGrad(_ gradient: Tensor) {
+        guard let node else { fatalError("setGrad: tensor of shape \(Shape.describe(shape)) does not require gradients") }
+        require(gradient.shape == shape,
+                "setGrad: gradient of shape \(Shape.describe(gradient.shape)) does not match tensor of shape \(Shape.describe(shape))")
+        node.grad = gradient.detached()
+    }
+
     /// Replaces the accumulated gradient (if any) with `transform(grad)`, e.g. for clipping.
     public func replaceGrad(_ transform: (Tensor) -> Tensor) {
         guard let node, let grad = node.grad else { return }

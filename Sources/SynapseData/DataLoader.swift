@@ -29,6 +29,9 @@ public final class DataLoader<Source: Dataset>: Sequence, @unchecked Sendable {
     public let bucketLengths: [Int]?
     /// How many batches' worth of shuffled examples are sorted by length together.
     public let batchesPerBucket: Int
+    /// This process's part of every epoch in a data-parallel job, or nil to read all of it.
+    /// Set it before the first epoch.
+    public var shard: DataShard?
     /// Epochs started so far: the next pass is epoch `epoch`, with that epoch's order and
     /// transforms. Set it to resume a run at the epoch it had reached.
     public var epoch = 0
@@ -60,14 +63,42 @@ public final class DataLoader<Source: Dataset>: Sequence, @unchecked Sendable {
         self.batchesPerBucket = batchesPerBucket
     }
 
-    /// Batches per epoch.
+    /// The examples this process visits per epoch.
+    public var exampleCount: Int {
+        guard let shard else { return dataset.count }
+        let n = dataset.count
+        if shard.padded { return dropLast ? n / shard.count : (n + shard.count - 1) / shard.count }
+        return n / shard.count + (shard.rank < n % shard.count ? 1 : 0)
+    }
+
+    /// Batches per epoch (of this process's shard, if it has one).
     public var batchCount: Int {
-        let full = dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
+        let full = dropLast ? exampleCount / batchSize : (exampleCount + batchSize - 1) / batchSize
         return Swift.min(full, batchLimit ?? full)
     }
 
-    /// The example order of epoch `epoch`.
+    /// The examples this process visits in epoch `epoch`, in order. With a shard, every
+    /// process draws the same order of the whole dataset (and buckets it by whole global
+    /// batches); rank r then takes positions r, r + N, r + 2N, …, so batch k of the N
+    /// processes together holds exactly batch k of one process with N times the batch size.
     public func order(forEpoch epoch: Int) -> [Int] {
+        let whole = wholeOrder(forEpoch: epoch, batchSize: batchSize * (shard?.count ?? 1))
+        guard let shard else { return whole }
+        var positions = whole
+        if shard.padded {
+            // As torch's DistributedSampler: pad by repeating the first examples so every
+            // process gets as many (or, with dropLast, cut the remainder).
+            let remainder = whole.count % shard.count
+            if dropLast {
+                positions.removeLast(remainder)
+            } else if remainder > 0 {
+                positions += (0..<(shard.count - remainder)).map { whole[$0 % whole.count] }
+            }
+        }
+        return stride(from: shard.rank, to: positions.count, by: shard.count).map { positions[$0] }
+    }
+
+    private func wholeOrder(forEpoch epoch: Int, batchSize: Int) -> [Int] {
         guard shuffle else { return Array(0..<dataset.count) }
         var generator = RandomGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
         let shuffled = Array(0..<dataset.count).shuffled(using: &generator)
@@ -101,7 +132,8 @@ public final class DataLoader<Source: Dataset>: Sequence, @unchecked Sendable {
     fileprivate func makeBatch(_ indices: [Int], epoch: Int, index: Int) -> Batch {
         let batch = dataset.batch(indices)
         guard let batchTransform else { return batch }
-        var generator = RandomGenerator(seed: seed ^ (UInt64(epoch) &* 0xD1B5_4A32_D192_ED03) ^ (UInt64(index) &* 0x8CB9_2BA7_2F3D_8DD7))
+        let rank = UInt64(shard?.rank ?? 0) &* 0x94D0_49BB_1331_11EB
+        var generator = RandomGenerator(seed: seed ^ (UInt64(epoch) &* 0xD1B5_4A32_D192_ED03) ^ (UInt64(index) &* 0x8CB9_2BA7_2F3D_8DD7) ^ rank)
         return batchTransform(batch, &generator)
     }
 
@@ -149,6 +181,23 @@ public final class DataLoader<Source: Dataset>: Sequence, @unchecked Sendable {
     private final class Pending: @unchecked Sendable {
         var batch: Batch?
         let ready = DispatchSemaphore(value: 0)
+    }
+}
+
+/// One process's part of each epoch: rank `rank` of `count` processes.
+public struct DataShard: Sendable, Equatable {
+    public let rank: Int
+    public let count: Int
+    /// Whether every process gets the same number of examples (the last ones repeat the
+    /// epoch's first), as training needs: every process then takes the same number of steps
+    /// and reaches every gradient average. Evaluation leaves it off, so each example counts once.
+    public let padded: Bool
+
+    public init(rank: Int, count: Int, padded: Bool) {
+        require(count > 0 && (0..<count).contains(rank), "DataShard: rank \(rank) is not in 0..<\(count)")
+        self.rank = rank
+        self.count = count
+        self.padded = padded
     }
 }
 

@@ -75,6 +75,7 @@ public struct TrainedGAN {
 /// Rewrites the sample grid from the same noise after every epoch (atomically, so a viewer
 /// never sees half a file), and keeps one per epoch in `folder` if set.
 public final class SampleGridWriter: TrainingCallback {
+    public var scope: CallbackScope { .primaryProcess }
     public let path: String?, folder: String?
     private let model: TrainedGAN
     private let seed: UInt64

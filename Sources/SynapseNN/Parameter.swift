@@ -97,6 +97,13 @@ public final class Parameter {
 
     public var shape: [Int] { value.shape }
 
+    /// Replaces the accumulated gradient (with one averaged across processes, say). A frozen
+    /// parameter has no gradient to set.
+    public func setGradient(_ gradient: Tensor) {
+        require(!isFrozen, "Parameter.setGradient: the parameter is frozen")
+        value.setGrad(gradient)
+    }
+
     /// Multiplies the accumulated gradient by `factor` (gradient clipping).
     public func scaleGradient(by factor: Float) {
         value.replaceGrad { $0 * factor }

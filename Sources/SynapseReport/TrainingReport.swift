@@ -18,6 +18,7 @@ import SynapseTrain
 /// trainer.callbacks.append(report)
 /// ```
 public final class TrainingReport: TrainingCallback {
+    public var scope: CallbackScope { .primaryProcess }
     public let path: String
     public var document: ReportDocument
     /// Called at the end of each epoch, before the page is written: the place to add

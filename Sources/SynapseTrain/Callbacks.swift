@@ -9,6 +9,7 @@ import SynapseNN
 /// in place. It prints nothing when standard output is not a terminal, so logs and pipes
 /// stay clean; the epoch summary lines are printed either way unless `quiet`.
 public final class ProgressBar: TrainingCallback {
+    public var scope: CallbackScope { .primaryProcess }
     private let interactive: Bool
     private let quiet: Bool
     private let summaryInterval: Int
@@ -137,6 +138,7 @@ public final class EarlyStopping: TrainingCallback {
 /// otherwise CSV. Train and validation curves side by side show when a model starts to
 /// overfit. A failed write stops training with its error.
 public final class HistoryWriter: TrainingCallback {
+    public var scope: CallbackScope { .primaryProcess }
     public let path: String
     private var history: [EpochLog] = []
 
@@ -171,6 +173,7 @@ public final class HistoryWriter: TrainingCallback {
 /// the validation loss (or, without validation, the training loss) is the lowest so far. A
 /// failed save stops training with its error.
 public final class ModelCheckpoint: TrainingCallback {
+    public var scope: CallbackScope { .primaryProcess }
     public let bestPath: String?, lastPath: String?
     public let metadata: [String: String]
     private var best = Float.infinity

@@ -40,6 +40,8 @@ public struct EpochLog: Sendable, Codable {
 
 /// Hooks into `Trainer.fit`. Every method has a default that does nothing.
 public protocol TrainingCallback: AnyObject {
+    /// Where the callback runs when the trainer has a `processGroup` (default: every process).
+    var scope: CallbackScope { get }
     func trainingWillStart(_ trainer: Trainer, epochs: Int, batchesPerEpoch: Int)
     /// Between `backward()` and the optimizer step, after gradient clipping: the place to
     /// inspect or change gradients (an all-reduce across processes, say).
@@ -55,6 +57,7 @@ public protocol TrainingCallback: AnyObject {
 }
 
 extension TrainingCallback {
+    public var scope: CallbackScope { .everyProcess }
     public func trainingWillStart(_ trainer: Trainer, epochs: Int, batchesPerEpoch: Int) {}
     public func gradientsDidCompute(_ trainer: Trainer) {}
     public func batchDidEnd(_ trainer: Trainer, epoch: Int, batch: Int, loss: Float, metrics: [String: Float], samples: Int) {}
@@ -72,8 +75,8 @@ public enum ScheduleInterval: Sendable {
 }
 
 /// Trains a model with mini-batch gradient descent on any `TrainingTask`: for each batch,
-/// zero the gradients, compute the task's loss, back-propagate, clip, run the callbacks'
-/// gradient hooks, step the optimizer, update the weight average and the schedule.
+/// zero the gradients, compute the task's loss, back-propagate, average the gradients over
+/// the process group (if any), clip, run the callbacks' gradient hooks, step the optimizer, update the weight average and the schedule.
 public final class Trainer {
     /// The model being trained: switched between training and evaluation mode, averaged,
     /// restored by early stopping and saved by checkpoints.
@@ -92,6 +95,9 @@ public final class Trainer {
     /// callbacks' `epochDidEnd` see the averaged weights, and `fit` ends by writing them into
     /// the model; training itself always continues from the last iterate.
     public var averaging: ExponentialMovingAverage?
+    /// The processes this trainer shares each batch with, for data-parallel training; nil
+    /// trains in this process alone.
+    public var processGroup: (any ProcessGroup)?
     /// Optimizer steps taken by `fit` so far.
     public private(set) var stepCount = 0
     /// Epochs completed by `fit` so far; a later `fit` numbers its epochs on from here.
@@ -144,16 +150,17 @@ public final class Trainer {
         require(maxSteps.map { $0 > 0 } ?? true, "fit: maxSteps must be positive, got \(maxSteps ?? 0)")
         let stepLimit = maxSteps.map { stepCount + $0 } ?? Int.max
         let batchesPerEpoch = Swift.min(train.batchCount, maxSteps ?? Int.max)
-        callbacks.forEach { $0.trainingWillStart(self, epochs: completedEpochs + epochs, batchesPerEpoch: batchesPerEpoch) }
+        activeCallbacks.forEach { $0.trainingWillStart(self, epochs: completedEpochs + epochs, batchesPerEpoch: batchesPerEpoch) }
         let history: [EpochLog]
         do {
+            try processGroup?.synchronize(model)
             history = try trainEpochs(task, on: train, validation: validation, epochs: epochs, stepLimit: stepLimit)
         } catch {
-            callbacks.forEach { $0.trainingDidFail(self, error: error) }
+            activeCallbacks.forEach { $0.trainingDidFail(self, error: error) }
             throw error
         }
         averaging?.copyToParameters()
-        callbacks.forEach { $0.trainingDidEnd(self, history: history) }
+        activeCallbacks.forEach { $0.trainingDidEnd(self, history: history) }
         return history
     }
 
@@ -176,12 +183,13 @@ public final class Trainer {
                 averaging?.update()
                 if scheduleInterval == .batch { schedule?.step() }
                 totals.add(loss: lossValue, output: output)
-                callbacks.forEach {
+                activeCallbacks.forEach {
                     $0.batchDidEnd(self, epoch: epoch, batch: index + 1, loss: lossValue, metrics: output.metrics, samples: output.count)
                 }
                 if stepCount >= stepLimit { break }
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if let processGroup { try totals.sum(over: processGroup) }
             if scheduleInterval == .epoch { schedule?.step() }
             // A step can overflow the weights while every loss it saw was finite; callbacks
             // that save the model must never see such weights.
@@ -196,7 +204,7 @@ public final class Trainer {
                                    learningRate: learningRate, seconds: seconds)
                 history.append(log)
                 var stop = false
-                for callback in callbacks where try callback.epochDidEnd(self, log: log) { stop = true }
+                for callback in activeCallbacks where try callback.epochDidEnd(self, log: log) { stop = true }
                 return stop
             }
             if stop { break }
@@ -219,8 +227,9 @@ public final class Trainer {
                 throw TrainingError.nonFiniteLoss(step: stepCount + 1, epoch: epoch, batch: index, value: value)
             }
             output.loss.backward()
+            try processGroup?.averageGradients(stage.optimizer.parameters)
             if let gradientClipNorm { clipGradientNorm(stage.optimizer.parameters, maxNorm: gradientClipNorm) }
-            callbacks.forEach { $0.gradientsDidCompute(self) }
+            activeCallbacks.forEach { $0.gradientsDidCompute(self) }
             stage.optimizer.step()
             metrics.merge(output.metrics) { $1 }
             if stages.count > 1 { metrics["\(stage.name)_loss"] = value }
@@ -241,7 +250,15 @@ public final class Trainer {
             }
         }
         task.validationDidEnd()
+        if let processGroup { try totals.sum(over: processGroup) }
         return (totals.loss, totals.metrics)
+    }
+
+    /// The callbacks this process runs: with a process group, rank 0 runs all of them and the
+    /// others only those that change training.
+    private var activeCallbacks: [TrainingCallback] {
+        guard let processGroup, processGroup.rank != 0 else { return callbacks }
+        return callbacks.filter { $0.scope == .everyProcess }
     }
 
     private func withAveragedWeights<T>(_ body: () throws -> T) rethrows -> T {
@@ -284,6 +301,16 @@ private struct Totals {
         lossSum += Double(loss) * Double(output.count)
         weight += output.count
         for (name, value) in output.metrics { metricSums[name, default: 0] += Double(value) * Double(output.count) }
+    }
+
+    /// Replaces the sums with their totals over the processes of `group`, which must all
+    /// report the same metrics.
+    mutating func sum(over group: any ProcessGroup) throws {
+        let names = metricSums.keys.sorted()
+        let totals = try group.sum([lossSum, Double(weight)] + names.map { metricSums[$0]! })
+        lossSum = totals[0]
+        weight = Int(totals[1])
+        for (index, name) in names.enumerated() { metricSums[name] = totals[2 + index] }
     }
 
     var loss: Float { Float(lossSum / Double(Swift.max(weight, 1))) }

@@ -1,0 +1,76 @@
+// Averaging gradients across processes in an order MPI cannot change.
+
+import SynapseCore
+import SynapseNN
+
+/// The mean of each gradient over the processes of an `MPIProcessGroup`, computed in a fixed
+/// order so that it is bitwise the same on every process and in every run at the same
+/// process count, whatever algorithm MPI picks for the message size.
+///
+/// `MPI_Allreduce` adds the processes' values in an order of its own choosing, which changes
+/// with the message size, the process count and the tuning of the library, and float
+/// addition is not associative. So the sum is split into MPI's two halves by hand: each
+/// bucket of gradients (25 MB by default, as DDP) is cut into one segment per process, an
+/// all-to-all hands segment j of every process to process j, which adds them in rank order
+/// (((g₀ + g₁) + g₂) + …) and divides by N, and an all-gather returns the averaged segments
+/// to everyone. Each process sends and receives 2(N − 1)/N of the gradient, as a ring
+/// all-reduce does; MPI only moves bytes.
+struct GradientAveraging {
+    let group: MPIProcessGroup
+
+    func average(_ parameters: [Parameter]) throws {
+        let trainable = parameters.filter { !$0.isFrozen }
+        let total = trainable.reduce(0) { $0 + $1.value.count }
+        guard group.size > 1, total > 0 else { return }
+        var flat = [Float](repeating: 0, count: total)
+        var offset = 0
+        for parameter in trainable {
+            let count = parameter.value.count
+            if let gradient = parameter.grad {
+                gradient.withUnsafeBufferPointer { source in
+                    flat.withUnsafeMutableBufferPointer { target in
+                        (target.baseAddress! + offset).update(from: source.baseAddress!, count: count)
+                    }
+                }
+            }
+            offset += count
+        }
+        let bucket = max(group.size, group.bucketBytes / MemoryLayout<Float>.stride)
+        try flat.withUnsafeMutableBufferPointer { buffer in
+            for start in stride(from: 0, to: total, by: bucket) {
+                try reduce(buffer.baseAddress! + start, count: min(bucket, total - start))
+            }
+        }
+        offset = 0
+        for parameter in trainable {
+            let count = parameter.value.count
+            parameter.setGradient(Tensor(Array(flat[offset..<offset + count]), shape: parameter.shape))
+            offset += count
+        }
+    }
+
+    /// Averages `count` floats at `values` in place.
+    private func reduce(_ values: UnsafeMutablePointer<Float>, count: Int) throws {
+        let n = group.size
+        let segment = (count + n - 1) / n
+        let send = UnsafeMutablePointer<Float>.allocate(capacity: n * segment)
+        let receive = UnsafeMutablePointer<Float>.allocate(capacity: n * segment)
+        defer {
+            send.deallocate()
+            receive.deallocate()
+        }
+        send.update(from: values, count: count)
+        (send + count).initialize(repeating: 0, count: n * segment - count)
+        try group.allToAll(send, receive, count: segment)
+        // Process j's copy of this process's segment is at receive[j * segment]; add them in
+        // rank order into the first block.
+        for process in 1..<n {
+            let addend = receive + process * segment
+            for index in 0..<segment { receive[index] += addend[index] }
+        }
+        let scale = Float(n)
+        for index in 0..<segment { receive[index] /= scale }
+        try group.allGather(receive, send, count: segment)
+        values.update(from: send, count: count)
+    }
+}
