@@ -33,13 +33,17 @@ static void *symbol(void *library, const char *name, char *error, size_t capacit
 }
 
 int synapse_mpi_load(char *error, size_t capacity) {
-    const char *names[] = {getenv("SYNAPSE_MPI_LIBRARY"), "libmpi.so.40", "libmpi.so", "libmpi.40.dylib", "libmpi.dylib"};
+    const char *chosen = getenv("SYNAPSE_MPI_LIBRARY");
+    const char *names[] = {"libmpi.so.40", "libmpi.so", "libmpi.40.dylib", "libmpi.dylib"};
     void *library = NULL;
-    for (size_t i = 0; i < sizeof names / sizeof *names && !library; i++) {
-        if (names[i] && *names[i]) library = dlopen(names[i], RTLD_NOW | RTLD_GLOBAL);
+    if (chosen && *chosen) {
+        library = dlopen(chosen, RTLD_NOW | RTLD_GLOBAL);
+    } else {
+        for (size_t i = 0; i < sizeof names / sizeof *names && !library; i++) library = dlopen(names[i], RTLD_NOW | RTLD_GLOBAL);
     }
     if (!library) {
-        snprintf(error, capacity, "MPI is not installed (no libmpi found): apt-get install -y openmpi-bin libopenmpi-dev, then run under mpirun");
+        snprintf(error, capacity, "MPI is not installed (no %s found): apt-get install -y openmpi-bin libopenmpi-dev, then run under mpirun",
+                 chosen && *chosen ? chosen : "libmpi");
         return -1;
     }
     int failed = 0;

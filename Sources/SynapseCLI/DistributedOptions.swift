@@ -10,26 +10,20 @@ struct DistributedOptions: ParsableArguments {
     @Flag(help: "Train data-parallel over the processes started by mpirun (Open MPI): --batch-size is per process, rank 0 prints and writes every file.")
     var distributed = false
 
-    /// With --distributed: starts MPI, gives each process its share of the machine's cores
-    /// (unless --threads or SYNAPSE_NUM_THREADS says otherwise), silences the standard output
-    /// of every rank but 0, and returns the group; nil without the flag.
-    func start(_ common: CommonOptions) throws -> MPIProcessGroup? {
+    /// With --distributed: starts MPI, checks that every process was started with the same
+    /// flags as `command` (those that shape the run: not --threads or --json), gives each
+    /// process its share of the machine's cores (unless --threads or SYNAPSE_NUM_THREADS says
+    /// otherwise), silences the standard output of every rank but 0, and returns the group;
+    /// nil without the flag.
+    func start(_ common: CommonOptions, command: Any) throws -> MPIProcessGroup? {
         guard distributed else { return nil }
         let group = try reportingErrors { try MPIProcessGroup.start() }
+        let flags = configurationFields(of: command).filter { !["--threads", "--json"].contains($0.name) }
+        try reportingErrors { try group.checkSameConfiguration(flags.map { "\($0.name) \($0.value)" }.joined(separator: " ")) }
         if common.threads == nil, ProcessInfo.processInfo.environment["SYNAPSE_NUM_THREADS"] == nil {
             Kernels.threadCount = max(1, ProcessInfo.processInfo.activeProcessorCount / group.localSize)
         }
         if group.rank != 0 { _ = freopen("/dev/null", "w", stdout) }
         return group
-    }
-}
-
-extension MPIProcessGroup {
-    /// Checks that every process was started with the same `flags` and a model with the same
-    /// parameter shapes.
-    func checkSameRun(_ flags: [String: String], model: Module) throws {
-        let shapes = model.namedParameters.map { "\($0.0)\($0.1.shape)" }.joined(separator: ",")
-        let description = flags.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        try reportingErrors { try checkSameConfiguration(description + "; parameters: " + shapes) }
     }
 }

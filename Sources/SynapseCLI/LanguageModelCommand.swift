@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Synapse
+import SynapseDistributed
 import SynapseExamples
 import SynapseKernels
 
@@ -78,6 +79,7 @@ struct LanguageModelTrainCommand: ParsableCommand {
     @Option(help: "Save the model and its vocabulary (safetensors) here, for `synapse generate`.")
     var save: String?
     @OptionGroup var reporting: ReportOptions
+    @OptionGroup var distribution: DistributedOptions
     @OptionGroup var common: CommonOptions
 
     static let validationBatches = 50
@@ -119,9 +121,15 @@ struct LanguageModelTrainCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    mutating func run() throws {
         try checkWritable(save, flag: "--save")
         common.applyThreadCount()
+        let group = try distribution.start(common, command: self)
+        if let group, group.rank != 0 { (save, reporting.report) = (nil, nil) }
+        try train(group: group)
+    }
+
+    private func train(group: MPIProcessGroup?) throws {
         let (context, batchSize, steps) = (resolvedContext, resolvedBatchSize, resolvedSteps)
         let corpus = try reportingErrors { try UTF8Text.read(text) }
         guard !corpus.isEmpty else { throw CLIError("\(text) is empty") }
@@ -176,8 +184,13 @@ struct LanguageModelTrainCommand: ParsableCommand {
                                      seed: seed)
         let validationLoader = DataLoader(TokenWindows(tokens: validationTokens, context: context), batchSize: batchSize,
                                           shuffle: true, seed: seed &+ 1, batchLimit: Self.validationBatches)
+        if let group {
+            trainLoader.shard = DataShard(rank: group.rank, count: group.size, padded: true)
+            validationLoader.shard = DataShard(rank: group.rank, count: group.size, padded: false)
+        }
         let recent = RecentLoss(window: 50)
         let trainer = Trainer(model: network, optimizer: optimizer, callbacks: [ProgressBar(quiet: common.json), recent])
+        trainer.processGroup = group
         if clip > 0 { trainer.gradientClipNorm = clip }
         var scheduleDescription = ""
         if resolvedWarmup > 0 || resolvedMinimumLearningRate != nil {
@@ -204,7 +217,7 @@ struct LanguageModelTrainCommand: ParsableCommand {
         }
         let trainingSeconds = history.map(\.seconds).reduce(0, +)
         let validation = try reportingErrors { try trainer.validate(network.trainingTask(), on: validationLoader) }
-        let tokensPerSecond = Double(trainer.stepCount * batchSize * context) / trainingSeconds
+        let tokensPerSecond = Double(trainer.stepCount * batchSize * (group?.size ?? 1) * context) / trainingSeconds
         let validationPerCharacter = Double(validation.loss) / charactersPerToken
         if let save {
             try reportingErrors {
@@ -238,6 +251,7 @@ struct LanguageModelTrainCommand: ParsableCommand {
                            Self.validationBatches, recent.mean, tokensPerSecond, trainingSeconds, peakResidentMegabytes()))
             if let save { print("saved \(save)") }
         }
+        try reportingErrors { try group?.finish() }
     }
 }
 

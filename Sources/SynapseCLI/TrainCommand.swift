@@ -100,7 +100,7 @@ struct TrainCommand: ParsableCommand {
         try checkWritable(history, flag: "--history")
         try checkWritable(save, flag: "--save")
         common.applyThreadCount()
-        let group = try distribution.start(common)
+        let group = try distribution.start(common, command: self)
         if let group, group.rank != 0 { (history, save, reporting.report) = (nil, nil, nil) }
         try train(group: group)
     }
@@ -135,7 +135,6 @@ struct TrainCommand: ParsableCommand {
         let validationLoader = validation.map { DataLoader($0, batchSize: 250, transform: normalize) }
         let testLoader = DataLoader(data.test, batchSize: 250, transform: normalize)
         if let group {
-            try group.checkSameRun(runConfiguration, model: network)
             trainLoader.shard = DataShard(rank: group.rank, count: group.size, padded: true)
             validationLoader?.shard = DataShard(rank: group.rank, count: group.size, padded: false)
         }

@@ -131,7 +131,11 @@ public final class MPIProcessGroup: ProcessGroup {
         try Self.check(synapse_mpi_allgather_float(send, receive, count), "MPI_Allgather")
     }
 
+    /// Checks that every process has a model with the same parameter names and shapes, then
+    /// broadcasts rank 0's parameters and buffers.
     public func synchronize(_ module: Module) throws {
+        try checkSameConfiguration("parameters " + module.namedParameters.map { "\($0.0)\($0.1.shape)" }.joined(separator: ", ")
+                                   + "; buffers " + module.namedBuffers.map { "\($0.0)\($0.1.value.shape)" }.joined(separator: ", "))
         let parameters = module.parameters.map(\.value)
         let buffers = module.namedBuffers.map(\.1)
         var flat = [Float]()

@@ -11,8 +11,8 @@
 
 #include <stddef.h>
 
-// Loads libmpi (SYNAPSE_MPI_LIBRARY if set, else libmpi.so.40, libmpi.so, libmpi.40.dylib,
-// libmpi.dylib). Returns 0, or -1 with a message in `error`.
+// Loads libmpi: SYNAPSE_MPI_LIBRARY alone if set, else the first of libmpi.so.40, libmpi.so,
+// libmpi.40.dylib and libmpi.dylib. Returns 0, or -1 with a message in `error`.
 int synapse_mpi_load(char *error, size_t capacity);
 
 // MPI_Init_thread with MPI_THREAD_FUNNELED: only the thread that initialized calls MPI.
