@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Synapse
+import SynapseDistributed
 import SynapseExamples
 
 struct TagCommand: ParsableCommand {
@@ -93,6 +94,7 @@ struct TagTrainCommand: ParsableCommand {
     @Option(help: "Save the tagger and its vocabularies (safetensors) here.")
     var save: String?
     @OptionGroup var reporting: ReportOptions
+    @OptionGroup var distribution: DistributedOptions
     @OptionGroup var common: CommonOptions
 
     /// Confusions the report lists, each with an example sentence.
@@ -117,9 +119,16 @@ struct TagTrainCommand: ParsableCommand {
         let unknownRate: Double
     }
 
-    func run() throws {
+    mutating func run() throws {
         common.applyThreadCount()
         try checkWritable(save, flag: "--save")
+        let group = try distribution.start(common, command: self)
+        if let group, group.rank != 0 { (save, reporting.report) = (nil, nil) }
+        try train(group: group)
+        try reportingErrors { try group?.finish() }
+    }
+
+    private func train(group: MPIProcessGroup?) throws {
         var trainSet = try readTreebank(train)
         if let trainSentences { trainSet = Array(trainSet.prefix(trainSentences)) }
         let devSet = try readTreebank(dev)
@@ -134,6 +143,12 @@ struct TagTrainCommand: ParsableCommand {
                                 bucketLengths: bucket ? trainData.sequences.map(\.count) : nil)
         let trainer = Trainer(model: tagger.model, optimizer: Adam(parameters: tagger.model.parameters, lr: lr),
                               callbacks: [ProgressBar(quiet: common.json)])
+        trainer.processGroup = group
+        let devLoader = DataLoader(devData, batchSize: 256)
+        if let group {
+            loader.shard = DataShard(rank: group.rank, count: group.size, padded: true)
+            devLoader.shard = DataShard(rank: group.rank, count: group.size, padded: false)
+        }
         var report: TrainingReport?
         if reporting.report != nil {
             let task = tagger.trainingTask()
@@ -148,8 +163,10 @@ struct TagTrainCommand: ParsableCommand {
             if let report { trainer.callbacks.append(report) }
         }
         let history = try reportingErrors {
-            try trainer.fit(tagger.trainingTask(), on: loader, validation: DataLoader(devData, batchSize: 256), epochs: epochs)
+            try trainer.fit(tagger.trainingTask(), on: loader, validation: devLoader, epochs: epochs)
         }
+        // Rank 0 alone scores the whole dev and test sets and writes the results.
+        guard group?.rank ?? 0 == 0 else { return }
         let secondsPerEpoch = history.map(\.seconds).reduce(0, +) / Double(history.count)
         let baseline = MostFrequentTagBaseline(fitting: trainSet)
         func scores(_ sentences: [CoNLLU.Sentence]) throws -> Scores {

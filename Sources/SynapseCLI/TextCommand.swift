@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Synapse
+import SynapseDistributed
 import SynapseExamples
 
 extension TextClassifierKind: ExpressibleByArgument {}
@@ -74,6 +75,7 @@ struct TextTrainCommand: ParsableCommand {
     @Option(help: "Save the trained classifier with its vocabulary and classes (safetensors) here (not with --folds).")
     var save: String?
     @OptionGroup var reporting: ReportOptions
+    @OptionGroup var distribution: DistributedOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -102,7 +104,8 @@ struct TextTrainCommand: ParsableCommand {
         let secondsPerEpoch: Double
     }
 
-    private func run(_ corpus: Corpus, train: [Int], test: [Int], quiet: Bool, reported: Bool = false) throws -> Run {
+    private func run(_ corpus: Corpus, train: [Int], test: [Int], quiet: Bool, reported: Bool = false,
+                     group: MPIProcessGroup?) throws -> Run {
         let (texts, labels, classes) = (corpus.texts, corpus.labels, corpus.classes)
         let tokenizer = try reportingErrors {
             try SentenceTokenizer.fitting(train.map { texts[$0] }, kind: self.tokenizer, bpeVocabularySize: vocabularySize)
@@ -112,7 +115,9 @@ struct TextTrainCommand: ParsableCommand {
         let trainSet = classifier.dataset(train.map { texts[$0] }, labels: train.map { labels[$0] })
         let trainer = Trainer(model: classifier.model, optimizer: Adam(parameters: classifier.model.parameters, lr: lr ?? model.defaultLearningRate),
                               callbacks: [ProgressBar(quiet: quiet)])
+        trainer.processGroup = group
         let loader = DataLoader(trainSet, batchSize: batchSize, shuffle: true, seed: seed, bucketLengths: bucket ? trainSet.sequences.map(\.count) : nil)
+        if let group { loader.shard = DataShard(rank: group.rank, count: group.size, padded: true) }
         var report: TrainingReport?
         if reported {
             let task = classifier.trainingTask()
@@ -140,9 +145,16 @@ struct TextTrainCommand: ParsableCommand {
                    secondsPerEpoch: history.map(\.seconds).reduce(0, +) / Double(history.count))
     }
 
-    func run() throws {
+    mutating func run() throws {
         common.applyThreadCount()
         try checkWritable(save, flag: "--save")
+        let group = try distribution.start(common, command: self)
+        if let group, group.rank != 0 { (save, reporting.report) = (nil, nil) }
+        try train(group: group)
+        try reportingErrors { try group?.finish() }
+    }
+
+    private func train(group: MPIProcessGroup?) throws {
         let corpus = try readCorpora(data)
         // Stratified: each class's examples, shuffled with the seed.
         var generator = RandomGenerator(seed: seed)
@@ -150,15 +162,15 @@ struct TextTrainCommand: ParsableCommand {
             corpus.texts.indices.filter { corpus.labels[$0] == label }.shuffled(using: &generator)
         }
         if let folds {
-            try crossValidate(corpus, members: members, folds: folds)
+            try crossValidate(corpus, members: members, folds: folds, group: group)
         } else {
-            try holdOut(corpus, members: members)
+            try holdOut(corpus, members: members, group: group)
         }
     }
 
     /// Trains on all but one fold and tests on it, for each fold in turn. Each class's shuffled
     /// examples are dealt to the folds in turn.
-    private func crossValidate(_ corpus: Corpus, members: [[Int]], folds: Int) throws {
+    private func crossValidate(_ corpus: Corpus, members: [[Int]], folds: Int, group: MPIProcessGroup?) throws {
         let smallest = members.map(\.count).min() ?? 0
         guard smallest >= folds else {
             throw CLIError("--folds \(folds): the smallest class has \(smallest) sentences, fewer than the folds")
@@ -169,7 +181,7 @@ struct TextTrainCommand: ParsableCommand {
         for fold in 0..<folds {
             let indices = corpus.texts.indices
             let result = try run(corpus, train: indices.filter { foldOf[$0] != fold }, test: indices.filter { foldOf[$0] == fold },
-                                 quiet: true)
+                                 quiet: true, group: group)
             accuracies.append(Double(result.accuracy))
             seconds.append(result.secondsPerEpoch)
             parameters = result.classifier.model.parameterCount
@@ -192,7 +204,7 @@ struct TextTrainCommand: ParsableCommand {
 
     /// Trains on one split and tests on the rest: `--test-indices`, or each class's first
     /// `--test-split` share.
-    private func holdOut(_ corpus: Corpus, members: [[Int]]) throws {
+    private func holdOut(_ corpus: Corpus, members: [[Int]], group: MPIProcessGroup?) throws {
         var train: [Int] = [], test: [Int] = []
         if let testIndices {
             let held = try readIndices(testIndices, count: corpus.texts.count)
@@ -209,7 +221,7 @@ struct TextTrainCommand: ParsableCommand {
             let choice = testIndices.map { "--test-indices \($0)" } ?? "--test-split \(testSplit)"
             throw CLIError("\(choice) leaves \(train.count) training and \(test.count) test sentences; both need at least one")
         }
-        let result = try run(corpus, train: train, test: test, quiet: common.json, reported: true)
+        let result = try run(corpus, train: train, test: test, quiet: common.json, reported: true, group: group)
         if let save {
             try reportingErrors {
                 try result.classifier.save(to: save, metadata: ["epochs": String(epochs), "test_accuracy": String(result.accuracy)])

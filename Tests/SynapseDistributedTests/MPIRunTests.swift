@@ -1,0 +1,99 @@
+import Foundation
+import Synapse
+import SynapseDistributed
+import XCTest
+
+/// Runs `synapse` under `mpirun` as users do, on the embedded digits (so no dataset is needed).
+/// Skipped, saying so, where Open MPI's `mpirun` is not installed; the test of the message
+/// for a missing MPI runs everywhere.
+final class MPIRunTests: XCTestCase {
+    private var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("synapse-mpi-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    /// The MLP on the digits for `epochs` epochs (23 steps each at a global batch of 64), saved.
+    private func trainArguments(batchSize: Int, epochs: Int = 5, save: String) -> [String] {
+        ["train", "--epochs", String(epochs), "--batch-size", String(batchSize), "--lr", "0.05", "--save", save]
+    }
+
+    func testTwoRanksMatchOneProcessWithTheirCombinedBatch() throws {
+        let mpirun = try MPIRun.find()
+        let single = try MPIRun.synapse(trainArguments(batchSize: 64, save: path("one.safetensors")))
+        XCTAssertEqual(single.status, 0, single.output)
+        let pair = try mpirun.run(ranks: 2, trainArguments(batchSize: 32, save: path("two.safetensors")) + ["--distributed"])
+        XCTAssertEqual(pair.status, 0, pair.output)
+        let one = try CheckpointFile(path: path("one.safetensors")), two = try CheckpointFile(path: path("two.safetensors"))
+        XCTAssertEqual(Set(one.tensors.keys), Set(two.tensors.keys))
+        // 115 steps: the sums of a batch split in two differ in the last bits only.
+        for (name, tensor) in one.tensors where name.contains("weight") || name.contains("bias") {
+            let other = two.tensors[name]!
+            let difference = (tensor - other).square().sum().item.squareRoot(), norm = tensor.square().sum().item.squareRoot()
+            XCTAssertLessThan(difference / norm, 1e-5, name)
+        }
+        XCTAssertTrue(pair.output.contains("test accuracy"), pair.output)
+    }
+
+    func testARunAtTwoRanksRepeatsBitForBit() throws {
+        let mpirun = try MPIRun.find()
+        for name in ["a", "b"] {
+            let result = try mpirun.run(ranks: 2, trainArguments(batchSize: 16, epochs: 2, save: path("\(name).safetensors")) + ["--distributed"])
+            XCTAssertEqual(result.status, 0, result.output)
+        }
+        let a = try CheckpointFile(path: path("a.safetensors")), b = try CheckpointFile(path: path("b.safetensors"))
+        XCTAssertFalse(a.tensors.isEmpty)
+        for (name, tensor) in a.tensors { XCTAssertEqual(tensor.scalars, b.tensors[name]!.scalars, name) }
+    }
+
+    func testOnlyRankZeroPrintsAndWritesFiles() throws {
+        let mpirun = try MPIRun.find()
+        // Each rank runs in a folder of its own, with the same relative paths.
+        let zero = folder.appendingPathComponent("zero"), one = folder.appendingPathComponent("one")
+        for url in [zero, one] { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
+        let arguments = ["train", "--epochs", "2", "--distributed", "--save", "model.safetensors", "--history", "run.json",
+                         "--report", "run.html"]
+        let result = try mpirun.run(programs: [(zero.path, arguments), (one.path, arguments)])
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: zero.path)), ["model.safetensors", "run.json", "run.html"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: one.path), [])
+        XCTAssertEqual(result.output.components(separatedBy: "test accuracy").count, 2, "one rank reports: \(result.output)")
+    }
+
+    func testRanksStartedWithDifferentFlagsStopWithAClearMessage() throws {
+        let mpirun = try MPIRun.find()
+        let result = try mpirun.run(programs: [(folder.path, ["train", "--epochs", "1", "--lr", "0.01", "--distributed"]),
+                                               (folder.path, ["train", "--epochs", "1", "--lr", "0.02", "--distributed"])])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.output.contains("rank 1 started with a different configuration from rank 0"), result.output)
+        XCTAssertTrue(result.output.contains("--lr 0.02"), result.output)
+    }
+
+    func testAKilledRankEndsTheJobWithinSeconds() throws {
+        let mpirun = try MPIRun.find()
+        // Rank 1 trains for two seconds, then is killed; rank 0 would otherwise wait for it forever.
+        let script = #"if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then "$0" "$@" & p=$!; sleep 2; kill -9 $p; exit 9; else exec "$0" "$@"; fi"#
+        let start = Date()
+        let result = try mpirun.run(ranks: 2, ["sh", "-c", script, MPIRun.synapseBinary().path, "train", "--epochs", "1000000", "--distributed"],
+                                    direct: true, timeout: 60)
+        let seconds = Date().timeIntervalSince(start)
+        XCTAssertNotEqual(result.status, 0, result.output)
+        XCTAssertLessThan(seconds, 30, "the job ended \(seconds) s after starting: \(result.output)")
+        XCTAssertTrue(result.output.contains(",1]"), "mpirun names rank 1: \(result.output)")
+    }
+
+    func testWithoutMPIDistributedSaysWhatToInstall() throws {
+        let result = try MPIRun.synapse(["train", "--epochs", "1", "--distributed"],
+                                        environment: ["SYNAPSE_MPI_LIBRARY": path("no-such-libmpi.so")])
+        XCTAssertEqual(result.status, 1, result.output)
+        XCTAssertTrue(result.output.contains("MPI is not installed"), result.output)
+        XCTAssertTrue(result.output.contains("apt-get install -y openmpi-bin libopenmpi-dev"), result.output)
+    }
+}
