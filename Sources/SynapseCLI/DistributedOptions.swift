@@ -9,6 +9,12 @@ import SynapseKernels
 struct DistributedOptions: ParsableArguments {
     @Flag(help: "Train data-parallel over the processes started by mpirun (Open MPI): --batch-size is per process, rank 0 prints and writes every file.")
     var distributed = false
+    @Flag(help: "With --distributed: batch normalization uses the statistics of the whole global batch, summed across processes (PyTorch's SyncBatchNorm), instead of each process's share.")
+    var syncBatchNorm = false
+
+    func validate() throws {
+        guard !syncBatchNorm || distributed else { throw ValidationError("--sync-batch-norm needs --distributed") }
+    }
 
     /// With --distributed: starts MPI, checks that every process was started with the same
     /// flags as `command` (those that shape the run: not --threads or --json), gives each
@@ -25,5 +31,14 @@ struct DistributedOptions: ParsableArguments {
         }
         if group.rank != 0 { _ = freopen("/dev/null", "w", stdout) }
         return group
+    }
+}
+
+extension MPIProcessGroup {
+    /// Applies --sync-batch-norm to `model`, saying so (on rank 0) unless `quiet`.
+    func prepare(_ model: Module, options: DistributedOptions, quiet: Bool) {
+        guard options.syncBatchNorm else { return }
+        let layers = SyncBatchNorm.convert(model, group: self)
+        if !quiet { print("synchronizing \(layers) batch-norm layer\(layers == 1 ? "" : "s") across \(size) processes") }
     }
 }

@@ -135,6 +135,7 @@ struct TrainCommand: ParsableCommand {
         let validationLoader = validation.map { DataLoader($0, batchSize: 250, transform: normalize) }
         let testLoader = DataLoader(data.test, batchSize: 250, transform: normalize)
         if let group {
+            group.prepare(network, options: distribution, quiet: common.json)
             trainLoader.shard = DataShard(rank: group.rank, count: group.size, padded: true)
             validationLoader?.shard = DataShard(rank: group.rank, count: group.size, padded: false)
         }

@@ -1,4 +1,4 @@
-// Averaging gradients across processes in an order MPI cannot change.
+// Averaging gradients across processes in an order MPI cannot change, and the sum that does it.
 
 import SynapseCore
 import SynapseNN
@@ -38,7 +38,7 @@ struct GradientAveraging {
         let bucket = max(group.size, group.bucketBytes / MemoryLayout<Float>.stride)
         try flat.withUnsafeMutableBufferPointer { buffer in
             for start in stride(from: 0, to: total, by: bucket) {
-                try reduce(buffer.baseAddress! + start, count: min(bucket, total - start))
+                try group.sumInRankOrder(buffer.baseAddress! + start, count: min(bucket, total - start), dividingBy: Float(group.size))
             }
         }
         offset = 0
@@ -48,10 +48,17 @@ struct GradientAveraging {
             offset += count
         }
     }
+}
 
-    /// Averages `count` floats at `values` in place.
-    private func reduce(_ values: UnsafeMutablePointer<Float>, count: Int) throws {
-        let n = group.size
+extension MPIProcessGroup {
+    /// Replaces `count` floats at `values` with their sum over the processes, added in rank
+    /// order and then divided by `divisor` (if given), bitwise the same on every process.
+    func sumInRankOrder(_ values: UnsafeMutablePointer<Float>, count: Int, dividingBy divisor: Float? = nil) throws {
+        let n = size
+        guard n > 1 else {
+            if let divisor { for index in 0..<count { values[index] /= divisor } }
+            return
+        }
         let segment = (count + n - 1) / n
         let send = UnsafeMutablePointer<Float>.allocate(capacity: n * segment)
         let receive = UnsafeMutablePointer<Float>.allocate(capacity: n * segment)
@@ -61,16 +68,15 @@ struct GradientAveraging {
         }
         send.update(from: values, count: count)
         (send + count).initialize(repeating: 0, count: n * segment - count)
-        try group.allToAll(send, receive, count: segment)
+        try allToAll(send, receive, count: segment)
         // Process j's copy of this process's segment is at receive[j * segment]; add them in
         // rank order into the first block.
         for process in 1..<n {
             let addend = receive + process * segment
             for index in 0..<segment { receive[index] += addend[index] }
         }
-        let scale = Float(n)
-        for index in 0..<segment { receive[index] /= scale }
-        try group.allGather(receive, send, count: segment)
+        if let divisor { for index in 0..<segment { receive[index] /= divisor } }
+        try allGather(receive, send, count: segment)
         values.update(from: send, count: count)
     }
 }

@@ -2,6 +2,18 @@
 
 import SynapseCore
 
+/// Sums per-channel statistics over the processes of a data-parallel job, so that batch
+/// normalization can use the statistics of the whole global batch (`SyncBatchNorm` in
+/// `SynapseDistributed` sets one on every `BatchNorm` of a model).
+public protocol BatchStatisticsReducer: AnyObject {
+    /// The number of processes, each holding an equal share of the global batch.
+    var processCount: Int { get }
+    /// The element-wise sum of `values` over the processes, identical on every process. It is
+    /// differentiable: the gradient of each process's input is the sum of every process's
+    /// output gradient.
+    func sumAcrossProcesses(_ values: Tensor) -> Tensor
+}
+
 /// The state and arithmetic shared by `BatchNorm1d` and `BatchNorm2d`: a per-channel scale and
 /// shift, and running estimates of each channel's mean and (unbiased) variance, updated with
 /// `momentum` in training mode and used for normalization in evaluation mode.
@@ -12,6 +24,9 @@ public class BatchNorm: Module {
     @Buffer public var runningVariance: Tensor
     @Buffer public var batchesTracked: Tensor
     public let epsilon: Float, momentum: Float
+    /// With a reducer, training mode normalizes with the mean and variance of the global
+    /// batch across processes, as PyTorch's `SyncBatchNorm`; without, with this process's batch.
+    public var statisticsReducer: BatchStatisticsReducer?
 
     init(_ channels: Int, epsilon: Float, momentum: Float, op: String) {
         require(channels > 0, "\(op): channels must be positive, got \(channels)")
@@ -35,16 +50,40 @@ public class BatchNorm: Module {
         }
         let count = input.count / channels
         require(count > 1, "\(op): training needs more than one value per channel, got input \(input.shape)")
+        if let statisticsReducer {
+            return synchronizedNormalize(input, reducer: statisticsReducer, localCount: count)
+        }
         let (output, mean, variance) = input.batchNormalized(weight: weight, bias: bias, epsilon: epsilon)
+        updateRunningStatistics(mean: mean, variance: variance, count: count)
+        return output
+    }
+
+    /// Normalization with the statistics of every process's batch, composed of differentiable
+    /// ops so the gradient flows through the sums across processes. Two passes (the mean, then
+    /// the mean squared deviation from it) keep the variance accurate.
+    private func synchronizedNormalize(_ input: Tensor, reducer: BatchStatisticsReducer, localCount: Int) -> Tensor {
+        let channels = weight.shape[0]
+        let axes = [0] + Array(2..<input.rank)
+        let broadcastShape = [1, channels] + Array(repeating: 1, count: input.rank - 2)
+        let total = Float(localCount * reducer.processCount)
+        let mean = reducer.sumAcrossProcesses(input.sum(axes: axes)) / total
+        let centered = input - mean.reshaped(broadcastShape)
+        let variance = reducer.sumAcrossProcesses((centered * centered).sum(axes: axes)) / total
+        let scale = weight / (variance + epsilon).sqrt()
+        updateRunningStatistics(mean: mean.detached(), variance: variance.detached(), count: localCount * reducer.processCount)
+        return centered * scale.reshaped(broadcastShape) + bias.reshaped(broadcastShape)
+    }
+
+    private func updateRunningStatistics(mean: Tensor, variance: Tensor, count: Int) {
         withoutGradients {
             let unbiased = variance * (Float(count) / Float(count - 1))
             runningMean = (1 - momentum) * runningMean + momentum * mean
             runningVariance = (1 - momentum) * runningVariance + momentum * unbiased
             batchesTracked = batchesTracked + 1
         }
-        return output
     }
 }
+
 
 /// Batch normalization over [N, C] or [N, C, L] inputs (PyTorch's `BatchNorm1d`).
 public final class BatchNorm1d: BatchNorm, UnaryLayer {

@@ -89,6 +89,29 @@ final class MPIRunTests: XCTestCase {
         XCTAssertTrue(result.output.contains(",1]"), "mpirun names rank 1: \(result.output)")
     }
 
+    func testSyncBatchNormMatchesBatchNormOverTheGlobalBatch() throws {
+        try runWorker("testSyncBatchNormMatchesBatchNormOverTheGlobalBatch", ranks: 2)
+        try runWorker("testSyncBatchNormMatchesBatchNormOverTheGlobalBatch", ranks: 3)
+    }
+
+    func testAveragedGradientsAreIdenticalOnEveryRank() throws {
+        try runWorker("testAveragedGradientsAreIdenticalOnEveryRank", ranks: 3)
+    }
+
+    /// Runs `MPIWorkerTests/test` in every rank of a job of `ranks` processes.
+    private func runWorker(_ test: String, ranks: Int) throws {
+        let mpirun = try MPIRun.find()
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0])
+        #if os(Linux)
+        let result = try MPIRun.execute(mpirun.executable, MPIRun.flags + ["-np", String(ranks), bundle.path, "SynapseDistributedTests.MPIWorkerTests/\(test)"],
+                                        environment: MPIRun.environment.merging(["SYNAPSE_MPI_WORKER": "1"]) { $1 }, timeout: 120)
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertTrue(result.output.contains("Executed 1 test, with 0 failures"), result.output)
+        #else
+        throw XCTSkip("the worker tests start the test bundle as an executable, as on Linux")
+        #endif
+    }
+
     func testWithoutMPIDistributedSaysWhatToInstall() throws {
         let result = try MPIRun.synapse(["train", "--epochs", "1", "--distributed"],
                                         environment: ["SYNAPSE_MPI_LIBRARY": path("no-such-libmpi.so")])
