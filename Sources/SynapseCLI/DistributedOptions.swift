@@ -35,8 +35,13 @@ struct DistributedOptions: ParsableArguments {
 }
 
 extension MPIProcessGroup {
-    /// Applies --sync-batch-norm to `model`, saying so (on rank 0) unless `quiet`.
-    func prepare(_ model: Module, options: DistributedOptions, quiet: Bool) {
+    /// Readies a freshly built `model` for training in this group: with --sync-batch-norm its
+    /// batch-norm layers synchronize (said on rank 0 unless `quiet`), and every rank but 0
+    /// reseeds the global generator from `seed` and its rank, so that dropout masks and
+    /// sampled noise differ between the processes' shares of a batch as they would within one
+    /// process's batch. Rank 0 keeps the seed's stream, so one process runs as without MPI.
+    func prepare(_ model: Module, seed: UInt64, options: DistributedOptions, quiet: Bool) {
+        if rank != 0 { GlobalRandom.seed(seed ^ (UInt64(rank) &* 0x9E37_79B9_7F4A_7C15)) }
         guard options.syncBatchNorm else { return }
         let layers = SyncBatchNorm.convert(model, group: self)
         if !quiet { print("synchronizing \(layers) batch-norm layer\(layers == 1 ? "" : "s") across \(size) processes") }

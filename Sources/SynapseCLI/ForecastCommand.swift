@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Synapse
+import SynapseDistributed
 import SynapseExamples
 import SynapseKernels
 
@@ -46,6 +47,7 @@ struct ForecastCommand: ParsableCommand {
     @Option(help: "Write a PNG plot of the history, the forecasts and the actual values here.")
     var plot: String?
     @OptionGroup var reporting: ReportOptions
+    @OptionGroup var distribution: DistributedOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -56,8 +58,15 @@ struct ForecastCommand: ParsableCommand {
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
     }
 
-    func run() throws {
+    mutating func run() throws {
         try checkWritable(plot, flag: "--plot")
+        let group = try distribution.start(common, command: self)
+        if let group, group.rank != 0 { (plot, reporting.report) = (nil, nil) }
+        try forecast(group: group)
+        try reportingErrors { try group?.finish() }
+    }
+
+    private func forecast(group: MPIProcessGroup?) throws {
         common.applyThreadCount()
         let table = try reportingErrors { try data.map(CSVTable.init(contentsOf:)) ?? Datasets.airlinePassengers() }
         let valueColumn = try reportingErrors { try column.map(table.columnIndex(named:)) ?? table.header.count - 1 }
@@ -84,7 +93,7 @@ struct ForecastCommand: ParsableCommand {
             report.summaryInput = Tensor.zeros([max(trainWindows, 1), window, 1])
             callbacks.append(report)
         }
-        let (_, forecast) = try reportingErrors { try Forecasting.run(series, configuration: configuration, callbacks: callbacks) }
+        let (_, forecast) = try reportingErrors { try Forecasting.run(series, configuration: configuration, callbacks: callbacks, processGroup: group) }
         let start = series.count - horizon
         if let report {
             report.document.results = [ReportField("RMSE, one step ahead", String(format: "%.2f (MAE %.2f)", forecast.rmse, forecast.mae)),

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Synapse
+import SynapseDistributed
 import SynapseExamples
 import SynapseKernels
 
@@ -80,6 +81,7 @@ struct GANTrainCommand: ParsableCommand {
     @Option(help: "The Fashion-MNIST classifier behind the FID (default: trained once and cached).")
     var classifier: String?
     @OptionGroup var reporting: ReportOptions
+    @OptionGroup var distribution: DistributedOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -97,7 +99,14 @@ struct GANTrainCommand: ParsableCommand {
          "train.lr": String(lr), "train.train-images": trainImages.map(String.init) ?? "all", "train.seed": String(seed)]
     }
 
-    func run() throws {
+    mutating func run() throws {
+        let group = try distribution.start(common, command: self)
+        if let group, group.rank != 0 { (save, samples, samplesEveryEpoch, reporting.report) = (nil, nil, nil, nil) }
+        try train(group: group)
+        try reportingErrors { try group?.finish() }
+    }
+
+    private func train(group: MPIProcessGroup?) throws {
         try checkWritable(save, flag: "--save")
         try checkWritable(samples, flag: "--samples")
         if let samplesEveryEpoch {
@@ -117,11 +126,16 @@ struct GANTrainCommand: ParsableCommand {
         let model = TrainedGAN(gan: GAN(latent: latent, classes: classNames?.count, lr: lr), classNames: classNames)
         let gan = model.gan
         let loader = DataLoader(data, batchSize: batchSize, shuffle: true, seed: seed)
+        if let group {
+            group.prepare(gan, seed: seed, options: distribution, quiet: common.json)
+            loader.shard = DataShard(rank: group.rank, count: group.size, padded: true)
+        }
         let recent = RecentLosses()
         var callbacks: [TrainingCallback] = [ProgressBar(quiet: common.json), recent,
                                              SampleGridWriter(model: model, path: samples, folder: samplesEveryEpoch, seed: seed &+ 1)]
         if let save { callbacks.append(GANCheckpointWriter(model: model, path: save, configuration: runConfiguration)) }
         let trainer = Trainer(model: gan, optimizer: gan.discriminatorOptimizer, callbacks: callbacks)
+        trainer.processGroup = group
         let report = try reportCallback(model: model, images: data.count)
         if let report { trainer.callbacks.append(report) }
         if let resume {
@@ -142,6 +156,8 @@ struct GANTrainCommand: ParsableCommand {
                   + "\(epochs) epochs of batches of \(batchSize), \(Kernels.threadCount) threads")
         }
         let history = try reportingErrors { try trainer.fit(gan.trainingTask(), on: loader, epochs: epochs - trainer.completedEpochs) }
+        // Rank 0 alone scores the samples and reports.
+        guard group?.rank ?? 0 == 0 else { return }
         let score = noScore ? nil : try reportingErrors { () throws -> GANScore in
             let (train, test) = try Datasets.fashionMNIST(directory: dataDir)
             let scorer = try scoringClassifier(classifier, train: train, quiet: common.json)

@@ -185,6 +185,7 @@ struct LanguageModelTrainCommand: ParsableCommand {
         let validationLoader = DataLoader(TokenWindows(tokens: validationTokens, context: context), batchSize: batchSize,
                                           shuffle: true, seed: seed &+ 1, batchLimit: Self.validationBatches)
         if let group {
+            group.prepare(network, seed: seed, options: distribution, quiet: common.json)
             trainLoader.shard = DataShard(rank: group.rank, count: group.size, padded: true)
             validationLoader.shard = DataShard(rank: group.rank, count: group.size, padded: false)
         }

@@ -146,6 +146,7 @@ struct TagTrainCommand: ParsableCommand {
         trainer.processGroup = group
         let devLoader = DataLoader(devData, batchSize: 256)
         if let group {
+            group.prepare(tagger.model, seed: seed, options: distribution, quiet: common.json)
             loader.shard = DataShard(rank: group.rank, count: group.size, padded: true)
             devLoader.shard = DataShard(rank: group.rank, count: group.size, padded: false)
         }

@@ -117,7 +117,10 @@ struct TextTrainCommand: ParsableCommand {
                               callbacks: [ProgressBar(quiet: quiet)])
         trainer.processGroup = group
         let loader = DataLoader(trainSet, batchSize: batchSize, shuffle: true, seed: seed, bucketLengths: bucket ? trainSet.sequences.map(\.count) : nil)
-        if let group { loader.shard = DataShard(rank: group.rank, count: group.size, padded: true) }
+        if let group {
+            group.prepare(classifier.model, seed: seed, options: distribution, quiet: quiet)
+            loader.shard = DataShard(rank: group.rank, count: group.size, padded: true)
+        }
         var report: TrainingReport?
         if reported {
             let task = classifier.trainingTask()

@@ -135,14 +135,14 @@ struct TrainCommand: ParsableCommand {
         let validationLoader = validation.map { DataLoader($0, batchSize: 250, transform: normalize) }
         let testLoader = DataLoader(data.test, batchSize: 250, transform: normalize)
         if let group {
-            group.prepare(network, options: distribution, quiet: common.json)
+            group.prepare(network, seed: seed, options: distribution, quiet: common.json)
             trainLoader.shard = DataShard(rank: group.rank, count: group.size, padded: true)
             validationLoader?.shard = DataShard(rank: group.rank, count: group.size, padded: false)
         }
         if !common.json {
             print("training \(model.rawValue) (\(network.parameterCount) parameters) on \(dataset.rawValue): "
                   + "\(train.count) train\(validation.map { ", \($0.count) validation" } ?? ""), \(data.test.count) test; "
-                  + "\(self.optimizer.rawValue) lr \(lr) (\(lrSchedule.rawValue)), batch \(batchSize)"
+                  + "\(self.optimizer.rawValue) lr \(lr) (\(lrSchedule.rawValue)), batch \(batchSize)\(group.map { " per process × \($0.size) processes" } ?? "")"
                   + "\(augment.map { ", augmented (\($0.kinds.map(\.rawValue).joined(separator: ",")))" } ?? ""), \(Kernels.threadCount) threads")
         }
         var callbacks: [TrainingCallback] = [ProgressBar(quiet: common.json)]

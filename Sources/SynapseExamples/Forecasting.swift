@@ -84,9 +84,10 @@ public struct Forecast: Sendable {
 public enum Forecasting {
     /// Trains a `SeriesForecaster` on everything before the last `horizon` values of `series`
     /// (scaled to [0, 1] with the training part's minimum and maximum; one full batch of all
-    /// training windows per epoch, MSE, Adam) and forecasts the held-out values.
+    /// training windows per epoch, MSE, Adam) and forecasts the held-out values. With a
+    /// `processGroup`, each process trains on its share of the windows.
     public static func run(_ series: [Float], configuration c: ForecastConfiguration,
-                           callbacks: [TrainingCallback] = []) throws -> (model: SeriesForecaster, forecast: Forecast) {
+                           callbacks: [TrainingCallback] = [], processGroup: (any ProcessGroup)? = nil) throws -> (model: SeriesForecaster, forecast: Forecast) {
         guard c.window > 0, c.horizon > 0, c.season > 0, c.hidden > 0, c.epochs > 0 else {
             throw ModelError("forecast: window, horizon, season, hidden size and epochs must all be positive")
         }
@@ -107,8 +108,11 @@ public enum Forecasting {
         GlobalRandom.seed(c.seed)
         let model = SeriesForecaster(kind: c.kind, hidden: c.hidden)
         let trainer = Trainer(model: model, optimizer: Adam(parameters: model.parameters, lr: c.lr), callbacks: callbacks)
-        let history = try trainer.fit(RegressionTask(forward: model.callAsFunction), on: DataLoader(data, batchSize: data.count),
-                                  epochs: c.epochs)
+        trainer.processGroup = processGroup
+        let size = processGroup?.size ?? 1
+        let loader = DataLoader(data, batchSize: (data.count + size - 1) / size)
+        if let processGroup { loader.shard = DataShard(rank: processGroup.rank, count: size, padded: true) }
+        let history = try trainer.fit(RegressionTask(forward: model.callAsFunction), on: loader, epochs: c.epochs)
         model.eval()
         let testEnds = Array(trainCount..<series.count)
         let oneStep = withoutGradients {
