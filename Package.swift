@@ -54,7 +54,7 @@ let package = Package(
             name: "SynapseCLI",
             dependencies: ["Synapse", "SynapseExamples", "SynapseKernels", "SynapseDistributed",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "SynapseBench", dependencies: ["Synapse", "SynapseKernels"]),
+        .executableTarget(name: "SynapseBench", dependencies: ["Synapse", "SynapseKernels", "SynapseDistributed"]),
         .testTarget(name: "SynapseKernelsTests", dependencies: ["SynapseKernels"]),
         .testTarget(name: "SynapseCoreTests", dependencies: ["SynapseCore"]),
         .testTarget(name: "SynapseNNTests", dependencies: ["Synapse"], exclude: ["Fixtures"]),

@@ -104,6 +104,15 @@ static int reduce_doubles(double *buffer, size_t count, Handle op) {
 int synapse_mpi_allreduce_double_sum(double *buffer, size_t count) { return reduce_doubles(buffer, count, sum); }
 int synapse_mpi_allreduce_double_max(double *buffer, size_t count) { return reduce_doubles(buffer, count, max); }
 
+int synapse_mpi_allreduce_float_sum(float *buffer, size_t count) {
+    for (size_t start = 0; start < count; start += PIECE) {
+        size_t n = count - start < PIECE ? count - start : PIECE;
+        int status = allreduce(IN_PLACE, buffer + start, (int)n, float_, sum, world);
+        if (status) return status;
+    }
+    return 0;
+}
+
 int synapse_mpi_alltoall_float(const float *send, float *receive, size_t count) {
     if (count > PIECE) return -1;
     return alltoall(send, (int)count, float_, receive, (int)count, float_, world);

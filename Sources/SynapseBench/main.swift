@@ -1,6 +1,6 @@
 // synapse-bench: Synapse kernels side by side with references on the same machine.
 //
-// Usage: swift run -c release -Xcc -march=native synapse-bench [elementwise|gemm|conv|lstm|attention|tokenize|all]
+// Usage: swift run -c release -Xcc -march=native synapse-bench [elementwise|gemm|conv|lstm|attention|tokenize|sparse|allreduce|all]
 //        [--count N] [--repeats R] [--rounds R] [--python PATH]
 // The numpy column comes from Benchmarks/numpy_elementwise.py run through the given Python
 // (default python3); the OpenBLAS column from libopenblas.so.0 loaded at run time. A column
@@ -10,7 +10,7 @@ import Foundation
 import SynapseKernels
 
 let usage = """
-    usage: synapse-bench [elementwise|gemm|conv|lstm|attention|tokenize|sparse|all …] [--count N] [--repeats R] [--rounds R] [--python PATH] [--only TEXT] [--passes]
+    usage: synapse-bench [elementwise|gemm|conv|lstm|attention|tokenize|sparse|allreduce|all …] [--count N] [--repeats R] [--rounds R] [--python PATH] [--only TEXT] [--passes]
       --only TEXT  run only the rows whose name contains TEXT (e.g. --only 2048)
       --passes     conv: also time the input and weight gradients on their own (Synapse only)
       elementwise  16M-element add, multiply, exp, sum vs numpy and memcpy (--count elements, --repeats)
@@ -23,6 +23,8 @@ let usage = """
                    tokenizers on one thread (--python with tokenizers; --rounds)
       sparse       pruned Linear forward: the CSR sparse × dense kernel vs the dense GEMM at sparsity 0.5–0.95,
                    and the crossover (--rounds)
+      allreduce    under mpirun: the rank-ordered gradient sum vs MPI_Allreduce and memcpy at 1, 4, 25 and
+                   100 MB (--rounds; --only 25MB)
     """
 
 /// Prints `message` and the usage on stderr and exits with status 2, as a command-line tool
@@ -81,7 +83,7 @@ struct Options {
 
 let options = Options(arguments: CommandLine.arguments)
 let sections = options.sections.isEmpty || options.sections == ["all"] ? ["elementwise", "gemm", "conv", "lstm", "attention", "tokenize", "sparse"] : options.sections
-for section in sections where !["elementwise", "gemm", "conv", "lstm", "attention", "tokenize", "sparse"].contains(section) {
+for section in sections where !["elementwise", "gemm", "conv", "lstm", "attention", "tokenize", "sparse", "allreduce"].contains(section) {
     exitWithUsage("unknown section \(section)")
 }
 print("threads available: \(Kernels.threadCount); fast build: \(Kernels.isNativeBuild ? "yes" : "no")")
@@ -94,6 +96,7 @@ for section in sections {
     case "attention": attentionBenchmark(options: options)
     case "tokenize": tokenizeBenchmark(options: options)
     case "sparse": sparseBenchmark(options: options)
+    case "allreduce": allReduceBenchmark(options: options)
     default: break
     }
     print("")

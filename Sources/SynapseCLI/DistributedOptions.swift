@@ -47,3 +47,12 @@ extension MPIProcessGroup {
         if !quiet { print("synchronizing \(layers) batch-norm layer\(layers == 1 ? "" : "s") across \(size) processes") }
     }
 }
+
+/// For --json under --distributed: the seconds rank 0 spent communicating during training
+/// and their share of the training time; empty otherwise.
+func communicationFields(_ history: [EpochLog]) -> [String: Any] {
+    let communication = history.compactMap(\.communicationSeconds)
+    guard !communication.isEmpty else { return [:] }
+    let seconds = history.map(\.seconds).reduce(0, +), total = communication.reduce(0, +)
+    return ["communication_seconds": total, "communication_share": seconds > 0 ? total / seconds : 0]
+}

@@ -188,7 +188,7 @@ struct GANTrainCommand: ParsableCommand {
                                          "parameters_generator": gan.generator.parameterCount,
                                          "parameters_discriminator": gan.discriminator.parameterCount,
                                          "threads": Kernels.threadCount]
-            printJSON(report.merging(score?.report ?? [:]) { $1 })
+            printJSON(report.merging(score?.report ?? [:]) { $1 }.merging(communicationFields(history)) { $1 })
         } else {
             print(String(format: "%d epochs, %.1f s per epoch; last 50 steps: D loss %.4f, G loss %.4f; last epoch's D accuracy %.3f",
                          trainer.completedEpochs, secondsPerEpoch, mean(recent.discriminator), mean(recent.generator),

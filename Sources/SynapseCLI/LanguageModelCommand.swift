@@ -243,7 +243,7 @@ struct LanguageModelTrainCommand: ParsableCommand {
                 "tokenizer": tokenizer.rawValue, "vocabulary": vocabulary.count, "tokens_per_second": tokensPerSecond,
                 "parameters": network.parameterCount, "seconds": trainingSeconds, "threads": Kernels.threadCount,
                 "peak_rss_mb": peakResidentMegabytes(),
-            ])
+            ].merging(communicationFields(history)) { $1 })
         } else {
             let perToken = tokenizer == .char ? "" : String(format: " (%.4f nats per BPE token)", validation.loss)
             print(String(format: "validation loss %.4f nats/char (%.3f bits/char)", validationPerCharacter, validationPerCharacter / log(2))

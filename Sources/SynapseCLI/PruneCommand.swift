@@ -96,10 +96,10 @@ struct PruneCommand: ParsableCommand {
                                       configuration: configuration, quiet: common.json)
         }
         let classes = classifier.classNames.count
-        let bytesBefore = try reportingErrors { try savedBytes(classifier.model as! Module, classifier: classifier, widths: classifier.widths,
+        let bytesBefore = try reportingErrors { try savedBytes(classifier.model as Module, classifier: classifier, widths: classifier.widths,
                                                                classes: classes, dataset: datasetName, sparse: false) }
         try reportingErrors {
-            try TrainedClassifier.save(outcome.model as! Module, modelName: classifier.modelName, widths: outcome.widths,
+            try TrainedClassifier.save(outcome.model as Module, modelName: classifier.modelName, widths: outcome.widths,
                                        dataset: datasetName, inputShape: classifier.inputShape, classes: classes,
                                        normalize: classifier.normalize, sparse: !dense, to: save)
         }

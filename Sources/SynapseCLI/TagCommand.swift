@@ -214,7 +214,7 @@ struct TagTrainCommand: ParsableCommand {
                 result["test_most_frequent_tag_accuracy"] = testScores.baseline
                 result["test_unknown_rate"] = testScores.unknownRate
             }
-            printJSON(result)
+            printJSON(result.merging(communicationFields(history)) { $1 })
         } else {
             print("\(trainSet.count) training sentences (\(trainWords) words), vocabulary \(vocabulary.words.count) words and "
                   + "\(vocabulary.characterCount) characters, \(vocabulary.tags.count) tags; \(tagger.model.parameterCount) parameters")

@@ -102,6 +102,7 @@ struct TextTrainCommand: ParsableCommand {
         let classifier: TrainedTextClassifier
         let accuracy: Float
         let secondsPerEpoch: Double
+        let history: [EpochLog]
     }
 
     private func run(_ corpus: Corpus, train: [Int], test: [Int], quiet: Bool, reported: Bool = false,
@@ -145,7 +146,7 @@ struct TextTrainCommand: ParsableCommand {
             try reportingErrors { try report.finish() }
         }
         return Run(classifier: classifier, accuracy: metrics.accuracy,
-                   secondsPerEpoch: history.map(\.seconds).reduce(0, +) / Double(history.count))
+                   secondsPerEpoch: history.map(\.seconds).reduce(0, +) / Double(history.count), history: history)
     }
 
     mutating func run() throws {
@@ -234,7 +235,7 @@ struct TextTrainCommand: ParsableCommand {
         if common.json {
             printJSON(["test_accuracy": result.accuracy, "seconds_per_epoch": result.secondsPerEpoch, "parameters": parameters,
                        "train": train.count, "test": test.count, "vocabulary": vocabulary, "classes": corpus.classes,
-                       "model": model.rawValue, "tokenizer": tokenizer.rawValue])
+                       "model": model.rawValue, "tokenizer": tokenizer.rawValue].merging(communicationFields(result.history)) { $1 })
         } else {
             print("\(corpus.texts.count) sentences, \(corpus.classes.count) classes (\(corpus.classes.joined(separator: ", "))): "
                   + "\(train.count) train, \(test.count) test; vocabulary \(vocabulary); \(model.rawValue), \(parameters) parameters")

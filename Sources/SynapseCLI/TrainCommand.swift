@@ -212,7 +212,7 @@ struct TrainCommand: ParsableCommand {
                 "seconds_per_epoch": secondsPerEpoch, "train_loss": Double(log.last!.trainLoss),
                 "test_loss": Double(metrics.loss), "test_accuracy": Double(metrics.accuracy),
                 "parameters": network.parameterCount, "threads": Kernels.threadCount,
-            ])
+            ].merging(communicationFields(log)) { $1 })
         } else {
             if let stopping, stopping.stoppedEarly { print("stopped early; restored the weights of epoch \(stopping.bestEpoch)") }
             if let validationMetrics = trainer.lastValidationMetrics {

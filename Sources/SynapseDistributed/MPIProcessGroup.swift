@@ -158,6 +158,25 @@ public final class MPIProcessGroup: ProcessGroup {
         }
     }
 
+    /// Replaces the floats in `buffer` with their sum over the processes, added in rank order
+    /// in buckets of `bucketBytes`, bitwise the same on every process whatever the message
+    /// size (the sum that `averageGradients` uses).
+    public func sumInRankOrder(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+        guard let base = buffer.baseAddress else { return }
+        let bucket = max(size, bucketBytes / MemoryLayout<Float>.stride)
+        try timed {
+            for start in stride(from: 0, to: buffer.count, by: bucket) {
+                try sumInRankOrder(base + start, count: min(bucket, buffer.count - start))
+            }
+        }
+    }
+
+    /// The same sum by MPI_Allreduce, in an order of MPI's choosing: for comparison in
+    /// benchmarks, not for training.
+    public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+        try timed { try Self.check(synapse_mpi_allreduce_float_sum(buffer.baseAddress, buffer.count), "MPI_Allreduce") }
+    }
+
     public func averageGradients(_ parameters: [Parameter]) throws {
         try timed { try GradientAveraging(group: self).average(parameters) }
     }

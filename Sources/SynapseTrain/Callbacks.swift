@@ -89,6 +89,9 @@ public final class ProgressBar: TrainingCallback {
             line += String(format: "  val loss %.4f", loss) + figures(log.validationMetrics)
         }
         line += String(format: "  %.2fs", log.seconds)
+        if let communication = log.communicationSeconds, log.seconds > 0 {
+            line += String(format: " (%.0f%% communicating)", 100 * communication / log.seconds)
+        }
         print(line)
         return false
     }
@@ -153,13 +156,16 @@ public final class HistoryWriter: TrainingCallback {
             data = (try? encoder.encode(history)) ?? Data()
         } else {
             let names = Set(history.flatMap { $0.trainMetrics.keys }).union(history.flatMap { $0.validationMetrics.keys }).sorted()
+            let distributed = history.contains { $0.communicationSeconds != nil }
             var csv = (["epoch", "steps", "train_loss"] + names.map { "train_\($0)" } + ["validation_loss"]
-                       + names.map { "validation_\($0)" } + ["learning_rate", "seconds"]).joined(separator: ",") + "\n"
+                       + names.map { "validation_\($0)" } + ["learning_rate", "seconds"]
+                       + (distributed ? ["communication_seconds"] : [])).joined(separator: ",") + "\n"
             func cell(_ value: Float?) -> String { value.map { "\($0)" } ?? "" }
             for entry in history {
                 let fields = ["\(entry.epoch)", "\(entry.steps)", cell(entry.trainLoss)] + names.map { cell(entry.trainMetrics[$0]) }
                     + [cell(entry.validationLoss)] + names.map { cell(entry.validationMetrics[$0]) }
                     + [cell(entry.learningRate), "\(entry.seconds)"]
+                    + (distributed ? [entry.communicationSeconds.map { "\($0)" } ?? ""] : [])
                 csv += fields.joined(separator: ",") + "\n"
             }
             data = Data(csv.utf8)

@@ -22,6 +22,9 @@ public protocol ProcessGroup: AnyObject {
     func sum(_ values: [Double]) throws -> [Double]
     /// Waits until every process has reached this call.
     func barrier() throws
+    /// Seconds this process has spent in the group's collectives so far, waiting for the
+    /// others included.
+    var communicationSeconds: Double { get }
 }
 
 /// Where a callback runs in a data-parallel job.

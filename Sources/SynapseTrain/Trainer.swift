@@ -19,9 +19,13 @@ public struct EpochLog: Sendable, Codable {
     /// The rate of the epoch's last optimizer step.
     public let learningRate: Float
     public let seconds: Double
+    /// With a process group: the seconds of the epoch's training steps that this process
+    /// spent in collectives (gradient averaging, waiting for the slowest process), so
+    /// `communicationSeconds / seconds` is the share of each step spent communicating.
+    public let communicationSeconds: Double?
 
     public init(epoch: Int, steps: Int, trainLoss: Float, trainMetrics: [String: Float], validationLoss: Float?,
-                validationMetrics: [String: Float], learningRate: Float, seconds: Double) {
+                validationMetrics: [String: Float], learningRate: Float, seconds: Double, communicationSeconds: Double? = nil) {
         self.epoch = epoch
         self.steps = steps
         self.trainLoss = trainLoss
@@ -30,6 +34,7 @@ public struct EpochLog: Sendable, Codable {
         self.validationMetrics = validationMetrics
         self.learningRate = learningRate
         self.seconds = seconds
+        self.communicationSeconds = communicationSeconds
     }
 
     /// The training accuracy, for tasks that report one.
@@ -174,6 +179,7 @@ public final class Trainer {
             guard stepCount < stepLimit else { break }
             model.train()
             let start = DispatchTime.now().uptimeNanoseconds
+            let communicationAtStart = processGroup?.communicationSeconds
             var totals = Totals()
             var learningRate = optimizer.learningRate
             for (index, batch) in train.enumerated() {
@@ -189,6 +195,7 @@ public final class Trainer {
                 if stepCount >= stepLimit { break }
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let communication = communicationAtStart.map { processGroup!.communicationSeconds - $0 }
             if let processGroup { try totals.sum(over: processGroup) }
             if scheduleInterval == .epoch { schedule?.step() }
             // A step can overflow the weights while every loss it saw was finite; callbacks
@@ -201,7 +208,7 @@ public final class Trainer {
                 let validated = try validation.map { try validate(task, on: $0) }
                 let log = EpochLog(epoch: epoch, steps: stepCount, trainLoss: totals.loss, trainMetrics: totals.metrics,
                                    validationLoss: validated?.loss, validationMetrics: validated?.metrics ?? [:],
-                                   learningRate: learningRate, seconds: seconds)
+                                   learningRate: learningRate, seconds: seconds, communicationSeconds: communication)
                 history.append(log)
                 var stop = false
                 for callback in activeCallbacks where try callback.epochDidEnd(self, log: log) { stop = true }

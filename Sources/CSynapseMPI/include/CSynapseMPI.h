@@ -32,6 +32,9 @@ int synapse_mpi_broadcast(void *buffer, size_t bytes, int root);
 // or algorithm to another; Synapse averages gradients with alltoall and allgather instead.
 int synapse_mpi_allreduce_double_sum(double *buffer, size_t count);
 int synapse_mpi_allreduce_double_max(double *buffer, size_t count);
+// MPI_Allreduce of floats, for comparison only (benchmarks): not deterministic across
+// message sizes, as above.
+int synapse_mpi_allreduce_float_sum(float *buffer, size_t count);
 // Rank r sends send[j*count ..< (j+1)*count] to rank j and receives rank j's block r into
 // receive[j*count ..< (j+1)*count].
 int synapse_mpi_alltoall_float(const float *send, float *receive, size_t count);

@@ -1,0 +1,58 @@
+// Gradient all-reduce under mpirun: Synapse's rank-ordered sum against MPI_Allreduce and memcpy.
+
+import Foundation
+import SynapseDistributed
+
+/// Times, for buffers of 1, 4, 25 and 100 MB, Synapse's rank-ordered sum (all-to-all, adds in
+/// rank order, all-gather: what `averageGradients` runs), Open MPI's own MPI_Allreduce, and a
+/// memcpy of the same bytes, alternating them round by round. Run it under mpirun; rank 0
+/// prints. Bandwidth is the gradient's bytes over the seconds (the algorithm's bus traffic is
+/// 2(N − 1)/N of that per process, as a ring's). Checks that the two sums agree to rounding.
+func allReduceBenchmark(options: Options) {
+    let group: MPIProcessGroup
+    do { group = try MPIProcessGroup.start() } catch {
+        print("allreduce: \(error) (run it as mpirun -np 2 … synapse-bench allreduce)")
+        return
+    }
+    let primary = group.rank == 0
+    if primary {
+        print("allreduce over \(group.size) processes, best of \(options.rounds) rounds (GB/s of gradient; ms per call)")
+        print("size     rank-ordered sum     MPI_Allreduce        memcpy               ordered/allreduce")
+    }
+    for megabytes in [1, 4, 25, 100] where options.includes("\(megabytes)MB") {
+        let count = megabytes << 18
+        var values = (0..<count).map { Float(($0 &* 2_654_435_761 &+ group.rank) % 1000) / 1000 }
+        var copy = [Float](repeating: 0, count: count)
+        let source = values
+        var ordered = Double.infinity, reference = Double.infinity, memcpyTime = Double.infinity
+        func time(_ body: () throws -> Void) -> Double {
+            try? group.barrier()
+            let start = DispatchTime.now().uptimeNanoseconds
+            try? body()
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+        var largestDifference: Float = 0
+        for _ in 0..<options.rounds {
+            values = source
+            ordered = min(ordered, time { try values.withUnsafeMutableBufferPointer { try group.sumInRankOrder($0) } })
+            let orderedSum = values
+            values = source
+            reference = min(reference, time { try values.withUnsafeMutableBufferPointer { try group.allReduceSum($0) } })
+            for index in stride(from: 0, to: count, by: 997) {
+                largestDifference = max(largestDifference, abs(values[index] - orderedSum[index]))
+            }
+            memcpyTime = min(memcpyTime, time {
+                copy.withUnsafeMutableBytes { target in source.withUnsafeBytes { target.copyMemory(from: $0) } }
+            })
+        }
+        guard primary else { continue }
+        let bytes = Double(count * MemoryLayout<Float>.stride)
+        func cell(_ seconds: Double) -> String {
+            String(format: "%6.2f GB/s %7.2f ms", bytes / seconds / 1e9, seconds * 1e3).padding(toLength: 24, withPad: " ", startingAt: 0)
+        }
+        print("\(megabytes) MB".padding(toLength: 9, withPad: " ", startingAt: 0) + cell(ordered) + cell(reference) + cell(memcpyTime)
+              + String(format: "%.2f×", ordered / reference)
+              + (largestDifference > 1e-5 * Float(group.size) ? "  (sums differ by \(largestDifference))" : ""))
+    }
+    try? group.finish()
+}
