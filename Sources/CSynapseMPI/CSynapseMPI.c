@@ -20,8 +20,19 @@ static int (*bcast)(void *, int, Handle, int, Handle);
 static int (*allreduce)(const void *, void *, int, Handle, Handle, Handle);
 static int (*alltoall)(const void *, int, Handle, void *, int, Handle, Handle);
 static int (*allgather)(const void *, int, Handle, void *, int, Handle, Handle);
-static Handle world, float_, double_, byte_, sum, max;
+static int (*comm_split_type)(Handle, int, int, Handle, Handle *);
+static int (*comm_free)(Handle *);
+static int (*win_allocate_shared)(ptrdiff_t, int, Handle, Handle, void *, Handle *);
+static int (*win_shared_query)(Handle, int, ptrdiff_t *, int *, void *);
+static int (*win_lock_all)(int, Handle);
+static int (*win_unlock_all)(Handle);
+static int (*win_sync)(Handle);
+static int (*win_free)(Handle *);
+static Handle world, float_, double_, byte_, sum, max, info_null;
 static int rank = 0, size = 1;
+// The processes on this machine, and their shared-memory window once a sum has asked for one.
+static Handle node = NULL, window = NULL;
+static int node_size = 0;
 
 static void *symbol(void *library, const char *name, char *error, size_t capacity, int *failed) {
     void *address = dlsym(library, name);
@@ -57,6 +68,15 @@ int synapse_mpi_load(char *error, size_t capacity) {
     allreduce = symbol(library, "MPI_Allreduce", error, capacity, &failed);
     alltoall = symbol(library, "MPI_Alltoall", error, capacity, &failed);
     allgather = symbol(library, "MPI_Allgather", error, capacity, &failed);
+    comm_split_type = symbol(library, "MPI_Comm_split_type", error, capacity, &failed);
+    comm_free = symbol(library, "MPI_Comm_free", error, capacity, &failed);
+    win_allocate_shared = symbol(library, "MPI_Win_allocate_shared", error, capacity, &failed);
+    win_shared_query = symbol(library, "MPI_Win_shared_query", error, capacity, &failed);
+    win_lock_all = symbol(library, "MPI_Win_lock_all", error, capacity, &failed);
+    win_unlock_all = symbol(library, "MPI_Win_unlock_all", error, capacity, &failed);
+    win_sync = symbol(library, "MPI_Win_sync", error, capacity, &failed);
+    win_free = symbol(library, "MPI_Win_free", error, capacity, &failed);
+    info_null = symbol(library, "ompi_mpi_info_null", error, capacity, &failed);
     world = symbol(library, "ompi_mpi_comm_world", error, capacity, &failed);
     float_ = symbol(library, "ompi_mpi_float", error, capacity, &failed);
     double_ = symbol(library, "ompi_mpi_double", error, capacity, &failed);
@@ -76,7 +96,12 @@ int synapse_mpi_init(void) {
 
 int synapse_mpi_rank(void) { return rank; }
 int synapse_mpi_size(void) { return size; }
-int synapse_mpi_finalize(void) { return finalize(); }
+int synapse_mpi_finalize(void) {
+    int status = synapse_mpi_shared_free();
+    if (!status && node) status = comm_free(&node);
+    node = NULL;
+    return status ? status : finalize();
+}
 void synapse_mpi_abort(int code) { abort_(world, code); }
 int synapse_mpi_barrier(void) { return barrier(world); }
 
@@ -126,4 +151,45 @@ int synapse_mpi_allgather_float(const float *send, float *receive, size_t count)
 int synapse_mpi_allgather_bytes(const void *send, void *receive, size_t count) {
     if (count > PIECE) return -1;
     return allgather(send, (int)count, byte_, receive, (int)count, byte_, world);
+}
+
+
+int synapse_mpi_node_size(int *result) {
+    if (!node) {
+        int status = comm_split_type(world, 0 /* MPI_COMM_TYPE_SHARED */, rank, info_null, &node);
+        if (status) return status;
+        status = comm_size(node, &node_size);
+        if (status) return status;
+    }
+    *result = node_size;
+    return 0;
+}
+
+int synapse_mpi_shared_allocate(size_t bytes, void **bases, int count) {
+    if (!node || count != node_size) return -1;
+    int status = synapse_mpi_shared_free();
+    if (status) return status;
+    void *mine = NULL;
+    if ((status = win_allocate_shared((ptrdiff_t)bytes, 1, info_null, node, &mine, &window))) return status;
+    for (int r = 0; r < count; r++) {
+        ptrdiff_t size_ = 0;
+        int unit = 0;
+        if ((status = win_shared_query(window, r, &size_, &unit, &bases[r]))) return status;
+    }
+    return win_lock_all(1 /* MPI_MODE_NOCHECK */, window);
+}
+
+int synapse_mpi_shared_synchronize(void) {
+    int status = win_sync(window);
+    if (!status) status = barrier(node);
+    if (!status) status = win_sync(window);
+    return status;
+}
+
+int synapse_mpi_shared_free(void) {
+    if (!window) return 0;
+    int status = win_unlock_all(window);
+    if (!status) status = win_free(&window);
+    window = NULL;
+    return status;
 }

@@ -168,6 +168,17 @@ extension Tensor {
         node.grad = replaced.detached()
     }
 
+    /// Calls `body` with mutable access to the accumulated gradient, in place unless another
+    /// tensor shares its buffer (then on a copy, which becomes the gradient); nil without a
+    /// gradient. For writing a gradient averaged across processes without a new tensor.
+    public func withUnsafeMutableGradPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R? {
+        guard let node, var grad = node.grad else { return nil }
+        // Detached from the node, the gradient's buffer is often referenced only here.
+        node.grad = nil
+        defer { node.grad = grad }
+        return try grad.withUnsafeMutableBufferPointer(body)
+    }
+
     /// The same values, cut off from the autodiff graph.
     public func detached() -> Tensor {
         Tensor(shape: shape, storage: storage)

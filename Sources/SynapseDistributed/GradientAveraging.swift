@@ -22,6 +22,7 @@ struct GradientAveraging {
         let trainable = parameters.filter { !$0.isFrozen }
         let total = trainable.reduce(0) { $0 + $1.value.count }
         guard group.size > 1, total > 0 else { return }
+        if group.usesSharedMemory && group.nodeSize == group.size { return try averageThroughSharedMemory(trainable, total: total) }
         var flat = [Float](repeating: 0, count: total)
         var offset = 0
         for parameter in trainable {
@@ -48,6 +49,45 @@ struct GradientAveraging {
             offset += count
         }
     }
+
+    /// The same average through shared memory, copying each gradient straight into the shared
+    /// slot and the result straight back into the gradient's own buffer, bucket by bucket.
+    private func averageThroughSharedMemory(_ trainable: [Parameter], total: Int) throws {
+        // The averaged gradient is written in place, so a parameter that backward() did not
+        // reach gets a zero gradient to hold it.
+        for parameter in trainable where parameter.grad == nil { parameter.setGradient(Tensor.zeros(parameter.shape)) }
+        let ends = trainable.reduce(into: [0]) { $0.append($0.last! + $1.value.count) }
+        let bucket = max(group.size, group.bucketBytes / MemoryLayout<Float>.stride)
+        for start in stride(from: 0, to: total, by: bucket) {
+            let end = min(total, start + bucket)
+            // Calls `body` with the index of each parameter overlapping `range` (positions in
+            // the bucket) and the overlap as positions in that parameter's gradient.
+            func pieces(_ range: Range<Int>, _ body: (Int, Range<Int>) throws -> Void) rethrows {
+                let global = (start + range.lowerBound)..<(start + range.upperBound)
+                var index = ends.firstIndex { $0 > global.lowerBound }! - 1
+                while index < trainable.count && ends[index] < global.upperBound {
+                    let lower = max(global.lowerBound, ends[index]), upper = min(global.upperBound, ends[index + 1])
+                    try body(index, (lower - ends[index])..<(upper - ends[index]))
+                    index += 1
+                }
+            }
+            try group.sumThroughSharedMemory(count: end - start, dividingBy: Float(group.size), fill: { slot in
+                pieces(0..<(end - start)) { index, range in
+                    trainable[index].grad!.withUnsafeBufferPointer { gradient in
+                        (slot + (ends[index] + range.lowerBound - start)).update(from: gradient.baseAddress! + range.lowerBound, count: range.count)
+                    }
+                }
+            }, drain: { range, source in
+                var consumed = 0
+                pieces(range) { index, piece in
+                    _ = trainable[index].withUnsafeMutableGradPointer { gradient in
+                        (gradient.baseAddress! + piece.lowerBound).update(from: source + consumed, count: piece.count)
+                    }
+                    consumed += piece.count
+                }
+            })
+        }
+    }
 }
 
 extension MPIProcessGroup {
@@ -59,6 +99,7 @@ extension MPIProcessGroup {
             if let divisor { for index in 0..<count { values[index] /= divisor } }
             return
         }
+        if usesSharedMemory && nodeSize == n { return try sumThroughSharedMemory(values, count: count, dividingBy: divisor) }
         let segment = (count + n - 1) / n
         let send = UnsafeMutablePointer<Float>.allocate(capacity: n * segment)
         let receive = UnsafeMutablePointer<Float>.allocate(capacity: n * segment)

@@ -38,6 +38,14 @@ public final class MPIProcessGroup: ProcessGroup {
     /// Seconds spent in gradient averaging and other collectives so far (the share of a step
     /// spent communicating).
     public private(set) var communicationSeconds = 0.0
+    /// Whether sums go through memory shared by the processes (MPI-3 shared windows) rather
+    /// than MPI's messages: true by default when every process runs on this machine, where
+    /// Open MPI's shared-memory transport moves 1–1.5 GB/s against 10–30 for a plain copy.
+    /// Both give bitwise the same sums. Setting it to true has no effect on a job spread over
+    /// several machines.
+    public var usesSharedMemory: Bool
+    /// The shared window's slots, once a sum has needed them.
+    var sharedWindow = SharedWindow()
 
     nonisolated(unsafe) private static var shared: MPIProcessGroup?
     nonisolated(unsafe) private static var finalized = false
@@ -54,16 +62,24 @@ public final class MPIProcessGroup: ProcessGroup {
         }
         try check(synapse_mpi_init(), "MPI_Init_thread")
         let local = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init) ?? 1
-        let group = MPIProcessGroup(rank: Int(synapse_mpi_rank()), size: Int(synapse_mpi_size()), localSize: max(1, local))
+        var nodeSize: Int32 = 0
+        try check(synapse_mpi_node_size(&nodeSize), "MPI_Comm_split_type")
+        let group = MPIProcessGroup(rank: Int(synapse_mpi_rank()), size: Int(synapse_mpi_size()), localSize: max(1, local),
+                                    nodeSize: Int(nodeSize))
         shared = group
         return group
     }
 
-    private init(rank: Int, size: Int, localSize: Int) {
+    private init(rank: Int, size: Int, localSize: Int, nodeSize: Int) {
         self.rank = rank
         self.size = size
         self.localSize = localSize
+        self.nodeSize = nodeSize
+        usesSharedMemory = nodeSize == size && ProcessInfo.processInfo.environment["SYNAPSE_MPI_SHARED_MEMORY"] != "0"
     }
+
+    /// How many of the job's processes run on this machine (those that can share memory).
+    let nodeSize: Int
 
     /// Waits for every process, then shuts MPI down. Call it once, at the end of the job.
     public func finish() throws {

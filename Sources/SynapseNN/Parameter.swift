@@ -104,6 +104,13 @@ public final class Parameter {
         value.setGrad(gradient)
     }
 
+    /// Calls `body` with mutable access to the accumulated gradient (in place where no other
+    /// tensor shares it); nil without a gradient.
+    public func withUnsafeMutableGradPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R? {
+        require(!isFrozen, "Parameter.withUnsafeMutableGradPointer: the parameter is frozen")
+        return try value.withUnsafeMutableGradPointer(body)
+    }
+
     /// Multiplies the accumulated gradient by `factor` (gradient clipping).
     public func scaleGradient(by factor: Float) {
         value.replaceGrad { $0 * factor }

@@ -43,4 +43,18 @@ int synapse_mpi_allgather_float(const float *send, float *receive, size_t count)
 // The same, for bytes.
 int synapse_mpi_allgather_bytes(const void *send, void *receive, size_t count);
 
+
+// Shared memory between the processes on this machine (MPI-3's MPI_Win_allocate_shared on
+// MPI_COMM_TYPE_SHARED), so that they can sum gradients at memory speed instead of through
+// the library's message queues. synapse_mpi_node_size gives how many processes share this
+// machine. synapse_mpi_shared_allocate (collective over those processes) replaces the window
+// with one of `bytes` bytes per process and writes each process's part's address, in rank
+// order, to bases[0 ..< count]. synapse_mpi_shared_synchronize makes every write before it
+// visible to every read after it, on every process of the machine (a barrier with memory
+// synchronization). Each returns 0 or an MPI error code.
+int synapse_mpi_node_size(int *result);
+int synapse_mpi_shared_allocate(size_t bytes, void **bases, int count);
+int synapse_mpi_shared_synchronize(void);
+int synapse_mpi_shared_free(void);
+
 #endif
