@@ -21,9 +21,11 @@ struct MPIRun {
     static let flags = ["--oversubscribe", "--bind-to", "none"]
 
     /// `synapse arguments` on `ranks` ranks (or, `direct`, `arguments` as the program itself).
-    func run(ranks: Int, _ arguments: [String], direct: Bool = false, timeout: TimeInterval = 240) throws -> (status: Int32, output: String) {
+    func run(ranks: Int, _ arguments: [String], direct: Bool = false, environment: [String: String] = [:],
+             timeout: TimeInterval = 240) throws -> (status: Int32, output: String) {
         let program = direct ? arguments : [try MPIRun.synapseBinary().path] + arguments
-        return try MPIRun.execute(executable, Self.flags + ["-np", String(ranks)] + program, environment: Self.environment, timeout: timeout)
+        return try MPIRun.execute(executable, Self.flags + ["-np", String(ranks)] + program,
+                                  environment: Self.environment.merging(environment) { $1 }, timeout: timeout)
     }
 
     /// One rank per entry, each running `synapse arguments` in its own working folder.

@@ -53,6 +53,32 @@ final class MPIRunTests: XCTestCase {
         for (name, tensor) in a.tensors { XCTAssertEqual(tensor.scalars, b.tensors[name]!.scalars, name) }
     }
 
+    func testSharedMemoryAndMessagesTrainTheSameBits() throws {
+        let mpirun = try MPIRun.find()
+        for (name, shared) in [("shared", "1"), ("messages", "0")] {
+            let result = try mpirun.run(ranks: 3, trainArguments(batchSize: 16, epochs: 1, save: path("\(name).safetensors")) + ["--distributed"],
+                                        environment: ["SYNAPSE_MPI_SHARED_MEMORY": shared])
+            XCTAssertEqual(result.status, 0, result.output)
+        }
+        let a = try CheckpointFile(path: path("shared.safetensors")), b = try CheckpointFile(path: path("messages.safetensors"))
+        XCTAssertFalse(a.tensors.isEmpty)
+        for (name, tensor) in a.tensors { XCTAssertEqual(tensor.scalars, b.tensors[name]!.scalars, name) }
+    }
+
+    func testResumingUnderMPIContinuesTheSameRun() throws {
+        let mpirun = try MPIRun.find()
+        let straight = try mpirun.run(ranks: 2, trainArguments(batchSize: 16, epochs: 2, save: path("straight.safetensors")) + ["--distributed"])
+        XCTAssertEqual(straight.status, 0, straight.output)
+        let first = try mpirun.run(ranks: 2, trainArguments(batchSize: 16, epochs: 1, save: path("half.safetensors")) + ["--distributed"])
+        XCTAssertEqual(first.status, 0, first.output)
+        let second = try mpirun.run(ranks: 2, trainArguments(batchSize: 16, epochs: 2, save: path("resumed.safetensors"))
+                                    + ["--distributed", "--resume", path("half.safetensors")])
+        XCTAssertEqual(second.status, 0, second.output)
+        XCTAssertTrue(second.output.contains("resuming"), second.output)
+        let a = try CheckpointFile(path: path("straight.safetensors")), b = try CheckpointFile(path: path("resumed.safetensors"))
+        for (name, tensor) in a.tensors { XCTAssertEqual(tensor.scalars, b.tensors[name]!.scalars, name) }
+    }
+
     func testOnlyRankZeroPrintsAndWritesFiles() throws {
         let mpirun = try MPIRun.find()
         // Each rank runs in a folder of its own, with the same relative paths.

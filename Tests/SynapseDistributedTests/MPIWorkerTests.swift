@@ -48,26 +48,39 @@ final class MPIWorkerTests: XCTestCase {
         try group.finish()
     }
 
-    /// Averaged gradients are bitwise the same on every rank and equal the mean of the ranks'
-    /// gradients; a parameter that got no gradient on some rank counts as zero there.
+    /// Averaged gradients are bitwise the same on every rank, through shared memory and through
+    /// MPI's messages alike, and equal the mean of the ranks' gradients; a parameter that got no
+    /// gradient on some rank counts as zero there, and gradients that share one buffer are
+    /// averaged without writing through to each other.
     func testAveragedGradientsAreIdenticalOnEveryRank() throws {
         let group = try startGroup()
         group.bucketBytes = 64  // many buckets, each split unevenly over the ranks
-        let model = Linear(7, 5)
-        let unused = Linear(3, 1)
-        let x = Tensor.uniform([4, 7], seed: UInt64(10 + group.rank))
-        model(x).square().sum().backward()
-        if group.rank == 0 { unused(Tensor.ones([1, 3])).sum().backward() }
-        let local = (model.parameters + unused.parameters).map { $0.grad?.scalars ?? [Float](repeating: 0, count: $0.value.count) }
-        try group.averageGradients(model.parameters + unused.parameters)
-        for (parameter, mine) in zip(model.parameters + unused.parameters, local) {
-            let averaged = parameter.grad!.scalars
-            let expected = try group.sum(mine.map(Double.init)).map { Float($0 / Double(group.size)) }
-            for (a, e) in zip(averaged, expected) { XCTAssertEqual(a, e, accuracy: 1e-5 * max(1, abs(e))) }
-            // Every rank ends with the same bits: the maximum and the minimum over ranks agree.
-            let bits = averaged.map { Double($0.bitPattern) }
-            XCTAssertEqual(try group.maximum(bits), try group.maximum(bits.map { -$0 }).map { -$0 })
+        XCTAssertTrue(group.usesSharedMemory, "every rank of the test job runs on this machine")
+        var results: [[[Float]]] = []
+        for shared in [true, false] {
+            group.usesSharedMemory = shared
+            GlobalRandom.seed(1)
+            let model = Linear(7, 5), unused = Linear(3, 1), twins = [Parameter(Tensor.zeros([6])), Parameter(Tensor.zeros([6]))]
+            let x = Tensor.uniform([4, 7], seed: UInt64(10 + group.rank))
+            model(x).square().sum().backward()
+            if group.rank == 0 { unused(Tensor.ones([1, 3])).sum().backward() }
+            let common = Tensor.uniform([6], seed: UInt64(20 + group.rank))
+            for twin in twins { twin.setGradient(common) }
+            let parameters = model.parameters + unused.parameters + twins
+            let local = parameters.map { $0.grad?.scalars ?? [Float](repeating: 0, count: $0.value.count) }
+            try group.averageGradients(parameters)
+            for (parameter, mine) in zip(parameters, local) {
+                let averaged = parameter.grad!.scalars
+                let expected = try group.sum(mine.map(Double.init)).map { Float($0 / Double(group.size)) }
+                for (a, e) in zip(averaged, expected) { XCTAssertEqual(a, e, accuracy: 1e-5 * max(1, abs(e))) }
+                // Every rank ends with the same bits: the maximum and the minimum over ranks agree.
+                let bits = averaged.map { Double($0.bitPattern) }
+                XCTAssertEqual(try group.maximum(bits), try group.maximum(bits.map { -$0 }).map { -$0 })
+            }
+            XCTAssertEqual(common.scalars, local.last!, "the shared buffer itself is left alone")
+            results.append(parameters.map(\.grad!.scalars))
         }
+        XCTAssertEqual(results[0], results[1], "shared memory and messages give the same bits")
         try group.finish()
     }
 }
