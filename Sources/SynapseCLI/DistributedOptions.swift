@@ -12,8 +12,28 @@ struct DistributedOptions: ParsableArguments {
     @Flag(help: "With --distributed: batch normalization uses the statistics of the whole global batch, summed across processes (PyTorch's SyncBatchNorm), instead of each process's share.")
     var syncBatchNorm = false
 
+    @Option(help: ArgumentHelp("Split each global batch into this many chunks whose gradients are summed in chunk order, whichever process computed them: runs with the same --chunks train to the same bits at any process count that divides it, one process included (default: the process count).", valueName: "count"))
+    var chunks: Int?
+
     func validate() throws {
         guard !syncBatchNorm || distributed else { throw ValidationError("--sync-batch-norm needs --distributed") }
+        if let chunks, chunks < 1 { throw ValidationError("--chunks must be positive, got \(chunks)") }
+    }
+
+    /// The shard of the training data for this process: with `group` its share of every
+    /// epoch, and with --chunks each batch split into chunks; nil for one process without them.
+    func trainingShard(_ group: MPIProcessGroup?, batchSize: Int) throws -> DataShard? {
+        let size = group?.size ?? 1, total = chunks ?? size
+        guard total % size == 0 else {
+            throw CLIError("--chunks \(total) is not a multiple of the \(size) processes: each process must get as many chunks")
+        }
+        let perProcess = total / size
+        guard batchSize % perProcess == 0 else {
+            throw CLIError("--batch-size \(batchSize) per process cannot be split into \(perProcess) equal chunks (--chunks \(total) "
+                           + "over \(size) process\(size == 1 ? "" : "es")): choose a batch size that is a multiple of \(perProcess)")
+        }
+        guard group != nil || perProcess > 1 else { return nil }
+        return DataShard(rank: group?.rank ?? 0, count: size, padded: true, chunks: perProcess)
     }
 
     /// With --distributed: starts MPI, checks that every process was started with the same

@@ -56,6 +56,8 @@ struct ForecastCommand: ParsableCommand {
             throw ValidationError("\(name) must be positive, got \(value)")
         }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+        // Each process's share of the series is one batch of a few hundred windows.
+        guard distribution.chunks == nil else { throw ValidationError("--chunks: forecast trains on the whole series as one batch") }
     }
 
     mutating func run() throws {

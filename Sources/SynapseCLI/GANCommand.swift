@@ -128,8 +128,8 @@ struct GANTrainCommand: ParsableCommand {
         let loader = DataLoader(data, batchSize: batchSize, shuffle: true, seed: seed)
         if let group {
             group.prepare(gan, seed: seed, options: distribution, quiet: common.json)
-            loader.shard = DataShard(rank: group.rank, count: group.size, padded: true)
         }
+        loader.shard = try distribution.trainingShard(group, batchSize: batchSize)
         let recent = RecentLosses()
         var callbacks: [TrainingCallback] = [ProgressBar(quiet: common.json), recent,
                                              SampleGridWriter(model: model, path: samples, folder: samplesEveryEpoch, seed: seed &+ 1)]

@@ -186,9 +186,9 @@ struct LanguageModelTrainCommand: ParsableCommand {
                                           shuffle: true, seed: seed &+ 1, batchLimit: Self.validationBatches)
         if let group {
             group.prepare(network, seed: seed, options: distribution, quiet: common.json)
-            trainLoader.shard = DataShard(rank: group.rank, count: group.size, padded: true)
             validationLoader.shard = DataShard(rank: group.rank, count: group.size, padded: false)
         }
+        trainLoader.shard = try distribution.trainingShard(group, batchSize: batchSize)
         let recent = RecentLoss(window: 50)
         let trainer = Trainer(model: network, optimizer: optimizer, callbacks: [ProgressBar(quiet: common.json), recent])
         trainer.processGroup = group

@@ -147,9 +147,9 @@ struct TagTrainCommand: ParsableCommand {
         let devLoader = DataLoader(devData, batchSize: 256)
         if let group {
             group.prepare(tagger.model, seed: seed, options: distribution, quiet: common.json)
-            loader.shard = DataShard(rank: group.rank, count: group.size, padded: true)
             devLoader.shard = DataShard(rank: group.rank, count: group.size, padded: false)
         }
+        loader.shard = try distribution.trainingShard(group, batchSize: batchSize)
         var report: TrainingReport?
         if reporting.report != nil {
             let task = tagger.trainingTask()

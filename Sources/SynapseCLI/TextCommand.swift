@@ -120,8 +120,8 @@ struct TextTrainCommand: ParsableCommand {
         let loader = DataLoader(trainSet, batchSize: batchSize, shuffle: true, seed: seed, bucketLengths: bucket ? trainSet.sequences.map(\.count) : nil)
         if let group {
             group.prepare(classifier.model, seed: seed, options: distribution, quiet: quiet)
-            loader.shard = DataShard(rank: group.rank, count: group.size, padded: true)
         }
+        loader.shard = try distribution.trainingShard(group, batchSize: batchSize)
         var report: TrainingReport?
         if reported {
             let task = classifier.trainingTask()

@@ -136,9 +136,9 @@ struct TrainCommand: ParsableCommand {
         let testLoader = DataLoader(data.test, batchSize: 250, transform: normalize)
         if let group {
             group.prepare(network, seed: seed, options: distribution, quiet: common.json)
-            trainLoader.shard = DataShard(rank: group.rank, count: group.size, padded: true)
             validationLoader?.shard = DataShard(rank: group.rank, count: group.size, padded: false)
         }
+        trainLoader.shard = try distribution.trainingShard(group, batchSize: batchSize)
         if !common.json {
             print("training \(model.rawValue) (\(network.parameterCount) parameters) on \(dataset.rawValue): "
                   + "\(train.count) train\(validation.map { ", \($0.count) validation" } ?? ""), \(data.test.count) test; "

@@ -66,12 +66,13 @@ public final class DataLoader<Source: Dataset>: Sequence, @unchecked Sendable {
     /// The examples this process visits per epoch.
     public var exampleCount: Int {
         guard let shard else { return dataset.count }
-        let n = dataset.count
-        if shard.padded { return dropLast ? n / shard.count : (n + shard.count - 1) / shard.count }
+        let n = dataset.count, multiple = shard.chunkCount
+        if shard.padded { return (dropLast ? n / multiple : (n + multiple - 1) / multiple) * shard.chunks }
         return n / shard.count + (shard.rank < n % shard.count ? 1 : 0)
     }
 
-    /// Batches per epoch (of this process's shard, if it has one).
+    /// Batches per epoch (of this process's shard, if it has one). With chunks, each batch
+    /// arrives as `shard.chunks` consecutive smaller batches.
     public var batchCount: Int {
         let full = dropLast ? exampleCount / batchSize : (exampleCount + batchSize - 1) / batchSize
         return Swift.min(full, batchLimit ?? full)
@@ -81,6 +82,7 @@ public final class DataLoader<Source: Dataset>: Sequence, @unchecked Sendable {
     /// process draws the same order of the whole dataset (and buckets it by whole global
     /// batches); rank r then takes positions r, r + N, r + 2N, …, so batch k of the N
     /// processes together holds exactly batch k of one process with N times the batch size.
+    /// A padded shard pads to a multiple of its chunk count (`DataShard.chunkCount`).
     public func order(forEpoch epoch: Int) -> [Int] {
         let whole = wholeOrder(forEpoch: epoch, batchSize: batchSize * (shard?.count ?? 1))
         guard let shard else { return whole }
@@ -88,11 +90,11 @@ public final class DataLoader<Source: Dataset>: Sequence, @unchecked Sendable {
         if shard.padded {
             // As torch's DistributedSampler: pad by repeating the first examples so every
             // process gets as many (or, with dropLast, cut the remainder).
-            let remainder = whole.count % shard.count
+            let remainder = whole.count % shard.chunkCount
             if dropLast {
                 positions.removeLast(remainder)
             } else if remainder > 0 {
-                positions += (0..<(shard.count - remainder)).map { whole[$0 % whole.count] }
+                positions += (0..<(shard.chunkCount - remainder)).map { whole[$0 % whole.count] }
             }
         }
         return stride(from: shard.rank, to: positions.count, by: shard.count).map { positions[$0] }
@@ -123,16 +125,20 @@ public final class DataLoader<Source: Dataset>: Sequence, @unchecked Sendable {
     }
 
     public func makeIterator() -> Iterator {
+        require(batchSize % (shard?.chunks ?? 1) == 0,
+                "DataLoader: a batch of \(batchSize) cannot be split into \(shard?.chunks ?? 1) equal chunks")
         defer { epoch += 1 }
         return Iterator(loader: self, epoch: epoch, order: order(forEpoch: epoch))
     }
 
     /// Assembles batch `index` of epoch `epoch`; random transforms draw from a generator seeded
     /// by the loader's seed, the epoch and the batch index only, so prefetching cannot change them.
-    fileprivate func makeBatch(_ indices: [Int], epoch: Int, index: Int) -> Batch {
+    /// With chunks, `chunk` is the chunk's place among all the processes' chunks of the batch,
+    /// so each draws what it would in any other process.
+    fileprivate func makeBatch(_ indices: [Int], epoch: Int, index: Int, chunk: Int) -> Batch {
         let batch = dataset.batch(indices)
         guard let batchTransform else { return batch }
-        let rank = UInt64(shard?.rank ?? 0) &* 0x94D0_49BB_1331_11EB
+        let rank = UInt64(chunk) &* 0x94D0_49BB_1331_11EB
         var generator = RandomGenerator(seed: seed ^ (UInt64(epoch) &* 0xD1B5_4A32_D192_ED03) ^ (UInt64(index) &* 0x8CB9_2BA7_2F3D_8DD7) ^ rank)
         return batchTransform(batch, &generator)
     }
@@ -143,6 +149,8 @@ public final class DataLoader<Source: Dataset>: Sequence, @unchecked Sendable {
         private let order: [Int]
         private var position = 0
         private var batchIndex = 0
+        /// The current batch's chunks not yet scheduled: their examples and chunk numbers.
+        private var chunks: [(indices: [Int], chunk: Int)] = []
         private var pending: Pending?
 
         fileprivate init(loader: DataLoader, epoch: Int, order: [Int]) {
@@ -152,18 +160,28 @@ public final class DataLoader<Source: Dataset>: Sequence, @unchecked Sendable {
             pending = schedule()
         }
 
-        /// Starts assembling the batch at `position` in the background.
+        /// Starts assembling the batch at `position` (or the current batch's next chunk) in
+        /// the background.
         private mutating func schedule() -> Pending? {
-            let remaining = order.count - position
-            guard remaining > 0, !(loader.dropLast && remaining < loader.batchSize),
-                  batchIndex < loader.batchLimit ?? Int.max else { return nil }
-            let indices = Array(order[position..<Swift.min(position + loader.batchSize, order.count)])
-            position += indices.count
-            batchIndex += 1
+            if chunks.isEmpty {
+                let remaining = order.count - position
+                guard remaining > 0, !(loader.dropLast && remaining < loader.batchSize),
+                      batchIndex < loader.batchLimit ?? Int.max else { return nil }
+                let indices = Array(order[position..<Swift.min(position + loader.batchSize, order.count)])
+                position += indices.count
+                batchIndex += 1
+                // Chunk i takes the batch's positions i, i + m, i + 2m, …: chunk r + iN of the
+                // whole batch, as one process of N × m would take it.
+                let shard = loader.shard ?? DataShard(rank: 0, count: 1, padded: false)
+                chunks = (0..<shard.chunks).map { chunk in
+                    (stride(from: chunk, to: indices.count, by: shard.chunks).map { indices[$0] }, shard.rank + chunk * shard.count)
+                }
+            }
+            let (indices, chunk) = chunks.removeFirst()
             let pending = Pending()
             let (loader, epoch, index) = (loader, epoch, batchIndex - 1)
             prefetchQueue.async {
-                pending.batch = loader.makeBatch(indices, epoch: epoch, index: index)
+                pending.batch = loader.makeBatch(indices, epoch: epoch, index: index, chunk: chunk)
                 pending.ready.signal()
             }
             return pending
@@ -193,11 +211,22 @@ public struct DataShard: Sendable, Equatable {
     /// and reaches every gradient average. Evaluation leaves it off, so each example counts once.
     public let padded: Bool
 
-    public init(rank: Int, count: Int, padded: Bool) {
+    /// How many chunks this process splits each of its batches into (see `Trainer`): chunk i
+    /// of rank r is chunk r + i·count of the whole batch, whose gradients are summed in that
+    /// order whichever process computed them.
+    public let chunks: Int
+
+    /// All the processes' chunks of one batch: `count × chunks`. A padded shard pads each
+    /// epoch to a multiple of it, so every chunk of the last batch has as many examples too.
+    public var chunkCount: Int { count * chunks }
+
+    public init(rank: Int, count: Int, padded: Bool, chunks: Int = 1) {
         require(count > 0 && (0..<count).contains(rank), "DataShard: rank \(rank) is not in 0..<\(count)")
+        require(chunks > 0, "DataShard: chunks must be positive, got \(chunks)")
         self.rank = rank
         self.count = count
         self.padded = padded
+        self.chunks = chunks
     }
 }
 

@@ -14,52 +14,32 @@ import SynapseNN
 /// all-to-all hands segment j of every process to process j, which adds them in rank order
 /// (((g₀ + g₁) + g₂) + …) and divides by N, and an all-gather returns the averaged segments
 /// to everyone. Each process sends and receives 2(N − 1)/N of the gradient, as a ring
-/// all-reduce does; MPI only moves bytes.
+/// all-reduce does; MPI only moves bytes. When every process runs on one machine the same
+/// sum goes through shared memory instead (`sumThroughSharedMemory`).
+///
+/// With chunks (each process's share of the batch split into m chunks, process r's chunk i
+/// being chunk r + i·N of the batch) the sum runs over all N·m chunks in chunk order and
+/// divides by N·m: the arithmetic of `ChunkedGradients.average` in one process.
 struct GradientAveraging {
     let group: MPIProcessGroup
 
-    func average(_ parameters: [Parameter]) throws {
-        let trainable = parameters.filter { !$0.isFrozen }
+    /// Averages the parameters' own gradients (`chunks` nil) or the given chunks' gradients
+    /// (`chunks[i][p]` for parameter p), and sets the result as every trainable parameter's
+    /// gradient; a missing gradient counts as zeros.
+    func average(_ parameters: [Parameter], chunks: [[Tensor?]]? = nil) throws {
+        let indices = parameters.indices.filter { !parameters[$0].isFrozen }
+        let trainable = indices.map { parameters[$0] }
+        let sources = chunks.map { chunks in chunks.map { chunk in indices.map { chunk[$0] } } } ?? [trainable.map(\.grad)]
         let total = trainable.reduce(0) { $0 + $1.value.count }
-        guard group.size > 1, total > 0 else { return }
-        if group.usesSharedMemory && group.nodeSize == group.size { return try averageThroughSharedMemory(trainable, total: total) }
-        var flat = [Float](repeating: 0, count: total)
-        var offset = 0
-        for parameter in trainable {
-            let count = parameter.value.count
-            if let gradient = parameter.grad {
-                gradient.withUnsafeBufferPointer { source in
-                    flat.withUnsafeMutableBufferPointer { target in
-                        (target.baseAddress! + offset).update(from: source.baseAddress!, count: count)
-                    }
-                }
-            }
-            offset += count
+        guard total > 0, group.size > 1 || chunks != nil else { return }
+        // The average is written into each gradient's buffer, so every parameter gets one.
+        for parameter in trainable where parameter.grad == nil || chunks != nil {
+            parameter.setGradient(Tensor.zeros(parameter.shape))
         }
-        let bucket = max(group.size, group.bucketBytes / MemoryLayout<Float>.stride)
-        try flat.withUnsafeMutableBufferPointer { buffer in
-            for start in stride(from: 0, to: total, by: bucket) {
-                try group.sumInRankOrder(buffer.baseAddress! + start, count: min(bucket, total - start), dividingBy: Float(group.size))
-            }
-        }
-        offset = 0
-        for parameter in trainable {
-            let count = parameter.value.count
-            parameter.setGradient(Tensor(Array(flat[offset..<offset + count]), shape: parameter.shape))
-            offset += count
-        }
-    }
-
-    /// The same average through shared memory, copying each gradient straight into the shared
-    /// slot and the result straight back into the gradient's own buffer, bucket by bucket.
-    private func averageThroughSharedMemory(_ trainable: [Parameter], total: Int) throws {
-        // The averaged gradient is written in place, so a parameter that backward() did not
-        // reach gets a zero gradient to hold it.
-        for parameter in trainable where parameter.grad == nil { parameter.setGradient(Tensor.zeros(parameter.shape)) }
         let ends = trainable.reduce(into: [0]) { $0.append($0.last! + $1.value.count) }
         let bucket = max(group.size, group.bucketBytes / MemoryLayout<Float>.stride)
         for start in stride(from: 0, to: total, by: bucket) {
-            let end = min(total, start + bucket)
+            let count = min(total, start + bucket) - start
             // Calls `body` with the index of each parameter overlapping `range` (positions in
             // the bucket) and the overlap as positions in that parameter's gradient.
             func pieces(_ range: Range<Int>, _ body: (Int, Range<Int>) throws -> Void) rethrows {
@@ -71,13 +51,20 @@ struct GradientAveraging {
                     index += 1
                 }
             }
-            try group.sumThroughSharedMemory(count: end - start, dividingBy: Float(group.size), fill: { slot in
-                pieces(0..<(end - start)) { index, range in
-                    trainable[index].grad!.withUnsafeBufferPointer { gradient in
-                        (slot + (ends[index] + range.lowerBound - start)).update(from: gradient.baseAddress! + range.lowerBound, count: range.count)
+            // Chunk i of the bucket goes at slot[i * count ..< (i + 1) * count].
+            func fill(_ slot: UnsafeMutablePointer<Float>) {
+                for (chunk, gradients) in sources.enumerated() {
+                    pieces(0..<count) { index, range in
+                        let target = slot + chunk * count + (ends[index] + range.lowerBound - start)
+                        if let gradient = gradients[index] {
+                            gradient.withUnsafeBufferPointer { target.update(from: $0.baseAddress! + range.lowerBound, count: range.count) }
+                        } else {
+                            target.update(repeating: 0, count: range.count)
+                        }
                     }
                 }
-            }, drain: { range, source in
+            }
+            func drain(_ range: Range<Int>, _ source: UnsafePointer<Float>) {
                 var consumed = 0
                 pieces(range) { index, piece in
                     _ = trainable[index].withUnsafeMutableGradPointer { gradient in
@@ -85,7 +72,9 @@ struct GradientAveraging {
                     }
                     consumed += piece.count
                 }
-            })
+            }
+            try group.sumInChunkOrder(count: count, chunks: sources.count, dividingBy: Float(group.size * sources.count),
+                                      fill: fill, drain: drain)
         }
     }
 }
@@ -94,30 +83,60 @@ extension MPIProcessGroup {
     /// Replaces `count` floats at `values` with their sum over the processes, added in rank
     /// order and then divided by `divisor` (if given), bitwise the same on every process.
     func sumInRankOrder(_ values: UnsafeMutablePointer<Float>, count: Int, dividingBy divisor: Float? = nil) throws {
-        let n = size
-        guard n > 1 else {
-            if let divisor { for index in 0..<count { values[index] /= divisor } }
-            return
+        try sumInChunkOrder(count: count, chunks: 1, dividingBy: divisor, fill: { $0.update(from: values, count: count) },
+                            drain: { range, source in (values + range.lowerBound).update(from: source, count: range.count) })
+    }
+
+    /// The sum in chunk order of every process's `chunks` vectors of `count` floats, then
+    /// divided by `divisor` if given, bitwise the same on every process. `fill` writes this process's vectors,
+    /// chunk i at [i·count, (i + 1)·count) of the buffer it is given; process r's chunk i is
+    /// vector r + i·N of the sum. `drain` receives the result in pieces: a range of the
+    /// `count` positions and where that range's sums start.
+    func sumInChunkOrder(count: Int, chunks: Int, dividingBy divisor: Float?, fill: (UnsafeMutablePointer<Float>) throws -> Void,
+                         drain: (Range<Int>, UnsafePointer<Float>) throws -> Void) throws {
+        if size > 1 && usesSharedMemory && nodeSize == size {
+            return try sumThroughSharedMemory(count: count, chunks: chunks, dividingBy: divisor, fill: fill, drain: drain)
         }
-        if usesSharedMemory && nodeSize == n { return try sumThroughSharedMemory(values, count: count, dividingBy: divisor) }
-        let segment = (count + n - 1) / n
-        let send = UnsafeMutablePointer<Float>.allocate(capacity: n * segment)
-        let receive = UnsafeMutablePointer<Float>.allocate(capacity: n * segment)
+        let n = size, segment = (count + n - 1) / n
+        // Destination j's block holds segment j of each chunk in turn: chunks × segment floats.
+        let block = chunks * segment
+        let values = UnsafeMutablePointer<Float>.allocate(capacity: chunks * count)
+        let send = UnsafeMutablePointer<Float>.allocate(capacity: n * block)
+        let receive = UnsafeMutablePointer<Float>.allocate(capacity: n * block)
         defer {
+            values.deallocate()
             send.deallocate()
             receive.deallocate()
         }
-        send.update(from: values, count: count)
-        (send + count).initialize(repeating: 0, count: n * segment - count)
-        try allToAll(send, receive, count: segment)
-        // Process j's copy of this process's segment is at receive[j * segment]; add them in
-        // rank order into the first block.
-        for process in 1..<n {
-            let addend = receive + process * segment
+        try fill(values)
+        for process in 0..<n {
+            for chunk in 0..<chunks {
+                let start = min(count, process * segment), end = min(count, start + segment)
+                let target = send + process * block + chunk * segment
+                target.update(from: values + chunk * count + start, count: end - start)
+                (target + (end - start)).update(repeating: 0, count: segment - (end - start))
+            }
+        }
+        if n > 1 {
+            try allToAll(send, receive, count: block)
+        } else {
+            receive.update(from: send, count: block)
+        }
+        // Vector c = r + i·N is process r's chunk i, at receive[r·block + i·segment]; add them
+        // in order into the first.
+        for vector in 1..<(n * chunks) {
+            let addend = receive + (vector % n) * block + (vector / n) * segment
             for index in 0..<segment { receive[index] += addend[index] }
         }
         if let divisor { for index in 0..<segment { receive[index] /= divisor } }
-        try allGather(receive, send, count: segment)
-        values.update(from: send, count: count)
+        if n > 1 {
+            try allGather(receive, send, count: segment)
+        } else {
+            send.update(from: receive, count: segment)
+        }
+        for process in 0..<n {
+            let start = min(count, process * segment), end = min(count, start + segment)
+            if start < end { try drain(start..<end, send + process * segment) }
+        }
     }
 }

@@ -197,6 +197,10 @@ public final class MPIProcessGroup: ProcessGroup {
         try timed { try GradientAveraging(group: self).average(parameters) }
     }
 
+    public func averageGradients(_ parameters: [Parameter], chunks: [[Tensor?]]) throws {
+        try timed { try GradientAveraging(group: self).average(parameters, chunks: chunks) }
+    }
+
     /// Checks that every process runs with the same `configuration` (the model, the shapes,
     /// the flags): a process started differently would train a different model, or wait
     /// forever for a collective the others never reach. On a mismatch every process throws,

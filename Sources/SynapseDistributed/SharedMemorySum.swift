@@ -11,26 +11,17 @@ struct SharedWindow {
 }
 
 extension MPIProcessGroup {
-    /// The same sum as the all-to-all path of `sumInRankOrder`, bitwise, for processes that
-    /// share this machine's memory. Each process copies its values into its own slot; after a
-    /// barrier, process j adds segment j of every slot in rank order (((v₀ + v₁) + v₂) + …),
-    /// divides, and writes the result over segment j of its own slot, which no other process
-    /// reads; after a second barrier every process copies the segments back. Successive sums
-    /// alternate between two halves of each slot, so a fast process's next copy never lands
-    /// where a slow one is still reading: two barriers per sum instead of three.
-    func sumThroughSharedMemory(_ values: UnsafeMutablePointer<Float>, count: Int, dividingBy divisor: Float?) throws {
-        try sumThroughSharedMemory(count: count, dividingBy: divisor,
-                                   fill: { $0.update(from: values, count: count) },
-                                   drain: { range, source in (values + range.lowerBound).update(from: source, count: range.count) })
-    }
-
-    /// The sum above, with the values written into the slot by `fill` and the result handed to
-    /// `drain` in pieces (a range of the `count` values, and where that range's sums start),
-    /// so callers copy straight between their own tensors and the shared memory.
-    func sumThroughSharedMemory(count: Int, dividingBy divisor: Float?, fill: (UnsafeMutablePointer<Float>) throws -> Void,
+    /// The sum of `sumInChunkOrder`, bitwise, for processes that share this machine's memory.
+    /// Each process writes its chunks into its own slot; after a barrier, process j adds
+    /// segment j of every process's every chunk in chunk order (((v₀ + v₁) + v₂) + …),
+    /// divides, and writes the result over segment j of its own slot's first chunk, which no
+    /// other process reads; after a second barrier every process reads the segments back.
+    /// Successive sums alternate between two halves of each slot, so a fast process's next
+    /// write never lands where a slow one is still reading: two barriers per sum, not three.
+    func sumThroughSharedMemory(count: Int, chunks: Int, dividingBy divisor: Float?, fill: (UnsafeMutablePointer<Float>) throws -> Void,
                                 drain: (Range<Int>, UnsafePointer<Float>) throws -> Void) throws {
         let n = size
-        if sharedWindow.capacity < count { try allocateSharedWindow(capacity: count) }
+        if sharedWindow.capacity < chunks * count { try allocateSharedWindow(capacity: chunks * count) }
         let offset = sharedWindow.half * sharedWindow.capacity
         sharedWindow.half ^= 1
         let slots = sharedWindow.bases.map { $0 + offset }
@@ -44,7 +35,9 @@ extension MPIProcessGroup {
         for start in stride(from: lower, to: upper, by: block) {
             let length = min(block, upper - start)
             accumulator.update(from: slots[0] + start, count: length)
-            for process in 1..<n { Self.add(slots[process] + start, into: accumulator, count: length) }
+            for vector in 1..<(n * chunks) {
+                Self.add(slots[vector % n] + (vector / n) * count + start, into: accumulator, count: length)
+            }
             if let divisor { for index in 0..<length { accumulator[index] /= divisor } }
             (slots[rank] + start).update(from: accumulator, count: length)
         }

@@ -1,5 +1,6 @@
 // What the training loop needs from the processes of a data-parallel job.
 
+import SynapseCore
 import SynapseNN
 
 /// The processes of a data-parallel job, each training the same model on its own shard of
@@ -18,6 +19,11 @@ public protocol ProcessGroup: AnyObject {
     /// Replaces each parameter's gradient with its mean over the processes, identically on
     /// every process. A parameter that `backward()` did not reach counts as a zero gradient.
     func averageGradients(_ parameters: [Parameter]) throws
+    /// Sets each parameter's gradient to the sum of every process's chunk gradients in chunk
+    /// order, divided by the number of chunks, identically on every process. `chunks[i]` holds
+    /// this process's chunk i (one gradient per parameter, nil for none), which is chunk
+    /// rank + i·size of the whole batch.
+    func averageGradients(_ parameters: [Parameter], chunks: [[Tensor?]]) throws
     /// Element-wise sums of `values` over the processes (loss and metric totals).
     func sum(_ values: [Double]) throws -> [Double]
     /// Waits until every process has reached this call.

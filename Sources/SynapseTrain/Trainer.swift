@@ -182,9 +182,16 @@ public final class Trainer {
             let communicationAtStart = processGroup?.communicationSeconds
             var totals = Totals()
             var learningRate = optimizer.learningRate
-            for (index, batch) in train.enumerated() {
+            // With chunks, each step's batch arrives as `chunks` consecutive smaller batches.
+            let chunks = train.shard?.chunks ?? 1, chunkCount = train.shard?.chunkCount ?? 1
+            var batches = train.makeIterator()
+            var index = -1
+            while let first = batches.next() {
+                index += 1
+                var step = [first]
+                while step.count < chunks, let next = batches.next() { step.append(next) }
                 learningRate = optimizer.learningRate
-                let (output, lossValue) = try runStages(stages, on: batch, epoch: epoch, batch: index + 1)
+                let (output, lossValue) = try runStages(stages, on: step, chunkCount: chunkCount, epoch: epoch, batch: index + 1)
                 stepCount += 1
                 averaging?.update()
                 if scheduleInterval == .batch { schedule?.step() }
@@ -219,22 +226,45 @@ public final class Trainer {
         return history
     }
 
-    /// One training batch: every stage's update in order. The result carries the first
-    /// stage's loss (and its value) and count, and with several stages each one's loss as
-    /// "<name>_loss".
-    private func runStages<Batch>(_ stages: [TrainingStage<Batch>], on batch: Batch, epoch: Int,
+    /// One training batch, given as its chunks (usually one): every stage's update in order.
+    /// The result carries the first stage's loss (and its value) and count, and with several
+    /// stages each one's loss as "<name>_loss".
+    ///
+    /// With several chunks, each stage computes each chunk's gradient on its own and sums them
+    /// in chunk order, ((g₀ + g₁) + g₂) + …, divided by `chunkCount`, the number of chunks of
+    /// all the processes, whichever process computed each: so the same chunks give the same
+    /// bits at any process count that divides their number.
+    private func runStages<Batch>(_ stages: [TrainingStage<Batch>], on chunks: [Batch], chunkCount: Int, epoch: Int,
                                   batch index: Int) throws -> (output: TaskOutput, loss: Float) {
         var first: (output: TaskOutput, loss: Float)?
         var metrics: [String: Float] = [:]
         for stage in stages {
             stage.optimizer.zeroGrad()
-            let output = try stage.loss(batch)
-            let value = output.loss.item
-            guard value.isFinite else {
-                throw TrainingError.nonFiniteLoss(step: stepCount + 1, epoch: epoch, batch: index, value: value)
+            var outputs: [(output: TaskOutput, loss: Float)] = []
+            var chunkGradients: [[Tensor?]] = []
+            for chunk in chunks {
+                let output = try stage.loss(chunk)
+                let value = output.loss.item
+                guard value.isFinite else {
+                    throw TrainingError.nonFiniteLoss(step: stepCount + 1, epoch: epoch, batch: index, value: value)
+                }
+                output.loss.backward()
+                outputs.append((output, value))
+                if chunks.count > 1 {
+                    chunkGradients.append(stage.optimizer.parameters.map(\.grad))
+                    stage.optimizer.zeroGrad()
+                }
             }
-            output.loss.backward()
-            try processGroup?.averageGradients(stage.optimizer.parameters)
+            if chunks.count > 1 {
+                if let processGroup {
+                    try processGroup.averageGradients(stage.optimizer.parameters, chunks: chunkGradients)
+                } else {
+                    ChunkedGradients.average(stage.optimizer.parameters, chunks: chunkGradients, chunkCount: chunkCount)
+                }
+            } else {
+                try processGroup?.averageGradients(stage.optimizer.parameters)
+            }
+            let (output, value) = outputs.count == 1 ? outputs[0] : ChunkedGradients.combine(outputs)
             if let gradientClipNorm { clipGradientNorm(stage.optimizer.parameters, maxNorm: gradientClipNorm) }
             activeCallbacks.forEach { $0.gradientsDidCompute(self) }
             stage.optimizer.step()
