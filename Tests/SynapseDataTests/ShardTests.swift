@@ -56,6 +56,32 @@ final class ShardTests: XCTestCase {
         }
     }
 
+    /// Chunk i of rank r holds the examples of chunk r + iN of one process that splits the
+    /// same global batch into N·m chunks, and the chunks of a batch (the last one too) are the
+    /// same size.
+    func testChunksAreTheSameWhicheverProcessTakesThem() {
+        for (count, ranks, perRank) in [(100, 2, 2), (103, 4, 1), (50, 1, 4), (37, 3, 2)] {
+            let total = ranks * perRank
+            let single = DataLoader(dataset(count), batchSize: 2 * total, shuffle: true, seed: 9)
+            single.shard = DataShard(rank: 0, count: 1, padded: true, chunks: total)
+            let expected = indices(single)  // batch k's chunks are batches k·total ..< (k + 1)·total
+            XCTAssertEqual(expected.count, single.batchCount * total)
+            for step in 0..<single.batchCount {
+                let sizes = expected[step * total..<(step + 1) * total].map(\.count)
+                XCTAssertEqual(Set(sizes).count, 1, "equal chunks in batch \(step): \(sizes)")
+            }
+            XCTAssertEqual(Set(expected.flatMap { $0 }), Set(0..<count), "the epoch is covered")
+            for rank in 0..<ranks {
+                let loader = DataLoader(dataset(count), batchSize: 2 * perRank, shuffle: true, seed: 9)
+                loader.shard = DataShard(rank: rank, count: ranks, padded: true, chunks: perRank)
+                for (position, chunk) in indices(loader).enumerated() {
+                    let (step, local) = position.quotientAndRemainder(dividingBy: perRank)
+                    XCTAssertEqual(chunk, expected[step * total + rank + local * ranks], "\(count) over \(ranks)×\(perRank): rank \(rank)")
+                }
+            }
+        }
+    }
+
     func testBucketedShardsKeepSimilarLengthsTogether() {
         let lengths = (0..<200).map { ($0 * 37) % 50 + 1 }
         for rank in 0..<2 {

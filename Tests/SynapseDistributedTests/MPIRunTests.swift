@@ -42,6 +42,30 @@ final class MPIRunTests: XCTestCase {
         XCTAssertTrue(pair.output.contains("test accuracy"), pair.output)
     }
 
+    /// With --chunks 4, one, two and four processes train to the same bits (weights and
+    /// optimizer state), through shared memory and through MPI's messages alike.
+    func testChunkedRunsAreBitwiseTheSameAtEveryProcessCountThatDividesTheChunks() throws {
+        let mpirun = try MPIRun.find()
+        let arguments = ["train", "--epochs", "3", "--lr", "0.05", "--momentum", "0.9", "--chunks", "4"]
+        let single = try MPIRun.synapse(arguments + ["--batch-size", "64", "--save", path("1.safetensors")])
+        XCTAssertEqual(single.status, 0, single.output)
+        for (ranks, shared) in [(2, "1"), (4, "1"), (4, "0")] {
+            let result = try mpirun.run(ranks: ranks, arguments + ["--batch-size", String(64 / ranks), "--distributed",
+                                                                   "--save", path("\(ranks)-\(shared).safetensors")],
+                                        environment: ["SYNAPSE_MPI_SHARED_MEMORY": shared])
+            XCTAssertEqual(result.status, 0, result.output)
+            let one = try CheckpointFile(path: path("1.safetensors")), other = try CheckpointFile(path: path("\(ranks)-\(shared).safetensors"))
+            XCTAssertEqual(Set(one.tensors.keys), Set(other.tensors.keys))
+            for (name, tensor) in one.tensors { XCTAssertEqual(tensor.scalars, other.tensors[name]!.scalars, "\(ranks) ranks: \(name)") }
+        }
+        let uneven = try mpirun.run(ranks: 3, arguments + ["--batch-size", "16", "--distributed"])
+        XCTAssertNotEqual(uneven.status, 0)
+        XCTAssertTrue(uneven.output.contains("--chunks 4 is not a multiple of the 3 processes"), uneven.output)
+        let indivisible = try MPIRun.synapse(["train", "--epochs", "1", "--chunks", "3", "--batch-size", "64"])
+        XCTAssertNotEqual(indivisible.status, 0)
+        XCTAssertTrue(indivisible.output.contains("cannot be split into 3 equal chunks"), indivisible.output)
+    }
+
     func testARunAtTwoRanksRepeatsBitForBit() throws {
         let mpirun = try MPIRun.find()
         for name in ["a", "b"] {

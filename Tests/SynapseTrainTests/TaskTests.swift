@@ -40,6 +40,36 @@ final class TaskTests: XCTestCase {
         XCTAssertEqual(model.bias!.value.scalars[0], 0.5, accuracy: 0.05)
     }
 
+    /// A batch run as chunks takes the step of the whole batch (the mean of equal chunks'
+    /// mean gradients), counts one step per batch, and reports the batch's mean loss.
+    func testChunkedStepsTakeTheWholeBatchStep() throws {
+        final class Losses: TrainingCallback {
+            var values: [Float] = [], samples: [Int] = []
+            func batchDidEnd(_ trainer: Trainer, epoch: Int, batch: Int, loss: Float, metrics: [String: Float], samples: Int) {
+                values.append(loss)
+                self.samples.append(samples)
+            }
+        }
+        let x = Tensor.uniform([48, 3], low: -1, high: 1, seed: 4)
+        let y = x.matmul(Tensor([[1], [-2], [0.5]])) - 0.25
+        var weights: [[Float]] = [], losses: [Losses] = []
+        for chunks in [1, 4] {
+            GlobalRandom.seed(5)
+            let model = Linear(3, 1)
+            let recorder = Losses()
+            let trainer = Trainer(model: model, optimizer: SGD(parameters: model.parameters, lr: 0.1), callbacks: [recorder])
+            let loader = DataLoader(RegressionDataset(inputs: x, targets: y), batchSize: 16, shuffle: true, seed: 6)
+            if chunks > 1 { loader.shard = DataShard(rank: 0, count: 1, padded: true, chunks: chunks) }
+            try trainer.fit(LineFit(model: model), on: loader, epochs: 2)
+            XCTAssertEqual(trainer.stepCount, 6)
+            weights.append(model.parameters.flatMap(\.value.scalars))
+            losses.append(recorder)
+        }
+        for (a, b) in zip(weights[0], weights[1]) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        for (a, b) in zip(losses[0].values, losses[1].values) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        XCTAssertEqual(losses[1].samples, [Int](repeating: 16, count: 6))
+    }
+
     func testNonFiniteLossStopsTrainingBeforeItTouchesTheModel() throws {
         final class Ends: TrainingCallback {
             var ended = false, failure: Error?
