@@ -3,11 +3,13 @@
 import Foundation
 import SynapseDistributed
 
-/// Times, for buffers of 1, 4, 25 and 100 MB, Synapse's rank-ordered sum (all-to-all, adds in
-/// rank order, all-gather: what `averageGradients` runs), Open MPI's own MPI_Allreduce, and a
-/// memcpy of the same bytes, alternating them round by round. Run it under mpirun; rank 0
-/// prints. Bandwidth is the gradient's bytes over the seconds (the algorithm's bus traffic is
-/// 2(N − 1)/N of that per process, as a ring's). Checks that the two sums agree to rounding.
+/// Times, for buffers of 1, 4, 25 and 100 MB, Synapse's rank-ordered sum (what
+/// `averageGradients` runs: through shared memory when every process is on this machine,
+/// else as all-to-all, adds in rank order, all-gather), the same sum forced through MPI's
+/// messages, Open MPI's own MPI_Allreduce, and a memcpy of the same bytes, alternating them
+/// round by round. Run it under mpirun; rank 0 prints. Bandwidth is the gradient's bytes over
+/// the seconds. Checks that Synapse's two paths give the same bits and MPI_Allreduce the
+/// same sums to rounding.
 func allReduceBenchmark(options: Options) {
     let group: MPIProcessGroup
     do { group = try MPIProcessGroup.start() } catch {

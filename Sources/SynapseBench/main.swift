@@ -23,8 +23,8 @@ let usage = """
                    tokenizers on one thread (--python with tokenizers; --rounds)
       sparse       pruned Linear forward: the CSR sparse × dense kernel vs the dense GEMM at sparsity 0.5–0.95,
                    and the crossover (--rounds)
-      allreduce    under mpirun: the rank-ordered gradient sum vs MPI_Allreduce and memcpy at 1, 4, 25 and
-                   100 MB (--rounds; --only 25MB)
+      allreduce    under mpirun: the rank-ordered gradient sum (shared memory, and MPI messages) vs
+                   MPI_Allreduce and memcpy at 1, 4, 25 and 100 MB (--rounds; --only 25MB)
     """
 
 /// Prints `message` and the usage on stderr and exits with status 2, as a command-line tool
