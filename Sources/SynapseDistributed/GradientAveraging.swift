@@ -100,21 +100,27 @@ extension MPIProcessGroup {
         let n = size, segment = (count + n - 1) / n
         // Destination j's block holds segment j of each chunk in turn: chunks × segment floats.
         let block = chunks * segment
-        let values = UnsafeMutablePointer<Float>.allocate(capacity: chunks * count)
         let send = UnsafeMutablePointer<Float>.allocate(capacity: n * block)
         let receive = UnsafeMutablePointer<Float>.allocate(capacity: n * block)
         defer {
-            values.deallocate()
             send.deallocate()
             receive.deallocate()
         }
-        try fill(values)
-        for process in 0..<n {
-            for chunk in 0..<chunks {
-                let start = min(count, process * segment), end = min(count, start + segment)
-                let target = send + process * block + chunk * segment
-                target.update(from: values + chunk * count + start, count: end - start)
-                (target + (end - start)).update(repeating: 0, count: segment - (end - start))
+        if chunks == 1 {
+            // One chunk is already laid out by destination: fill the send buffer directly.
+            try fill(send)
+            (send + count).update(repeating: 0, count: n * segment - count)
+        } else {
+            let values = UnsafeMutablePointer<Float>.allocate(capacity: chunks * count)
+            defer { values.deallocate() }
+            try fill(values)
+            for process in 0..<n {
+                for chunk in 0..<chunks {
+                    let start = min(count, process * segment), end = min(count, start + segment)
+                    let target = send + process * block + chunk * segment
+                    target.update(from: values + chunk * count + start, count: end - start)
+                    (target + (end - start)).update(repeating: 0, count: segment - (end - start))
+                }
             }
         }
         if n > 1 {
