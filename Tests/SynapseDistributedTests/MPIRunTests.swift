@@ -20,6 +20,16 @@ final class MPIRunTests: XCTestCase {
 
     private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 
+    /// Fails unless the two checkpoints in the test folder hold the same tensors, bit for bit.
+    private func assertSameBits(_ first: String, _ second: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let a = try CheckpointFile(path: path(first)), b = try CheckpointFile(path: path(second))
+        XCTAssertFalse(a.tensors.isEmpty, file: file, line: line)
+        XCTAssertEqual(Set(a.tensors.keys), Set(b.tensors.keys), file: file, line: line)
+        for (name, tensor) in a.tensors {
+            XCTAssertEqual(tensor.scalars, b.tensors[name]?.scalars, "\(first) and \(second): \(name)", file: file, line: line)
+        }
+    }
+
     /// The MLP on the digits for `epochs` epochs (23 steps each at a global batch of 64), saved.
     private func trainArguments(batchSize: Int, epochs: Int = 5, save: String) -> [String] {
         ["train", "--epochs", String(epochs), "--batch-size", String(batchSize), "--lr", "0.05", "--save", save]
@@ -56,9 +66,7 @@ final class MPIRunTests: XCTestCase {
                                                                    "--save", path("\(ranks)-\(shared).safetensors")],
                                         environment: transport.merging(["SYNAPSE_MPI_SHARED_MEMORY": shared]) { $1 })
             XCTAssertEqual(result.status, 0, result.output)
-            let one = try CheckpointFile(path: path("1.safetensors")), other = try CheckpointFile(path: path("\(ranks)-\(shared).safetensors"))
-            XCTAssertEqual(Set(one.tensors.keys), Set(other.tensors.keys))
-            for (name, tensor) in one.tensors { XCTAssertEqual(tensor.scalars, other.tensors[name]!.scalars, "\(ranks) ranks: \(name)") }
+            try assertSameBits("1.safetensors", "\(ranks)-\(shared).safetensors")
         }
         let uneven = try mpirun.run(ranks: 3, arguments + ["--batch-size", "16", "--distributed"])
         XCTAssertNotEqual(uneven.status, 0)
@@ -74,9 +82,7 @@ final class MPIRunTests: XCTestCase {
             let result = try mpirun.run(ranks: 2, trainArguments(batchSize: 16, epochs: 2, save: path("\(name).safetensors")) + ["--distributed"])
             XCTAssertEqual(result.status, 0, result.output)
         }
-        let a = try CheckpointFile(path: path("a.safetensors")), b = try CheckpointFile(path: path("b.safetensors"))
-        XCTAssertFalse(a.tensors.isEmpty)
-        for (name, tensor) in a.tensors { XCTAssertEqual(tensor.scalars, b.tensors[name]!.scalars, name) }
+        try assertSameBits("a.safetensors", "b.safetensors")
     }
 
     func testSharedMemoryAndMessagesTrainTheSameBits() throws {
@@ -86,9 +92,7 @@ final class MPIRunTests: XCTestCase {
                                         environment: ["SYNAPSE_MPI_SHARED_MEMORY": shared])
             XCTAssertEqual(result.status, 0, result.output)
         }
-        let a = try CheckpointFile(path: path("shared.safetensors")), b = try CheckpointFile(path: path("messages.safetensors"))
-        XCTAssertFalse(a.tensors.isEmpty)
-        for (name, tensor) in a.tensors { XCTAssertEqual(tensor.scalars, b.tensors[name]!.scalars, name) }
+        try assertSameBits("shared.safetensors", "messages.safetensors")
     }
 
     func testResumingUnderMPIContinuesTheSameRun() throws {
@@ -101,8 +105,7 @@ final class MPIRunTests: XCTestCase {
                                     + ["--distributed", "--resume", path("half.safetensors")])
         XCTAssertEqual(second.status, 0, second.output)
         XCTAssertTrue(second.output.contains("resuming"), second.output)
-        let a = try CheckpointFile(path: path("straight.safetensors")), b = try CheckpointFile(path: path("resumed.safetensors"))
-        for (name, tensor) in a.tensors { XCTAssertEqual(tensor.scalars, b.tensors[name]!.scalars, name) }
+        try assertSameBits("straight.safetensors", "resumed.safetensors")
     }
 
     func testOnlyRankZeroPrintsAndWritesFiles() throws {
