@@ -20,6 +20,10 @@ static int (*bcast)(void *, int, Handle, int, Handle);
 static int (*allreduce)(const void *, void *, int, Handle, Handle, Handle);
 static int (*alltoall)(const void *, int, Handle, void *, int, Handle, Handle);
 static int (*allgather)(const void *, int, Handle, void *, int, Handle, Handle);
+static int (*ialltoall)(const void *, int, Handle, void *, int, Handle, Handle, Handle *);
+static int (*iallgather)(const void *, int, Handle, void *, int, Handle, Handle, Handle *);
+static int (*test_)(Handle *, int *, void *);
+static int (*wait_)(Handle *, void *);
 static int (*comm_split_type)(Handle, int, int, Handle, Handle *);
 static int (*comm_free)(Handle *);
 static int (*win_allocate_shared)(ptrdiff_t, int, Handle, Handle, void *, Handle *);
@@ -68,6 +72,10 @@ int synapse_mpi_load(char *error, size_t capacity) {
     allreduce = symbol(library, "MPI_Allreduce", error, capacity, &failed);
     alltoall = symbol(library, "MPI_Alltoall", error, capacity, &failed);
     allgather = symbol(library, "MPI_Allgather", error, capacity, &failed);
+    ialltoall = symbol(library, "MPI_Ialltoall", error, capacity, &failed);
+    iallgather = symbol(library, "MPI_Iallgather", error, capacity, &failed);
+    test_ = symbol(library, "MPI_Test", error, capacity, &failed);
+    wait_ = symbol(library, "MPI_Wait", error, capacity, &failed);
     comm_split_type = symbol(library, "MPI_Comm_split_type", error, capacity, &failed);
     comm_free = symbol(library, "MPI_Comm_free", error, capacity, &failed);
     win_allocate_shared = symbol(library, "MPI_Win_allocate_shared", error, capacity, &failed);
@@ -193,3 +201,17 @@ int synapse_mpi_shared_free(void) {
     window = NULL;
     return status;
 }
+
+int synapse_mpi_ialltoall_float(const float *send, float *receive, size_t count, void **request) {
+    if (count > PIECE) return -1;
+    return ialltoall(send, (int)count, float_, receive, (int)count, float_, world, (Handle *)request);
+}
+
+int synapse_mpi_iallgather_float(const float *send, float *receive, size_t count, void **request) {
+    if (count > PIECE) return -1;
+    return iallgather(send, (int)count, float_, receive, (int)count, float_, world, (Handle *)request);
+}
+
+// MPI_STATUS_IGNORE is a null pointer in Open MPI.
+int synapse_mpi_test(void **request, int *done) { return test_((Handle *)request, done, NULL); }
+int synapse_mpi_wait(void **request) { return wait_((Handle *)request, NULL); }

@@ -189,6 +189,15 @@ extension Tensor {
     /// Without `gradient`, the tensor must hold a single element and the seed is 1. The
     /// graph is freed afterwards; calling `backward()` through it again is an error.
     public func backward(_ gradient: Tensor? = nil) {
+        backward(gradient, watching: [], whenReady: { _ in })
+    }
+
+    /// `backward(gradient)`, calling `ready(i)` as soon as `watched[i]`'s gradient is final:
+    /// right after the last op that feeds it has run, while the rest of the graph still runs
+    /// backward (data-parallel training starts averaging those gradients then). Watched
+    /// tensors the graph does not reach are reported at the end, in index order, as are
+    /// tensors that do not require gradients.
+    public func backward(_ gradient: Tensor? = nil, watching watched: [Tensor], whenReady ready: (Int) -> Void) {
         guard let root = node else {
             fatalError("backward: tensor of shape \(Shape.describe(shape)) does not require gradients; no input of the computation had requiresGrad set")
         }
@@ -203,21 +212,44 @@ extension Tensor {
             seed = Tensor.ones(shape)
         }
         withoutGradients {
-            let order = topologicalOrder(from: root)
-            root.accumulate(.dense(seed))
-            for node in order.reversed() where !node.isLeaf {
-                guard let gradient = node.grad else { continue }
-                guard let backward = node.backward else {
-                    fatalError("backward: the graph through \(node.op) was already freed by an earlier backward()")
-                }
-                let inputGradients = backward(gradient)
-                for (input, inputGradient) in zip(node.inputs, inputGradients) {
-                    if let input, let inputGradient { input.accumulate(inputGradient) }
-                }
-                node.grad = nil
-                node.backward = nil
-                node.inputs = []
+            let order = Array(topologicalOrder(from: root).reversed())
+            // Each watched index is reported after the last node (in backward order) that
+            // feeds its leaf.
+            var watchers: [ObjectIdentifier: [Int]] = [:]
+            for (index, tensor) in watched.enumerated() {
+                if let leaf = tensor.node { watchers[ObjectIdentifier(leaf), default: []].append(index) }
             }
+            var readyAfter: [Int: [Int]] = [:]
+            if !watchers.isEmpty {
+                var last: [ObjectIdentifier: Int] = [:]
+                for (position, node) in order.enumerated() where !node.isLeaf {
+                    for case let input? in node.inputs where watchers[ObjectIdentifier(input)] != nil {
+                        last[ObjectIdentifier(input)] = position
+                    }
+                }
+                for (leaf, position) in last { readyAfter[position, default: []] += watchers[leaf]! }
+            }
+            var reported = [Bool](repeating: false, count: watched.count)
+            root.accumulate(.dense(seed))
+            for (position, node) in order.enumerated() where !node.isLeaf {
+                if let gradient = node.grad {
+                    guard let backward = node.backward else {
+                        fatalError("backward: the graph through \(node.op) was already freed by an earlier backward()")
+                    }
+                    let inputGradients = backward(gradient)
+                    for (input, inputGradient) in zip(node.inputs, inputGradients) {
+                        if let input, let inputGradient { input.accumulate(inputGradient) }
+                    }
+                    node.grad = nil
+                    node.backward = nil
+                    node.inputs = []
+                }
+                for index in (readyAfter[position] ?? []).sorted() {
+                    reported[index] = true
+                    ready(index)
+                }
+            }
+            for index in watched.indices where !reported[index] { ready(index) }
         }
     }
 }

@@ -44,6 +44,10 @@ public final class MPIProcessGroup: ProcessGroup {
     /// Both give bitwise the same sums. Setting it to true has no effect on a job spread over
     /// several machines.
     public var usesSharedMemory: Bool
+    /// Whether gradient averaging between machines starts during `backward()`, bucket by
+    /// bucket (default: true; SYNAPSE_MPI_OVERLAP=0 turns it off). The averages are the same
+    /// bits either way.
+    public var overlapsCommunication = ProcessInfo.processInfo.environment["SYNAPSE_MPI_OVERLAP"] != "0"
     /// The shared window's slots, once a sum has needed them.
     var sharedWindow = SharedWindow()
 
@@ -224,7 +228,8 @@ public final class MPIProcessGroup: ProcessGroup {
             + "start every process with the same command")
     }
 
-    private func timed<T>(_ body: () throws -> T) rethrows -> T {
+    /// Runs `body`, counting its time as communication.
+    func timed<T>(_ body: () throws -> T) rethrows -> T {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         return try body()

@@ -24,6 +24,10 @@ public protocol ProcessGroup: AnyObject {
     /// this process's chunk i (one gradient per parameter, nil for none), which is chunk
     /// rank + i·size of the whole batch.
     func averageGradients(_ parameters: [Parameter], chunks: [[Tensor?]]) throws
+    /// Starts averaging `parameters`' gradients while `backward()` still runs (each bucket as
+    /// soon as its gradients are final), or nil where that gains nothing; the trainer then
+    /// calls `averageGradients` after `backward()`.
+    func overlappedAveraging(of parameters: [Parameter]) -> (any OverlappedAveraging)?
     /// Element-wise sums of `values` over the processes (loss and metric totals).
     func sum(_ values: [Double]) throws -> [Double]
     /// Waits until every process has reached this call.
@@ -40,4 +44,15 @@ public enum CallbackScope: Sendable {
     /// On rank 0 only: callbacks that print or write files (progress, history, reports,
     /// checkpoints). Without a process group they always run.
     case primaryProcess
+}
+
+/// Gradient averaging that runs alongside `backward()`: the trainer passes
+/// `gradientIsReady` to `Tensor.backward(watching:whenReady:)` and calls `finish()` after it.
+/// The averages are the same, bit for bit, as `ProcessGroup.averageGradients` gives.
+public protocol OverlappedAveraging: AnyObject {
+    /// The gradient of parameter `index` (of those given to `overlappedAveraging(of:)`) is final.
+    func gradientIsReady(_ index: Int)
+    /// Waits for every average and sets each trainable parameter's gradient to it, or throws
+    /// the first error of any collective.
+    func finish() throws
 }

@@ -242,13 +242,18 @@ public final class Trainer {
             stage.optimizer.zeroGrad()
             var outputs: [(output: TaskOutput, loss: Float)] = []
             var chunkGradients: [[Tensor?]] = []
+            let overlapped = chunks.count == 1 ? processGroup?.overlappedAveraging(of: stage.optimizer.parameters) : nil
             for chunk in chunks {
                 let output = try stage.loss(chunk)
                 let value = output.loss.item
                 guard value.isFinite else {
                     throw TrainingError.nonFiniteLoss(step: stepCount + 1, epoch: epoch, batch: index, value: value)
                 }
-                output.loss.backward()
+                if let overlapped {
+                    output.loss.backward(watching: stage.optimizer.parameters.map(\.value), whenReady: overlapped.gradientIsReady)
+                } else {
+                    output.loss.backward()
+                }
                 outputs.append((output, value))
                 if chunks.count > 1 {
                     chunkGradients.append(stage.optimizer.parameters.map(\.grad))
@@ -261,6 +266,8 @@ public final class Trainer {
                 } else {
                     ChunkedGradients.average(stage.optimizer.parameters, chunks: chunkGradients, chunkCount: chunkCount)
                 }
+            } else if let overlapped {
+                try overlapped.finish()
             } else {
                 try processGroup?.averageGradients(stage.optimizer.parameters)
             }

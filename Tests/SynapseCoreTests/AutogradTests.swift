@@ -24,6 +24,31 @@ final class AutogradTests: XCTestCase {
         XCTAssertNil(x.grad)
     }
 
+    /// Watched leaves are reported once each, as soon as their gradient is final: the later
+    /// layer's weights before the earlier layer's, a leaf used twice only after its last use,
+    /// and leaves the graph does not reach (or that need no gradient) at the end.
+    func testBackwardReportsEachWatchedGradientWhenItIsFinal() {
+        let x = Tensor.uniform([4, 3], seed: 1)
+        let first = Tensor.uniform([3, 5], seed: 2).requiringGrad(), second = Tensor.uniform([5, 2], seed: 3).requiringGrad()
+        let shared = Tensor.uniform([1, 5], seed: 4).requiringGrad()
+        let unused = Tensor.ones([2]).requiringGrad(), constant = Tensor.ones([2])
+        let hidden = (x.matmul(first) + shared).tanh() * shared
+        let loss = hidden.matmul(second).square().sum()
+        var order: [Int] = [], seen: [Int: [Float]] = [:]
+        let watched = [first, second, shared, unused, constant]
+        loss.backward(watching: watched) { index in
+            order.append(index)
+            seen[index] = watched[index].grad?.scalars
+        }
+        XCTAssertEqual(order, [1, 2, 0, 3, 4])
+        for index in 0..<3 { XCTAssertEqual(seen[index], watched[index].grad!.scalars, "gradient \(index) was final when reported") }
+        XCTAssertNil(seen[3] ?? nil)
+        // The same gradients as a plain backward().
+        let again = [first, second, shared].map { $0.detached().requiringGrad() }
+        (((x.matmul(again[0]) + again[2]).tanh() * again[2]).matmul(again[1])).square().sum().backward()
+        for index in 0..<3 { XCTAssertEqual(again[index].grad!.scalars, watched[index].grad!.scalars) }
+    }
+
     func testBackwardWithSeedGradient() {
         let x = Tensor([1, 2, 3]).requiringGrad()
         let y = x * x

@@ -85,14 +85,20 @@ final class MPIRunTests: XCTestCase {
         try assertSameBits("a.safetensors", "b.safetensors")
     }
 
-    func testSharedMemoryAndMessagesTrainTheSameBits() throws {
+    /// Shared memory, messages after backward, and messages started during backward (over
+    /// Open MPI's shared-memory transport and over TCP) average to the same bits.
+    func testSharedMemoryAndMessagesWithAndWithoutOverlapTrainTheSameBits() throws {
         let mpirun = try MPIRun.find()
-        for (name, shared) in [("shared", "1"), ("messages", "0")] {
+        let configurations = [("shared", ["SYNAPSE_MPI_SHARED_MEMORY": "1"]),
+                              ("after-backward", ["SYNAPSE_MPI_SHARED_MEMORY": "0", "SYNAPSE_MPI_OVERLAP": "0"]),
+                              ("overlapped", ["SYNAPSE_MPI_SHARED_MEMORY": "0", "SYNAPSE_MPI_OVERLAP": "1"]),
+                              ("overlapped-tcp", ["SYNAPSE_MPI_SHARED_MEMORY": "0", "SYNAPSE_MPI_OVERLAP": "1", "OMPI_MCA_btl": "self,tcp"])]
+        for (name, environment) in configurations {
             let result = try mpirun.run(ranks: 3, trainArguments(batchSize: 16, epochs: 1, save: path("\(name).safetensors")) + ["--distributed"],
-                                        environment: ["SYNAPSE_MPI_SHARED_MEMORY": shared])
+                                        environment: environment)
             XCTAssertEqual(result.status, 0, result.output)
         }
-        try assertSameBits("shared.safetensors", "messages.safetensors")
+        for (name, _) in configurations.dropFirst() { try assertSameBits("shared.safetensors", "\(name).safetensors") }
     }
 
     func testResumingUnderMPIContinuesTheSameRun() throws {

@@ -44,6 +44,14 @@ int synapse_mpi_allgather_float(const float *send, float *receive, size_t count)
 int synapse_mpi_allgather_bytes(const void *send, void *receive, size_t count);
 
 
+// Non-blocking forms of the two above (MPI_Ialltoall, MPI_Iallgather): `request` receives the
+// request to pass to synapse_mpi_test (sets *done once it has completed, and moves it along:
+// Open MPI advances non-blocking collectives inside MPI calls) or synapse_mpi_wait.
+int synapse_mpi_ialltoall_float(const float *send, float *receive, size_t count, void **request);
+int synapse_mpi_iallgather_float(const float *send, float *receive, size_t count, void **request);
+int synapse_mpi_test(void **request, int *done);
+int synapse_mpi_wait(void **request);
+
 // Shared memory between the processes on this machine (MPI-3's MPI_Win_allocate_shared on
 // MPI_COMM_TYPE_SHARED), so that they can sum gradients at memory speed instead of through
 // the library's message queues. synapse_mpi_node_size gives how many processes share this
