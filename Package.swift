@@ -37,14 +37,14 @@ let package = Package(
         // Layer 6: checkpoints (safetensors).
         .target(name: "SynapseIO", dependencies: ["SynapseCore", "SynapseKernels", "SynapseNN", "SynapseOptim"]),
         // Layer 7: the training loop, callbacks and metrics.
-        .target(name: "SynapseTrain", dependencies: ["SynapseNN", "SynapseOptim", "SynapseData", "SynapseIO"]),
+        .target(name: "SynapseTrain", dependencies: ["SynapseKernels", "SynapseNN", "SynapseOptim", "SynapseData", "SynapseIO"]),
         // Beside the loop: self-contained HTML reports of training runs (inline SVG, no scripts).
         .target(name: "SynapseReport", dependencies: ["SynapseCore", "SynapseKernels", "SynapseNN", "SynapseData", "SynapseIO", "SynapseTrain",
                                                       "SynapseVision"]),
         // Open MPI behind a C shim that loads libmpi at run time (dlopen), so no build needs MPI.
         .target(name: "CSynapseMPI"),
         // Beside the loop: data-parallel training across processes on MPI.
-        .target(name: "SynapseDistributed", dependencies: ["CSynapseMPI", "SynapseCore", "SynapseNN", "SynapseTrain"]),
+        .target(name: "SynapseDistributed", dependencies: ["CSynapseMPI", "SynapseKernels", "SynapseCore", "SynapseNN", "SynapseTrain"]),
         // The public umbrella users import.
         .target(name: "Synapse", dependencies: ["SynapseCore", "SynapseNN", "SynapseOptim", "SynapseData", "SynapseIO", "SynapseTrain",
                                                 "SynapseVision", "SynapseText", "SynapseReport"]),

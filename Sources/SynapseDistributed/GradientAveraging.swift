@@ -1,6 +1,7 @@
 // Averaging gradients across processes in an order MPI cannot change, and the sum that does it.
 
 import SynapseCore
+import SynapseKernels
 import SynapseNN
 
 /// The mean of each gradient over the processes of an `MPIProcessGroup`, computed in a fixed
@@ -128,13 +129,9 @@ extension MPIProcessGroup {
         } else {
             receive.update(from: send, count: block)
         }
-        // Vector c = r + i·N is process r's chunk i, at receive[r·block + i·segment]; add them
-        // in order into the first.
-        for vector in 1..<(n * chunks) {
-            let addend = receive + (vector % n) * block + (vector / n) * segment
-            for index in 0..<segment { receive[index] += addend[index] }
-        }
-        if let divisor { for index in 0..<segment { receive[index] /= divisor } }
+        // Vector c = r + i·N is process r's chunk i, at receive[r·block + i·segment].
+        let vectors = (0..<(n * chunks)).map { UnsafePointer(receive + ($0 % n) * block + ($0 / n) * segment) }
+        Kernels.orderedSum(of: vectors, into: receive, count: segment, dividingBy: divisor)
         if n > 1 {
             try allGather(receive, send, count: segment)
         } else {

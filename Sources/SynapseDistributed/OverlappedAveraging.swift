@@ -2,6 +2,7 @@
 
 import CSynapseMPI
 import SynapseCore
+import SynapseKernels
 import SynapseNN
 import SynapseTrain
 
@@ -113,20 +114,19 @@ final class OverlappedGradientAveraging: OverlappedAveraging {
             for bucket in started {
                 try MPIProcessGroup.check(synapse_mpi_wait(&bucket.request), "MPI_Wait")
                 let receive = bucket.receive!, segment = bucket.segment
-                for process in 1..<n {
-                    let addend = receive + process * segment
-                    for index in 0..<segment { receive[index] += addend[index] }
-                }
-                for index in 0..<segment { receive[index] /= divisor }
+                Kernels.orderedSum(of: (0..<n).map { UnsafePointer(receive + $0 * segment) }, into: receive, count: segment,
+                                   dividingBy: divisor)
                 var request: UnsafeMutableRawPointer?
                 try MPIProcessGroup.check(synapse_mpi_iallgather_float(receive, bucket.send!, segment, &request), "MPI_Iallgather")
                 bucket.request = request
             }
             for bucket in started {
                 try MPIProcessGroup.check(synapse_mpi_wait(&bucket.request), "MPI_Wait")
-                for (parameter, offset) in bucket.members {
-                    let values = Array(UnsafeBufferPointer(start: bucket.send! + offset, count: trainable[parameter].value.count))
-                    trainable[parameter].setGradient(Tensor(values, shape: trainable[parameter].shape))
+                for (index, offset) in bucket.members {
+                    let parameter = trainable[index], source = bucket.send! + offset
+                    // Written into the gradient's own buffer; one that backward did not reach gets one.
+                    if parameter.grad == nil { parameter.setGradient(Tensor.zeros(parameter.shape)) }
+                    _ = parameter.withUnsafeMutableGradPointer { $0.baseAddress!.update(from: source, count: $0.count) }
                 }
             }
         }

@@ -1,6 +1,7 @@
 // The rank-ordered sum through memory that the processes of one machine share.
 
 import CSynapseMPI
+import SynapseKernels
 
 /// Each process's part of an MPI-3 shared-memory window: two halves of `capacity` floats,
 /// used in turn by successive sums.
@@ -29,39 +30,12 @@ extension MPIProcessGroup {
         try Self.check(synapse_mpi_shared_synchronize(), "MPI_Win_sync")
         let segment = (count + n - 1) / n
         let lower = min(count, rank * segment), upper = min(count, lower + segment)
-        let block = 1024
-        let accumulator = UnsafeMutablePointer<Float>.allocate(capacity: block)
-        defer { accumulator.deallocate() }
-        for start in stride(from: lower, to: upper, by: block) {
-            let length = min(block, upper - start)
-            accumulator.update(from: slots[0] + start, count: length)
-            for vector in 1..<(n * chunks) {
-                Self.add(slots[vector % n] + (vector / n) * count + start, into: accumulator, count: length)
-            }
-            if let divisor { for index in 0..<length { accumulator[index] /= divisor } }
-            (slots[rank] + start).update(from: accumulator, count: length)
-        }
+        let vectors = (0..<(n * chunks)).map { UnsafePointer(slots[$0 % n] + ($0 / n) * count + lower) }
+        Kernels.orderedSum(of: vectors, into: slots[rank] + lower, count: upper - lower, dividingBy: divisor)
         try Self.check(synapse_mpi_shared_synchronize(), "MPI_Win_sync")
         for process in 0..<n {
             let start = min(count, process * segment), end = min(count, start + segment)
             if start < end { try drain(start..<end, slots[process] + start) }
-        }
-    }
-
-    /// accumulator[i] += addend[i], sixteen lanes at a time.
-    private static func add(_ addend: UnsafePointer<Float>, into accumulator: UnsafeMutablePointer<Float>, count: Int) {
-        let raw = UnsafeRawPointer(addend), target = UnsafeMutableRawPointer(accumulator)
-        let stride = MemoryLayout<SIMD16<Float>>.stride
-        var index = 0
-        while index + 16 <= count {
-            let sum = target.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
-                + raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
-            target.storeBytes(of: sum, toByteOffset: index * 4, as: SIMD16<Float>.self)
-            index += stride / 4
-        }
-        while index < count {
-            accumulator[index] += addend[index]
-            index += 1
         }
     }
 

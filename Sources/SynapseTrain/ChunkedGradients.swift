@@ -1,6 +1,7 @@
 // Gradients of a batch computed chunk by chunk, summed in an order fixed by the chunks alone.
 
 import SynapseCore
+import SynapseKernels
 import SynapseNN
 
 /// The arithmetic of chunked steps in one process (see `DataShard.chunks`): a batch split into
@@ -12,26 +13,28 @@ public enum ChunkedGradients {
     /// `chunks[i]`, chunk i's gradients (nil counts as zeros, and a parameter that no chunk
     /// reached gets zeros, as in a data-parallel job).
     public static func average(_ parameters: [Parameter], chunks: [[Tensor?]], chunkCount: Int) {
-        let divisor = Float(chunkCount)
         for (index, parameter) in parameters.enumerated() where !parameter.isFrozen {
-            let gradients = chunks.map { $0[index] }
+            let zeros = Tensor.zeros(parameter.shape)
+            let gradients = chunks.map { $0[index] ?? zeros }
             var sum = [Float](repeating: 0, count: parameter.value.count)
-            sum.withUnsafeMutableBufferPointer { total in
-                if let first = gradients[0] { first.withUnsafeBufferPointer { _ = total.update(fromContentsOf: $0) } }
-                for gradient in gradients.dropFirst() {
-                    if let gradient {
-                        gradient.withUnsafeBufferPointer { addend in
-                            for element in 0..<total.count { total[element] += addend[element] }
-                        }
-                    } else {
-                        // Adding zero keeps every value, -0 aside, as the all-process sum does.
-                        for element in 0..<total.count { total[element] += 0 }
-                    }
+            withPointers(gradients) { vectors in
+                sum.withUnsafeMutableBufferPointer {
+                    Kernels.orderedSum(of: vectors, into: $0.baseAddress!, count: $0.count, dividingBy: Float(chunkCount))
                 }
-                for element in 0..<total.count { total[element] /= divisor }
             }
             parameter.setGradient(Tensor(sum, shape: parameter.shape))
         }
+    }
+
+    /// Calls `body` with the element pointers of all of `tensors`, valid together.
+    private static func withPointers(_ tensors: ArraySlice<Tensor>, _ pointers: [UnsafePointer<Float>] = [],
+                                     _ body: ([UnsafePointer<Float>]) -> Void) {
+        guard let first = tensors.first else { return body(pointers) }
+        first.withUnsafeBufferPointer { withPointers(tensors.dropFirst(), pointers + [$0.baseAddress!], body) }
+    }
+
+    private static func withPointers(_ tensors: [Tensor], _ body: ([UnsafePointer<Float>]) -> Void) {
+        withPointers(tensors[...], [], body)
     }
 
     /// One output for a batch run as chunks: the chunks' losses and metrics averaged with
