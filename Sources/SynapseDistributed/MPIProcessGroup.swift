@@ -40,7 +40,7 @@ public final class MPIProcessGroup: ProcessGroup {
     public private(set) var communicationSeconds = 0.0
     /// Whether sums go through memory shared by the processes (MPI-3 shared windows) rather
     /// than MPI's messages: true by default when every process runs on this machine, where
-    /// Open MPI's own collectives moved 0.5–3.7 GB/s against 8–29 for a plain copy (BENCHMARKS.md).
+    /// Open MPI's own collectives moved 0.7–5.2 GB/s against 9–35 for a plain copy (BENCHMARKS.md).
     /// Both give bitwise the same sums. Setting it to true has no effect on a job spread over
     /// several machines.
     public var usesSharedMemory: Bool
