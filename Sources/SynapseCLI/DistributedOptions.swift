@@ -23,10 +23,7 @@ struct DistributedOptions: ParsableArguments {
     /// The shard of the training data for this process: with `group` its share of every
     /// epoch, and with --chunks each batch split into chunks; nil for one process without them.
     func trainingShard(_ group: MPIProcessGroup?, batchSize: Int) throws -> DataShard? {
-        let size = group?.size ?? 1, total = chunks ?? size
-        guard total % size == 0 else {
-            throw CLIError("--chunks \(total) is not a multiple of the \(size) processes: each process must get as many chunks")
-        }
+        let size = group?.size ?? 1, total = try chunkCount(group)
         let perProcess = total / size
         guard batchSize % perProcess == 0 else {
             throw CLIError("--batch-size \(batchSize) per process cannot be split into \(perProcess) equal chunks (--chunks \(total) "
@@ -34,6 +31,15 @@ struct DistributedOptions: ParsableArguments {
         }
         guard group != nil || perProcess > 1 else { return nil }
         return DataShard(rank: group?.rank ?? 0, count: size, padded: true, chunks: perProcess)
+    }
+
+    /// --chunks, or the process count without it, checked to give every process as many.
+    func chunkCount(_ group: MPIProcessGroup?) throws -> Int {
+        let size = group?.size ?? 1, total = chunks ?? size
+        guard total % size == 0 else {
+            throw CLIError("--chunks \(total) is not a multiple of the \(size) processes: each process must get as many chunks")
+        }
+        return total
     }
 
     /// With --distributed: starts MPI, checks that every process was started with the same

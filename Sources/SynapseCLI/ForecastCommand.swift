@@ -56,8 +56,6 @@ struct ForecastCommand: ParsableCommand {
             throw ValidationError("\(name) must be positive, got \(value)")
         }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
-        // Each process's share of the series is one batch of a few hundred windows.
-        guard distribution.chunks == nil else { throw ValidationError("--chunks: forecast trains on the whole series as one batch") }
     }
 
     mutating func run() throws {
@@ -80,6 +78,7 @@ struct ForecastCommand: ParsableCommand {
         configuration.scaling = scaling
         (configuration.window, configuration.horizon, configuration.season) = (window, horizon, season)
         (configuration.hidden, configuration.epochs, configuration.lr, configuration.seed) = (hidden, epochs, lr, seed)
+        configuration.chunks = try distribution.chunkCount(group)
         let name = data ?? "airline passengers (embedded)"
         if !common.json {
             print("forecasting the last \(horizon) of \(series.count) values of \"\(table.header[valueColumn])\" in \(name) with \(model.rawValue) "

@@ -53,6 +53,10 @@ public struct ForecastConfiguration: Sendable {
     public var epochs = 300
     public var lr: Float = 1e-2
     public var seed: UInt64 = 0
+    /// Chunks of each step's batch (the whole series), summed in chunk order whichever process
+    /// computed them (see `DataShard.chunks`); nil: one per process. A multiple of the
+    /// process count.
+    public var chunks: Int?
 
     public init() {}
 }
@@ -109,9 +113,13 @@ public enum Forecasting {
         let model = SeriesForecaster(kind: c.kind, hidden: c.hidden)
         let trainer = Trainer(model: model, optimizer: Adam(parameters: model.parameters, lr: c.lr), callbacks: callbacks)
         trainer.processGroup = processGroup
-        let size = processGroup?.size ?? 1
-        let loader = DataLoader(data, batchSize: (data.count + size - 1) / size)
-        if let processGroup { loader.shard = DataShard(rank: processGroup.rank, count: size, padded: true) }
+        let size = processGroup?.size ?? 1, chunks = c.chunks ?? size
+        require(chunks > 0 && chunks % size == 0, "Forecasting: \(chunks) chunks cannot be shared equally by \(size) processes")
+        // One step per epoch: each process's padded share of the windows.
+        let loader = DataLoader(data, batchSize: (data.count + chunks - 1) / chunks * (chunks / size))
+        if processGroup != nil || chunks > 1 {
+            loader.shard = DataShard(rank: processGroup?.rank ?? 0, count: size, padded: true, chunks: chunks / size)
+        }
         let history = try trainer.fit(RegressionTask(forward: model.callAsFunction), on: loader, epochs: c.epochs)
         model.eval()
         let testEnds = Array(trainCount..<series.count)

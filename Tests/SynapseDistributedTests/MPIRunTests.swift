@@ -68,6 +68,14 @@ final class MPIRunTests: XCTestCase {
             XCTAssertEqual(result.status, 0, result.output)
             try assertSameBits("1.safetensors", "\(ranks)-\(shared).safetensors")
         }
+        // The forecaster's one whole-series batch per step splits the same way.
+        let forecast = ["forecast", "--epochs", "20", "--chunks", "2", "--json"]
+        let alone = try MPIRun.synapse(forecast), pair = try mpirun.run(ranks: 2, forecast + ["--distributed"])
+        XCTAssertEqual(alone.status, 0, alone.output)
+        XCTAssertEqual(pair.status, 0, pair.output)
+        func rmse(_ output: String) -> String? { output.range(of: #""rmse":[0-9.e+-]+"#, options: .regularExpression).map { String(output[$0]) } }
+        XCTAssertNotNil(rmse(alone.output), alone.output)
+        XCTAssertEqual(rmse(alone.output), rmse(pair.output))
         let uneven = try mpirun.run(ranks: 3, arguments + ["--batch-size", "16", "--distributed"])
         XCTAssertNotEqual(uneven.status, 0)
         XCTAssertTrue(uneven.output.contains("--chunks 4 is not a multiple of the 3 processes"), uneven.output)

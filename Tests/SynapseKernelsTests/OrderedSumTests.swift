@@ -21,15 +21,15 @@ final class OrderedSumTests: XCTestCase {
             Kernels.threadCount = threads
             var copies = vectors
             var result = [Float](repeating: .nan, count: count)
-            let pointers = (0..<vectorCount).map { UnsafeMutablePointer<Float>.allocate(capacity: count) }
+            let pointers = (0..<vectorCount).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: count) }
             defer { pointers.forEach { $0.deallocate() } }
             for (pointer, vector) in zip(pointers, copies) { pointer.initialize(from: vector, count: count) }
             result.withUnsafeMutableBufferPointer {
-                Kernels.orderedSum(of: pointers.map { UnsafePointer($0) }, into: $0.baseAddress!, count: count, dividingBy: 3)
+                Kernels.orderedSum(of: pointers.map { UnsafePointer<Float>($0) }, into: $0.baseAddress!, count: count, dividingBy: 3)
             }
             XCTAssertEqual(result, expected, "\(threads) threads")
             // In place, over the third vector.
-            Kernels.orderedSum(of: pointers.map { UnsafePointer($0) }, into: pointers[2], count: count, dividingBy: 3)
+            Kernels.orderedSum(of: pointers.map { UnsafePointer<Float>($0) }, into: pointers[2], count: count, dividingBy: 3)
             copies[2] = Array(UnsafeBufferPointer(start: pointers[2], count: count))
             XCTAssertEqual(copies[2], expected, "in place, \(threads) threads")
         }
