@@ -75,6 +75,10 @@ extension Kernels {
     public static func convolutionForward(_ g: ConvolutionGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                           bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                                           epilogue: ConvolutionEpilogue = ConvolutionEpilogue()) {
+        if g.allowsSingleChannelDirect {
+            singleChannelForward(g, input: input, weight: weight, bias: bias, output: output, epilogue: epilogue)
+            return
+        }
         if g.allowsDirect {
             runDirect(g.directForward, batch: g.batch, input: input, inputStride: g.inChannels * g.inputPlane,
                       weights: weight, outStride: g.patchSize, inStride: g.kernelHeight * g.kernelWidth, flipped: false,

@@ -20,8 +20,8 @@ extension ConvolutionGeometry {
     /// Whether the forward pass and the input gradient run as direct convolutions: stride 1,
     /// no dilation, one group, padding less than the kernel (so the input gradient is a
     /// convolution too) and several input channels. A single input channel (an image's first
-    /// layer) has too few terms per output to pay for packing 32-channel tiles; a pointwise
-    /// convolution is a plain GEMM.
+    /// layer) has too few terms per output to pay for packing 32-channel tiles: its forward pass
+    /// is `SingleChannelConvolution`; a pointwise convolution is a plain GEMM.
     var allowsDirect: Bool {
         strideY == 1 && strideX == 1 && dilationY == 1 && dilationX == 1 && groups == 1 && !isPointwise
             && paddingY < kernelHeight && paddingX < kernelWidth && inChannels >= 4 && outChannels >= 4

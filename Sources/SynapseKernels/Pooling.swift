@@ -1,5 +1,7 @@
 // Max and average pooling over NCHW planes, forward and backward.
 
+import CSynapse
+
 /// The sizes of a 2-D pooling window over `planes` = batch × channels planes of height × width.
 public struct PoolingGeometry: Sendable, Equatable {
     public var planes: Int, height: Int, width: Int
@@ -147,12 +149,9 @@ private func maxPool2x2(_ x: UnsafePointer<Float>, width: Int, outputHeight: Int
             vectorEnd = ox + 8
             let (topLeft, topRight, bottomLeft, bottomRight) = (t.evenHalf, t.oddHalf, b.evenHalf, b.oddHalf)
             guard let index else {
-                // Without indices only the maximum is needed: the same strict comparisons as
-                // selects (Swift's pointwiseMax follows IEEE maxNum and runs lane by lane).
-                var best = select(topRight, over: topLeft, where: (topRight .> topLeft)._storage)
-                best = select(bottomLeft, over: best, where: (bottomLeft .> best)._storage)
-                best = select(bottomRight, over: best, where: (bottomRight .> best)._storage)
-                UnsafeMutableRawPointer(out + oy * outputWidth + ox).storeBytes(of: best, as: SIMD8<Float>.self)
+                // Without indices only the maximum is needed: the same strict comparisons, one
+                // MAXPS each (Swift's pointwiseMax follows IEEE maxNum and runs lane by lane).
+                UnsafeMutableRawPointer(out + oy * outputWidth + ox).storeBytes(of: synapse_pool_rows16(t, b, 0), as: SIMD8<Float>.self)
                 continue
             }
             let first = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: 2 * oy * width + 2 * ox)) &+ lanes

@@ -45,6 +45,15 @@ final class ConvolutionTests: XCTestCase {
         ConvolutionGeometry(batch: 2, inChannels: 6, outChannels: 4, height: 7, width: 9, kernelHeight: 3, kernelWidth: 3),
         ConvolutionGeometry(batch: 1, inChannels: 4, outChannels: 5, height: 8, width: 6, kernelHeight: 5, kernelWidth: 3,
                             paddingY: 2, paddingX: 0),
+        // One input channel (direct, lanes along output rows): a ragged second block of 8 output
+        // channels over two row vectors with an odd row count; three row vectors and no padding;
+        // a pointwise kernel; padding wider than the kernel's reach.
+        ConvolutionGeometry(batch: 3, inChannels: 1, outChannels: 12, height: 7, width: 17, kernelHeight: 3, kernelWidth: 5,
+                            paddingY: 1, paddingX: 2),
+        ConvolutionGeometry(batch: 2, inChannels: 1, outChannels: 9, height: 8, width: 38, kernelHeight: 5, kernelWidth: 5),
+        ConvolutionGeometry(batch: 2, inChannels: 1, outChannels: 8, height: 3, width: 5, kernelHeight: 1, kernelWidth: 1),
+        ConvolutionGeometry(batch: 1, inChannels: 1, outChannels: 2, height: 2, width: 3, kernelHeight: 2, kernelWidth: 2,
+                            paddingY: 2, paddingX: 1),
     ]
 
     /// Calls body(n, o, oy, ox, c, i, j, inputIndex, weightIndex) for every in-image tap of the convolution.
@@ -153,6 +162,49 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertEqual(results[0], results[2])
     }
 
+    /// The one-channel kernel with ReLU and 2×2 pooling fused in gives the bits of the three
+    /// steps apart, at any thread count: ties between +0 and −0 (a zero channel with bias −0,
+    /// a channel ReLU zeroes), an image with a NaN and one so large that its sums may
+    /// overflow (both redone by the general pooling path), odd output sizes and a
+    /// non-fusable pool.
+    func testSingleChannelFusionMatchesTheStepsApart() {
+        let g = ConvolutionGeometry(batch: 5, inChannels: 1, outChannels: 11, height: 9, width: 21, kernelHeight: 3,
+                                    kernelWidth: 3, paddingY: 1, paddingX: 1)
+        XCTAssertTrue(g.allowsSingleChannelDirect)
+        // The first image is negative throughout, so the zero channel's interior outputs are −0.
+        var x = values(g.batch * g.inputPlane, seed: 11).enumerated().map { index, value in
+            index < g.inputPlane ? -abs(value) - 0.25 : (value * 4).rounded() / 4
+        }
+        x[g.inputPlane + 30] = .nan
+        x[2 * g.inputPlane + 5] = 3e37
+        var w = values(11 * 9, seed: 12)
+        for term in 0..<9 { w[4 * 9 + term] = 0; w[5 * 9 + term] = -abs(w[5 * 9 + term]) }
+        var bias = values(11, seed: 13)
+        bias[4] = -0.0
+        bias[5] = -2
+        let imageSize = g.outChannels * g.outputPlane
+        var plain = [Float](repeating: 0, count: g.batch * imageSize)
+        Kernels.convolutionForward(g, input: x, weight: w, bias: bias, output: &plain)
+        for (rectify, poolSize) in [(true, 2), (false, 2), (true, 3)] {
+            let pool = PoolingGeometry(planes: g.outChannels, height: g.outputHeight, width: g.outputWidth,
+                                       kernelHeight: poolSize, kernelWidth: poolSize, strideY: 2, strideX: 2)
+            let pooledSize = g.outChannels * pool.outputHeight * pool.outputWidth
+            let steps = rectify ? plain.map { $0 < 0 ? 0 : $0 } : plain
+            let expected = referenceMaxPool(PoolingGeometry(planes: g.batch * g.outChannels, height: pool.height, width: pool.width,
+                                                            kernelHeight: poolSize, kernelWidth: poolSize, strideY: 2, strideX: 2),
+                                            steps)
+            XCTAssertTrue(expected[pooledSize..<(2 * pooledSize)].contains { $0.isNaN })
+            XCTAssertTrue(expected.contains { $0 == 0 && $0.sign == .minus })
+            for threads in [1, 2, 3] {
+                Kernels.threadCount = threads
+                var fused = [Float](repeating: 0, count: expected.count)
+                Kernels.convolutionForward(g, input: x, weight: w, bias: bias, output: &fused,
+                                           epilogue: ConvolutionEpilogue(rectify: rectify, maxPool: pool))
+                assertBitwiseEqual(fused, expected, "rectify \(rectify), pool \(poolSize), threads \(threads)")
+            }
+        }
+    }
+
     func testPoolingMatchesDirectLoops() {
         let cases = [
             PoolingGeometry(planes: 3, height: 6, width: 8, kernelHeight: 2, kernelWidth: 2, strideY: 2, strideX: 2),
@@ -167,6 +219,9 @@ final class ConvolutionTests: XCTestCase {
             var maxima = [Float](repeating: 0, count: outputCount), averages = maxima
             var indices = [Int32](repeating: 0, count: outputCount)
             Kernels.maxPoolForward(g, input: x, output: &maxima, indices: &indices)
+            var maximaWithoutIndices = maxima.map { _ in Float.nan }
+            Kernels.maxPoolForward(g, input: x, output: &maximaWithoutIndices, indices: nil)
+            assertBitwiseEqual(maximaWithoutIndices, referenceMaxPool(g, x), "\(g)")
             Kernels.averagePoolForward(g, input: x, output: &averages)
             let dy = values(outputCount, seed: 8)
             var dxMax = [Float](repeating: .nan, count: x.count), dxAverage = dxMax
@@ -229,6 +284,38 @@ final class ConvolutionTests: XCTestCase {
         // Window 0 holds 0, 1 on top and 4, 0 below: the maximum is below-left.
         XCTAssertEqual(out[0], 4)
         XCTAssertEqual(index[0], 14)
+    }
+
+    /// Max pooling by strict comparisons in row-major window order (ties to the first, so +0
+    /// and −0 stay apart), NaN winning and kept.
+    private func referenceMaxPool(_ g: PoolingGeometry, _ x: [Float]) -> [Float] {
+        var result: [Float] = []
+        for p in 0..<g.planes {
+            for oy in 0..<g.outputHeight {
+                for ox in 0..<g.outputWidth {
+                    var best = -Float.infinity
+                    for i in 0..<g.kernelHeight {
+                        for j in 0..<g.kernelWidth {
+                            let y = oy * g.strideY - g.paddingY + i, xx = ox * g.strideX - g.paddingX + j
+                            guard y >= 0, y < g.height, xx >= 0, xx < g.width, !best.isNaN else { continue }
+                            let value = x[(p * g.height + y) * g.width + xx]
+                            if value > best || value.isNaN { best = value }
+                        }
+                    }
+                    result.append(best)
+                }
+            }
+        }
+        return result
+    }
+
+    private func assertBitwiseEqual(_ actual: [Float], _ expected: [Float], _ context: String,
+                                    file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(actual.count, expected.count, context, file: file, line: line)
+        for (i, (a, e)) in zip(actual, expected).enumerated() where a.bitPattern != e.bitPattern {
+            XCTFail("\(context): element \(i) is \(a), expected \(e)", file: file, line: line)
+            return
+        }
     }
 
     private func assertClose(_ actual: [Float], _ expected: [Double], _ context: String,

@@ -117,6 +117,34 @@ static inline void synapse_store_transposed16(const float *columns, long columnS
 #endif
 }
 
+// a > b ? a : b, lane by lane (b where they tie or either is NaN): exactly x86's MAXPS a, b,
+// which the compiler does not always pick for the select when it is written out.
+static inline synapse_float16 synapse_greater16(synapse_float16 a, synapse_float16 b) {
+#if defined(__AVX512F__)
+    typedef float v16 __attribute__((__vector_size__(64)));
+    return (synapse_float16)__builtin_ia32_maxps512((v16)a, (v16)b, 4);
+#else
+    return a > b ? a : b;
+#endif
+}
+
+// The 2×2 max pool of two rows of 16 values, each rectified first (as max(0, x) with −0 and NaN
+// kept) if `rectify`: lane i is the maximum of columns 2i and 2i + 1 of both rows, found by
+// strict comparisons in row-major order, so of tied values the first wins, as in
+// `Kernels.maxPoolForward`. NaN is not propagated; callers rule it out.
+static inline synapse_float8 synapse_pool_rows16(synapse_float16 top, synapse_float16 bottom, int rectify) {
+    if (rectify) {
+        top = synapse_greater16((synapse_float16)0, top);
+        bottom = synapse_greater16((synapse_float16)0, bottom);
+    }
+    synapse_float16 topRight = __builtin_shufflevector(top, top, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 15);
+    synapse_float16 bottomRight = __builtin_shufflevector(bottom, bottom, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 15);
+    synapse_float16 best = synapse_greater16(topRight, top);
+    best = synapse_greater16(bottom, best);
+    best = synapse_greater16(bottomRight, best);
+    return __builtin_shufflevector(best, best, 0, 2, 4, 6, 8, 10, 12, 14);
+}
+
 // Copies a height × width plane into a zero-bordered paddedHeight × paddedWidth plane with the
 // image at (paddingY, paddingX). Each row is written in whole 16-float vectors, so up to 15
 // floats past the padded plane are overwritten (with zeros or the next row's start): callers
