@@ -94,25 +94,42 @@ extension Kernels {
                       into: transposedWeight + offset, destinationStride: g.groupOutChannels)
         }
         let imageSize = g.outChannels * g.outputPlane
-        forEachImage(g) { n, columns in
+        forEachImageGroup(g) { images, columns in
+            // Several small images share one GEMM: their patches side by side, then their
+            // products copied out to each image's planes.
+            let span = images.count * g.outputPlane
+            let products = images.count == 1 ? nil : scratch(.convolutionGroup, count: g.outChannels * span)
             // A pooled image is computed in scratch and only its pooled planes are written out.
-            let image = epilogue.maxPool == nil ? output + n * imageSize : scratch(.convolutionOutput, count: imageSize)
+            func image(_ n: Int) -> UnsafeMutablePointer<Float> {
+                epilogue.maxPool == nil ? output + n * imageSize : scratch(.convolutionOutput, count: imageSize)
+            }
             for group in 0..<g.groups {
-                let x = input + (n * g.inChannels + group * g.groupInChannels) * g.inputPlane
-                let y = image + group * g.groupOutChannels * g.outputPlane
+                let first = images.lowerBound
+                let x = input + (first * g.inChannels + group * g.groupInChannels) * g.inputPlane
                 let w = transposedWeight + group * g.groupOutChannels * g.patchSize
-                let patches = g.isPointwise ? x : UnsafePointer(columns)
-                if !g.isPointwise { im2col(g, x, columns) }
-                gemm(transposeA: true, transposeB: false, m: g.groupOutChannels, n: g.outputPlane, k: g.patchSize,
-                     a: w, lda: g.groupOutChannels, b: patches, ldb: g.outputPlane, c: y, ldc: g.outputPlane, accumulate: false)
-            }
-            if let bias {
-                for o in 0..<g.outChannels {
-                    let plane = image + o * g.outputPlane
-                    binaryRun(Add(), plane, 1, bias + o, 0, plane, g.outputPlane)
+                for (i, n) in images.enumerated() where !g.isPointwise {
+                    im2col(g, input + (n * g.inChannels + group * g.groupInChannels) * g.inputPlane,
+                           columns + i * g.outputPlane, rowStride: span)
                 }
+                let patches = g.isPointwise ? x : UnsafePointer(columns)
+                let y = products.map { $0 + group * g.groupOutChannels * span } ?? image(first) + group * g.groupOutChannels * g.outputPlane
+                gemm(transposeA: true, transposeB: false, m: g.groupOutChannels, n: span, k: g.patchSize,
+                     a: w, lda: g.groupOutChannels, b: patches, ldb: span, c: y, ldc: span, accumulate: false)
             }
-            epilogue.apply(to: image, count: imageSize, output: output, image: n)
+            for (i, n) in images.enumerated() {
+                let values = image(n)
+                if let products {
+                    copyBlocks(products + i * g.outputPlane, sourceStride: span, values, destinationStride: g.outputPlane,
+                               blocks: g.outChannels, blockLength: g.outputPlane)
+                }
+                if let bias {
+                    for o in 0..<g.outChannels {
+                        let plane = values + o * g.outputPlane
+                        binaryRun(Add(), plane, 1, bias + o, 0, plane, g.outputPlane)
+                    }
+                }
+                epilogue.apply(to: values, count: imageSize, output: output, image: n)
+            }
         }
     }
 
@@ -127,28 +144,51 @@ extension Kernels {
                       bias: nil, output: gradInput, outputStride: g.inChannels * g.inputPlane)
             return
         }
-        forEachImage(g) { n, columns in
+        forEachImageGroup(g) { images, columns in
+            let span = images.count * g.outputPlane
+            let gradients = images.count == 1 ? nil : scratch(.convolutionGroup, count: g.groupOutChannels * span)
             for group in 0..<g.groups {
-                let dx = gradInput + (n * g.inChannels + group * g.groupInChannels) * g.inputPlane
-                let dy = gradOutput + (n * g.outChannels + group * g.groupOutChannels) * g.outputPlane
                 let w = weight + group * g.groupOutChannels * g.patchSize
+                func gradOutputPlanes(_ n: Int) -> UnsafePointer<Float> {
+                    gradOutput + (n * g.outChannels + group * g.groupOutChannels) * g.outputPlane
+                }
+                func gradInputPlanes(_ n: Int) -> UnsafeMutablePointer<Float> {
+                    gradInput + (n * g.inChannels + group * g.groupInChannels) * g.inputPlane
+                }
+                // Several small images share one GEMM: their output gradients side by side.
+                if let gradients {
+                    for (i, n) in images.enumerated() {
+                        copyBlocks(gradOutputPlanes(n), sourceStride: g.outputPlane, gradients + i * g.outputPlane,
+                                   destinationStride: span, blocks: g.groupOutChannels, blockLength: g.outputPlane)
+                    }
+                }
                 // A pointwise convolution's patch gradient is the input gradient itself.
-                gemm(transposeA: true, transposeB: false, m: g.patchSize, n: g.outputPlane, k: g.groupOutChannels,
-                     a: w, lda: g.patchSize, b: dy, ldb: g.outputPlane, c: g.isPointwise ? dx : columns,
-                     ldc: g.outputPlane, accumulate: false)
-                if !g.isPointwise { col2im(g, columns, dx) }
+                let pointwise = g.isPointwise && gradients == nil
+                gemm(transposeA: true, transposeB: false, m: g.patchSize, n: span, k: g.groupOutChannels,
+                     a: w, lda: g.patchSize, b: gradients.map { UnsafePointer($0) } ?? gradOutputPlanes(images.lowerBound),
+                     ldb: span, c: pointwise ? gradInputPlanes(images.lowerBound) : columns, ldc: span, accumulate: false)
+                for (i, n) in images.enumerated() where !pointwise {
+                    col2im(g, columns + i * g.outputPlane, gradInputPlanes(n), rowStride: span)
+                }
             }
         }
     }
 
-    /// Runs `body(image, patchScratch)` for every image of the batch: one image per task when
-    /// there are enough images to keep every thread busy (each GEMM then runs on its thread),
-    /// otherwise all on the calling thread so each GEMM can use the whole pool.
-    private static func forEachImage(_ g: ConvolutionGeometry, _ body: (Int, UnsafeMutablePointer<Float>) -> Void) {
-        let imageTasks = g.batch >= threadCount ? g.batch : 1
-        parallelFor(imageTasks) { task in
-            let columns = scratch(.convolution, count: g.patchSize * g.outputPlane)
-            for n in imageTasks == 1 ? 0..<g.batch : task..<(task + 1) { body(n, columns) }
+    /// Runs `body(images, patchScratch)` for consecutive groups of images that cover the batch:
+    /// one group per task when there are enough groups to keep every thread busy (each GEMM
+    /// then runs on its thread), otherwise all on the calling thread so each GEMM can use the
+    /// whole pool. Images whose output plane is small are grouped (`imagesPerGroup`) so that
+    /// one GEMM covers them all; the grouping depends only on the geometry, so results do not
+    /// depend on the thread count. The scratch holds a group's patches, `span` columns wide.
+    private static func forEachImageGroup(_ g: ConvolutionGeometry, _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
+        let perGroup = g.imagesPerGroup
+        let groups = (g.batch + perGroup - 1) / perGroup
+        let tasks = groups >= threadCount ? groups : 1
+        parallelFor(tasks) { task in
+            let columns = scratch(.convolution, count: g.patchSize * g.outputPlane * perGroup)
+            for group in tasks == 1 ? 0..<groups : task..<(task + 1) {
+                body((group * perGroup)..<min(g.batch, (group + 1) * perGroup), columns)
+            }
         }
     }
 
@@ -231,7 +271,18 @@ extension Kernels {
     }
 }
 
+/// Output pixels a convolution GEMM should have at least: fewer leave its micro-kernel's tiles
+/// part empty and repack the weights for little work (a DCGAN's 7 × 7 planes are 49).
+private let minimumGemmColumns = 256
+
 extension ConvolutionGeometry {
+    /// Images per GEMM in the forward pass and the input gradient: enough that their output
+    /// planes together reach `minimumGemmColumns`, at most 8; 1 for pointwise convolutions,
+    /// whose images are their own patches.
+    var imagesPerGroup: Int {
+        isPointwise ? 1 : min(8, max(1, (minimumGemmColumns + outputPlane - 1) / max(outputPlane, 1)))
+    }
+
     /// A 1×1, stride-1, unpadded convolution needs no im2col: the input planes are the patches.
     var isPointwise: Bool {
         kernelHeight == 1 && kernelWidth == 1 && strideY == 1 && strideX == 1 && paddingY == 0 && paddingX == 0
@@ -324,13 +375,14 @@ private func shiftedPlanes(_ g: ConvolutionGeometry, _ input: UnsafePointer<Floa
 
 /// The adjoint of im2col: input[c, y·sy − py + i·dy, x·sx − px + j·dx] += columns[(c, i, j), (y, x)].
 /// Overwrites `input` (zeroing it first).
-private func col2im(_ g: ConvolutionGeometry, _ columns: UnsafePointer<Float>, _ input: UnsafeMutablePointer<Float>) {
+private func col2im(_ g: ConvolutionGeometry, _ columns: UnsafePointer<Float>, _ input: UnsafeMutablePointer<Float>,
+                    rowStride: Int) {
     input.update(repeating: 0, count: g.groupInChannels * g.inputPlane)
     let ow = g.outputWidth
     for c in 0..<g.groupInChannels {
         for i in 0..<g.kernelHeight {
             for j in 0..<g.kernelWidth {
-                let row = columns + ((c * g.kernelHeight + i) * g.kernelWidth + j) * g.outputPlane
+                let row = columns + ((c * g.kernelHeight + i) * g.kernelWidth + j) * rowStride
                 let valid = g.validColumns(kernelColumn: j)
                 if valid.isEmpty { continue }
                 let columnOffset = j * g.dilationX - g.paddingX

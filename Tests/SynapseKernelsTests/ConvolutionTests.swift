@@ -147,6 +147,38 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertEqual(inputGradients[0], inputGradients[2])
     }
 
+    /// Small output planes put several images in one GEMM (here 4 × 4 planes, 8 images per
+    /// GEMM and a ragged last group of 1); the grouping, and so every bit, is the same at any
+    /// thread count, and matches the images computed one by one.
+    func testGroupedImagesAreBitwiseIdenticalAcrossThreadCountsAndBatchSizes() {
+        let g = ConvolutionGeometry(batch: 17, inChannels: 3, outChannels: 5, height: 8, width: 8,
+                                    kernelHeight: 4, kernelWidth: 4, strideY: 2, strideX: 2, paddingY: 1, paddingX: 1)
+        XCTAssertEqual(g.imagesPerGroup, 8)
+        let x = values(17 * 3 * 64, seed: 14), w = values(5 * 48, seed: 15), bias = values(5, seed: 16)
+        let dy = values(17 * 5 * 16, seed: 17)
+        var outputs: [[Float]] = [], inputGradients: [[Float]] = []
+        for threads in [1, 2, 3] {
+            Kernels.threadCount = threads
+            var y = [Float](repeating: 0, count: dy.count), dx = [Float](repeating: 0, count: x.count)
+            Kernels.convolutionForward(g, input: x, weight: w, bias: bias, output: &y)
+            Kernels.convolutionBackwardData(g, gradOutput: dy, weight: w, gradInput: &dx)
+            outputs.append(y)
+            inputGradients.append(dx)
+        }
+        XCTAssertEqual(outputs[0], outputs[1])
+        XCTAssertEqual(outputs[0], outputs[2])
+        XCTAssertEqual(inputGradients[0], inputGradients[1])
+        XCTAssertEqual(inputGradients[0], inputGradients[2])
+        // The last image alone (a batch of one) gives its slice of the grouped result.
+        var single = g
+        single.batch = 1
+        var y = [Float](repeating: 0, count: 5 * 16), dx = [Float](repeating: 0, count: 3 * 64)
+        Kernels.convolutionForward(single, input: Array(x[(16 * 192)...]), weight: w, bias: bias, output: &y)
+        Kernels.convolutionBackwardData(single, gradOutput: Array(dy[(16 * 80)...]), weight: w, gradInput: &dx)
+        XCTAssertEqual(y, Array(outputs[0][(16 * 80)...]))
+        XCTAssertEqual(dx, Array(inputGradients[0][(16 * 192)...]))
+    }
+
     func testWeightGradientIsBitwiseIdenticalAcrossThreadCounts() {
         let g = ConvolutionGeometry(batch: 20, inChannels: 3, outChannels: 8, height: 12, width: 12,
                                     kernelHeight: 3, kernelWidth: 3, paddingY: 1, paddingX: 1)
