@@ -51,7 +51,16 @@ struct DistributedOptions: ParsableArguments {
         guard distributed else { return nil }
         let group = try reportingErrors { try MPIProcessGroup.start() }
         let flags = configurationFields(of: command).filter { !["--threads", "--json"].contains($0.name) }
-        try reportingErrors { try group.checkSameConfiguration(flags.map { "\($0.name) \($0.value)" }.joined(separator: " ")) }
+        do {
+            try group.checkSameConfiguration(flags.map { "\($0.name) \($0.value)" }.joined(separator: " "))
+        } catch {
+            // Every process finds the same mismatch. Rank 0 alone says so (messages from
+            // several processes interleave on mpirun's shared standard error), before the
+            // others can end the job; then every process leaves MPI cleanly and fails.
+            if group.rank == 0 { FileHandle.standardError.write(Data("Error: \(error)\n".utf8)) }
+            try? group.finish()
+            throw ExitCode.failure
+        }
         if common.threads == nil, ProcessInfo.processInfo.environment["SYNAPSE_NUM_THREADS"] == nil {
             Kernels.threadCount = max(1, ProcessInfo.processInfo.activeProcessorCount / group.localSize)
         }

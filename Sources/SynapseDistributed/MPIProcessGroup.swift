@@ -207,25 +207,24 @@ public final class MPIProcessGroup: ProcessGroup {
 
     /// Checks that every process runs with the same `configuration` (the model, the shapes,
     /// the flags): a process started differently would train a different model, or wait
-    /// forever for a collective the others never reach. On a mismatch every process throws,
-    /// naming the ranks that differ from rank 0 and the configurations.
+    /// forever for a collective the others never reach. On a mismatch every process throws
+    /// the same message, naming the ranks that differ from rank 0 with their configurations
+    /// and rank 0's.
     public func checkSameConfiguration(_ configuration: String) throws {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in configuration.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
         let hashes = try allGather(withUnsafeBytes(of: hash.littleEndian) { Array($0) })
         let differing = hashes.indices.filter { hashes[$0] != hashes[0] }
         guard !differing.isEmpty else { return }
-        var reference = Array(configuration.utf8)
-        var length = [Double(reference.count)]
-        length = try maximum(length)
-        reference += [UInt8](repeating: 0, count: Int(length[0]) - reference.count)
-        var rankZero = reference
-        try broadcast(&rankZero)
-        let zero = String(decoding: rankZero.prefix { $0 != 0 }, as: UTF8.self)
+        var bytes = Array(configuration.utf8)
+        let longest = Int(try maximum([Double(bytes.count)])[0])
+        bytes += [UInt8](repeating: 0, count: longest - bytes.count)
+        let configurations = try allGather(bytes).map { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         throw DistributedError.configurationMismatch(
             "--distributed: rank\(differing.count > 1 ? "s" : "") \(differing.map(String.init).joined(separator: ", ")) "
-            + "started with a different configuration from rank 0 (rank 0: \(zero); rank \(rank): \(configuration)); "
-            + "start every process with the same command")
+            + "started with a different configuration from rank 0 ("
+            + ([0] + differing).map { "rank \($0): \(configurations[$0])" }.joined(separator: "; ")
+            + "); start every process with the same command")
     }
 
     /// Runs `body`, counting its time as communication.

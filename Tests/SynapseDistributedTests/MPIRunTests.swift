@@ -141,7 +141,11 @@ final class MPIRunTests: XCTestCase {
         let result = try mpirun.run(programs: [(folder.path, ["train", "--epochs", "1", "--lr", "0.01", "--distributed"]),
                                                (folder.path, ["train", "--epochs", "1", "--lr", "0.02", "--distributed"])])
         XCTAssertNotEqual(result.status, 0)
+        // One message, from rank 0, with both configurations: two processes writing it would
+        // interleave on mpirun's standard error.
+        XCTAssertEqual(result.output.components(separatedBy: "started with a different configuration").count, 2, result.output)
         XCTAssertTrue(result.output.contains("rank 1 started with a different configuration from rank 0"), result.output)
+        XCTAssertTrue(result.output.contains("--lr 0.01"), result.output)
         XCTAssertTrue(result.output.contains("--lr 0.02"), result.output)
     }
 
