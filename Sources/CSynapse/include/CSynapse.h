@@ -118,14 +118,18 @@ static inline void synapse_store_transposed16(const float *columns, long columnS
 }
 
 // a > b ? a : b, lane by lane (b where they tie or either is NaN): exactly x86's MAXPS a, b,
-// which the compiler does not always pick for the select when it is written out.
-static inline synapse_float16 synapse_greater16(synapse_float16 a, synapse_float16 b) {
+// which the compiler does not always pick for the select when it is written out. A macro, so
+// that C callers pass no 16-float vector to a function: that changes the ABI without AVX-512.
 #if defined(__AVX512F__)
-    typedef float v16 __attribute__((__vector_size__(64)));
-    return (synapse_float16)__builtin_ia32_maxps512((v16)a, (v16)b, 4);
+typedef float synapse_v16 __attribute__((__vector_size__(64)));
+#define SYNAPSE_GREATER16(a, b) ((synapse_float16)__builtin_ia32_maxps512((synapse_v16)(a), (synapse_v16)(b), 4))
 #else
-    return a > b ? a : b;
+#define SYNAPSE_GREATER16(a, b) ((a) > (b) ? (a) : (b))
 #endif
+
+// SYNAPSE_GREATER16 for Swift.
+static inline synapse_float16 synapse_greater16(synapse_float16 a, synapse_float16 b) {
+    return SYNAPSE_GREATER16(a, b);
 }
 
 // The 2×2 max pool of two rows of 16 values, each rectified first (as max(0, x) with −0 and NaN
@@ -134,14 +138,15 @@ static inline synapse_float16 synapse_greater16(synapse_float16 a, synapse_float
 // `Kernels.maxPoolForward`. NaN is not propagated; callers rule it out.
 static inline synapse_float8 synapse_pool_rows16(synapse_float16 top, synapse_float16 bottom, int rectify) {
     if (rectify) {
-        top = synapse_greater16((synapse_float16)0, top);
-        bottom = synapse_greater16((synapse_float16)0, bottom);
+        synapse_float16 zero = 0;
+        top = SYNAPSE_GREATER16(zero, top);
+        bottom = SYNAPSE_GREATER16(zero, bottom);
     }
     synapse_float16 topRight = __builtin_shufflevector(top, top, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 15);
     synapse_float16 bottomRight = __builtin_shufflevector(bottom, bottom, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 15);
-    synapse_float16 best = synapse_greater16(topRight, top);
-    best = synapse_greater16(bottom, best);
-    best = synapse_greater16(bottomRight, best);
+    synapse_float16 best = SYNAPSE_GREATER16(topRight, top);
+    best = SYNAPSE_GREATER16(bottom, best);
+    best = SYNAPSE_GREATER16(bottomRight, best);
     return __builtin_shufflevector(best, best, 0, 2, 4, 6, 8, 10, 12, 14);
 }
 
