@@ -164,12 +164,11 @@ extension Kernels {
                                    destinationStride: span, blocks: g.groupOutChannels, blockLength: g.outputPlane)
                     }
                 }
-                // A pointwise convolution's patch gradient is the input gradient itself.
-                let pointwise = g.isPointwise && gradients == nil
+                // A pointwise convolution (never grouped) has the input gradient for patch gradient.
                 gemm(transposeA: true, transposeB: false, m: g.patchSize, n: span, k: g.groupOutChannels,
                      a: w, lda: g.patchSize, b: gradients.map { UnsafePointer($0) } ?? gradOutputPlanes(images.lowerBound),
-                     ldb: span, c: pointwise ? gradInputPlanes(images.lowerBound) : columns, ldc: span, accumulate: false)
-                for (i, n) in images.enumerated() where !pointwise {
+                     ldb: span, c: g.isPointwise ? gradInputPlanes(images.lowerBound) : columns, ldc: span, accumulate: false)
+                for (i, n) in images.enumerated() where !g.isPointwise {
                     col2im(g, columns + i * g.outputPlane, gradInputPlanes(n), rowStride: span)
                 }
             }

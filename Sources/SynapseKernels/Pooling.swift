@@ -147,13 +147,13 @@ private func maxPool2x2(_ x: UnsafePointer<Float>, width: Int, outputHeight: Int
             let b = UnsafeRawPointer(bottom + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
             probe += (t - t) + (b - b)
             vectorEnd = ox + 8
-            let (topLeft, topRight, bottomLeft, bottomRight) = (t.evenHalf, t.oddHalf, b.evenHalf, b.oddHalf)
             guard let index else {
                 // Without indices only the maximum is needed: the same strict comparisons, one
                 // MAXPS each (Swift's pointwiseMax follows IEEE maxNum and runs lane by lane).
                 UnsafeMutableRawPointer(out + oy * outputWidth + ox).storeBytes(of: synapse_pool_rows16(t, b, 0), as: SIMD8<Float>.self)
                 continue
             }
+            let (topLeft, topRight, bottomLeft, bottomRight) = (t.evenHalf, t.oddHalf, b.evenHalf, b.oddHalf)
             let first = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: 2 * oy * width + 2 * ox)) &+ lanes
             var best = topLeft, position = first
             var wins = (topRight .> best)._storage

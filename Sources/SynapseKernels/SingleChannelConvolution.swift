@@ -136,13 +136,17 @@ struct SingleChannelConvolution {
     func bound(weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?) -> OutputBound {
         var largest = 0.0
         for channel in 0..<geometry.outChannels {
-            var sum = bias.map { Double(abs($0[channel])) } ?? 0
-            var weights = 0.0
-            for term in 0..<terms { weights += Double(abs(weight[channel * terms + term])) }
-            sum = sum.isFinite && weights.isFinite ? max(sum, weights) : .infinity
-            largest = max(largest, sum)
+            let biasMagnitude = bias.map { Double(abs($0[channel])) } ?? 0
+            let weightMagnitude = (0..<terms).reduce(0.0) { $0 + Double(abs(weight[channel * terms + $1])) }
+            let finite = biasMagnitude.isFinite && weightMagnitude.isFinite
+            largest = max(largest, finite ? max(biasMagnitude, weightMagnitude) : .infinity)
         }
         return OutputBound(perInput: largest)
+    }
+
+    /// Block `block`'s 8 biases in `packed`, after every block's weights.
+    private func bias(of block: Int, packed: UnsafePointer<Float>) -> UnsafePointer<Float> {
+        packed + blocks * blockChannels * terms + block * blockChannels
     }
 
     private func pad(_ input: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
@@ -154,7 +158,7 @@ struct SingleChannelConvolution {
     /// `block`'s channels: bias, then one multiply-add per term.
     @inline(__always)
     private func blockSums(_ row: UnsafePointer<Float>, block: Int, packed: UnsafePointer<Float>) -> BlockSums {
-        var sums = BlockSums(packed + blocks * blockChannels * terms + block * blockChannels)
+        var sums = BlockSums(bias(of: block, packed: packed))
         var weights = packed + block * terms * blockChannels
         for termRow in 0..<geometry.kernelHeight {
             let line = row + termRow * paddedWidth
@@ -171,8 +175,7 @@ struct SingleChannelConvolution {
     /// takes its terms in the same order as `blockSums`.
     @inline(__always)
     private func pairSums(_ row: UnsafePointer<Float>, block: Int, packed: UnsafePointer<Float>) -> (BlockSums, BlockSums) {
-        let bias = packed + blocks * blockChannels * terms + block * blockChannels
-        var upper = BlockSums(bias), lower = BlockSums(bias)
+        var upper = BlockSums(bias(of: block, packed: packed)), lower = upper
         let weights = packed + block * terms * blockChannels
         let (kernelHeight, kernelWidth) = (geometry.kernelHeight, geometry.kernelWidth)
         @inline(__always) func input(_ inputRow: Int, _ termColumn: Int) -> RowVector {

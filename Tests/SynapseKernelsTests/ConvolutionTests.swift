@@ -127,24 +127,7 @@ final class ConvolutionTests: XCTestCase {
                                     kernelHeight: 3, kernelWidth: 3, paddingY: 1, paddingX: 1)
         XCTAssertTrue(g.allowsDirect)
         let x = values(17 * 6 * 144, seed: 8), w = values(40 * 54, seed: 9), dy = values(17 * 40 * 144, seed: 10)
-        var outputs: [[Float]] = [], inputGradients: [[Float]] = [], weightGradients: [[Float]] = []
-        for threads in [1, 2, 3] {
-            Kernels.threadCount = threads
-            var y = [Float](repeating: 0, count: dy.count), dx = [Float](repeating: 0, count: x.count)
-            var dw = [Float](repeating: 0, count: w.count)
-            Kernels.convolutionForward(g, input: x, weight: w, bias: nil, output: &y)
-            Kernels.convolutionBackwardData(g, gradOutput: dy, weight: w, gradInput: &dx)
-            Kernels.convolutionBackwardWeight(g, input: x, gradOutput: dy, gradWeight: &dw, gradBias: nil)
-            outputs.append(y)
-            inputGradients.append(dx)
-            weightGradients.append(dw)
-        }
-        XCTAssertEqual(weightGradients[0], weightGradients[1])
-        XCTAssertEqual(weightGradients[0], weightGradients[2])
-        XCTAssertEqual(outputs[0], outputs[1])
-        XCTAssertEqual(outputs[0], outputs[2])
-        XCTAssertEqual(inputGradients[0], inputGradients[1])
-        XCTAssertEqual(inputGradients[0], inputGradients[2])
+        assertSameBitsAtEveryThreadCount(g, x: x, w: w, bias: nil, dy: dy)
     }
 
     /// Small output planes put several images in one GEMM (here 4 × 4 planes, 8 images per
@@ -156,42 +139,46 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertEqual(g.imagesPerGroup, 8)
         let x = values(17 * 3 * 64, seed: 14), w = values(5 * 48, seed: 15), bias = values(5, seed: 16)
         let dy = values(17 * 5 * 16, seed: 17)
-        var outputs: [[Float]] = [], inputGradients: [[Float]] = []
-        for threads in [1, 2, 3] {
-            Kernels.threadCount = threads
-            var y = [Float](repeating: 0, count: dy.count), dx = [Float](repeating: 0, count: x.count)
-            Kernels.convolutionForward(g, input: x, weight: w, bias: bias, output: &y)
-            Kernels.convolutionBackwardData(g, gradOutput: dy, weight: w, gradInput: &dx)
-            outputs.append(y)
-            inputGradients.append(dx)
-        }
-        XCTAssertEqual(outputs[0], outputs[1])
-        XCTAssertEqual(outputs[0], outputs[2])
-        XCTAssertEqual(inputGradients[0], inputGradients[1])
-        XCTAssertEqual(inputGradients[0], inputGradients[2])
+        let (y0, dx0, _) = assertSameBitsAtEveryThreadCount(g, x: x, w: w, bias: bias, dy: dy)
         // The last image alone (a batch of one) gives its slice of the grouped result.
         var single = g
         single.batch = 1
         var y = [Float](repeating: 0, count: 5 * 16), dx = [Float](repeating: 0, count: 3 * 64)
         Kernels.convolutionForward(single, input: Array(x[(16 * 192)...]), weight: w, bias: bias, output: &y)
         Kernels.convolutionBackwardData(single, gradOutput: Array(dy[(16 * 80)...]), weight: w, gradInput: &dx)
-        XCTAssertEqual(y, Array(outputs[0][(16 * 80)...]))
-        XCTAssertEqual(dx, Array(inputGradients[0][(16 * 192)...]))
+        XCTAssertEqual(y, Array(y0[(16 * 80)...]))
+        XCTAssertEqual(dx, Array(dx0[(16 * 192)...]))
+    }
+
+    /// Runs the forward pass and both gradients of `g` at 1, 2 and 3 threads, asserts that
+    /// every run gives the same bits, and returns the first run's output and gradients.
+    @discardableResult
+    private func assertSameBitsAtEveryThreadCount(_ g: ConvolutionGeometry, x: [Float], w: [Float], bias: [Float]?,
+                                                  dy: [Float], file: StaticString = #filePath,
+                                                  line: UInt = #line) -> ([Float], [Float], [Float]) {
+        var runs: [([Float], [Float], [Float])] = []
+        for threads in [1, 2, 3] {
+            Kernels.threadCount = threads
+            var y = [Float](repeating: 0, count: dy.count), dx = [Float](repeating: 0, count: x.count)
+            var dw = [Float](repeating: 0, count: w.count)
+            Kernels.convolutionForward(g, input: x, weight: w, bias: bias, output: &y)
+            Kernels.convolutionBackwardData(g, gradOutput: dy, weight: w, gradInput: &dx)
+            Kernels.convolutionBackwardWeight(g, input: x, gradOutput: dy, gradWeight: &dw, gradBias: nil)
+            runs.append((y, dx, dw))
+        }
+        for (index, run) in runs.enumerated().dropFirst() {
+            XCTAssertEqual(run.0, runs[0].0, "output at \(index + 1) threads", file: file, line: line)
+            XCTAssertEqual(run.1, runs[0].1, "input gradient at \(index + 1) threads", file: file, line: line)
+            XCTAssertEqual(run.2, runs[0].2, "weight gradient at \(index + 1) threads", file: file, line: line)
+        }
+        return runs[0]
     }
 
     func testWeightGradientIsBitwiseIdenticalAcrossThreadCounts() {
         let g = ConvolutionGeometry(batch: 20, inChannels: 3, outChannels: 8, height: 12, width: 12,
                                     kernelHeight: 3, kernelWidth: 3, paddingY: 1, paddingX: 1)
-        let x = values(20 * 3 * 144, seed: 5), dy = values(20 * 8 * 144, seed: 6)
-        var results: [[Float]] = []
-        for threads in [1, 2, 3] {
-            Kernels.threadCount = threads
-            var dw = [Float](repeating: 0, count: 8 * 27)
-            Kernels.convolutionBackwardWeight(g, input: x, gradOutput: dy, gradWeight: &dw, gradBias: nil)
-            results.append(dw)
-        }
-        XCTAssertEqual(results[0], results[1])
-        XCTAssertEqual(results[0], results[2])
+        let x = values(20 * 3 * 144, seed: 5), w = values(8 * 27, seed: 7), dy = values(20 * 8 * 144, seed: 6)
+        assertSameBitsAtEveryThreadCount(g, x: x, w: w, bias: nil, dy: dy)
     }
 
     /// The one-channel kernel with ReLU and 2×2 pooling fused in gives the bits of the three
