@@ -32,8 +32,10 @@ final class GradientNode {
     let isLeaf: Bool
     var grad: Tensor?
     var inputs: [GradientNode?]
-    /// Maps the output gradient to one gradient per input (nil where an input needs none).
-    var backward: ((Tensor) -> [InputGradient?])?
+    /// Maps the output gradient to one gradient per input, given which inputs need one (nil
+    /// for the others): decided when backward runs, so a backward restricted to some leaves
+    /// skips the work that only feeds the rest.
+    var backward: ((Tensor, [Bool]) -> [InputGradient?])?
 
     init(leafOfShape shape: [Int]) {
         op = "leaf"
@@ -42,7 +44,7 @@ final class GradientNode {
         inputs = []
     }
 
-    init(op: String, shape: [Int], inputs: [GradientNode?], backward: @escaping (Tensor) -> [InputGradient?]) {
+    init(op: String, shape: [Int], inputs: [GradientNode?], backward: @escaping (Tensor, [Bool]) -> [InputGradient?]) {
         self.op = op
         self.shape = shape
         isLeaf = false
@@ -184,20 +186,24 @@ extension Tensor {
         Tensor(shape: shape, storage: storage)
     }
 
-    /// Back-propagates from this tensor, adding d(self)/d(leaf) into every leaf's `grad`.
+    /// Back-propagates from this tensor, adding d(self)/d(leaf) into every leaf's `grad`, or,
+    /// with `inputs`, only into those leaves' (as PyTorch's `backward(inputs=)`): then ops
+    /// compute no gradient that feeds only other leaves, so a generator's step through a
+    /// discriminator computes none of the discriminator's weight gradients.
     ///
     /// Without `gradient`, the tensor must hold a single element and the seed is 1. The
     /// graph is freed afterwards; calling `backward()` through it again is an error.
-    public func backward(_ gradient: Tensor? = nil) {
-        backward(gradient, watching: [], whenReady: { _ in })
+    public func backward(_ gradient: Tensor? = nil, inputs: [Tensor]? = nil) {
+        backward(gradient, inputs: inputs, watching: [], whenReady: { _ in })
     }
 
-    /// `backward(gradient)`, calling `ready(i)` as soon as `watched[i]`'s gradient is final:
-    /// right after the last op that feeds it has run, while the rest of the graph still runs
-    /// backward (data-parallel training starts averaging those gradients then). Watched
+    /// `backward(gradient, inputs:)`, calling `ready(i)` as soon as `watched[i]`'s gradient is
+    /// final: right after the last op that feeds it has run, while the rest of the graph still
+    /// runs backward (data-parallel training starts averaging those gradients then). Watched
     /// tensors the graph does not reach are reported at the end, in index order, as are
     /// tensors that do not require gradients.
-    public func backward(_ gradient: Tensor? = nil, watching watched: [Tensor], whenReady ready: (Int) -> Void) {
+    public func backward(_ gradient: Tensor? = nil, inputs: [Tensor]? = nil, watching watched: [Tensor],
+                         whenReady ready: (Int) -> Void) {
         guard let root = node else {
             fatalError("backward: tensor of shape \(Shape.describe(shape)) does not require gradients; no input of the computation had requiresGrad set")
         }
@@ -211,8 +217,13 @@ extension Tensor {
                          "backward: tensor of shape \(Shape.describe(shape)) is not a scalar; pass a gradient of the same shape, as in backward(Tensor.ones(like: y))")
             seed = Tensor.ones(shape)
         }
+        for input in inputs ?? [] {
+            require(input.isLeaf, "backward: inputs must be leaves (parameters or tensors with requiresGrad set), got the result of \(input.node!.op)")
+        }
         withoutGradients {
-            let order = Array(topologicalOrder(from: root).reversed())
+            let topological = topologicalOrder(from: root)
+            let wanted = inputs.map { wantedNodes(topological, leaves: $0) }
+            let order = Array(topological.reversed())
             // Each watched index is reported after the last node (in backward order) that
             // feeds its leaf.
             var watchers: [ObjectIdentifier: [Int]] = [:]
@@ -230,15 +241,19 @@ extension Tensor {
                 for (leaf, position) in last { readyAfter[position, default: []] += watchers[leaf]! }
             }
             var reported = [Bool](repeating: false, count: watched.count)
-            root.accumulate(.dense(seed))
+            if wanted?.contains(ObjectIdentifier(root)) ?? true { root.accumulate(.dense(seed)) }
             for (position, node) in order.enumerated() where !node.isLeaf {
                 if let gradient = node.grad {
                     guard let backward = node.backward else {
                         fatalError("backward: the graph through \(node.op) was already freed by an earlier backward()")
                     }
-                    let inputGradients = backward(gradient)
-                    for (input, inputGradient) in zip(node.inputs, inputGradients) {
-                        if let input, let inputGradient { input.accumulate(inputGradient) }
+                    let needs = node.inputs.map { input in
+                        input.map { wanted?.contains(ObjectIdentifier($0)) ?? true } ?? false
+                    }
+                    if needs.contains(true) {
+                        for (input, (inputGradient, needed)) in zip(node.inputs, zip(backward(gradient, needs), needs)) {
+                            if let input, let inputGradient, needed { input.accumulate(inputGradient) }
+                        }
                     }
                     node.grad = nil
                     node.backward = nil
@@ -252,6 +267,18 @@ extension Tensor {
             for index in watched.indices where !reported[index] { ready(index) }
         }
     }
+}
+
+/// The nodes of `topological` (each after its inputs) through which a gradient reaches one of
+/// `leaves`: those leaves, and every op result with such a node among its inputs.
+private func wantedNodes(_ topological: [GradientNode], leaves: [Tensor]) -> Set<ObjectIdentifier> {
+    var wanted = Set(leaves.compactMap { $0.node.map(ObjectIdentifier.init) })
+    for node in topological where !node.isLeaf {
+        if node.inputs.contains(where: { $0.map { wanted.contains(ObjectIdentifier($0)) } ?? false }) {
+            wanted.insert(ObjectIdentifier(node))
+        }
+    }
+    return wanted
 }
 
 /// Nodes reachable from `root`, each after all of its inputs. Iterative, so deep graphs
@@ -286,10 +313,8 @@ func record(_ op: String, _ result: Tensor, inputs: [Tensor],
 func recordGradients(_ op: String, _ result: Tensor, inputs: [Tensor],
                      backward: @escaping (_ gradient: Tensor, _ needsGradient: [Bool]) -> [InputGradient?]) -> Tensor {
     guard GradientMode.isEnabled, inputs.contains(where: { $0.node != nil }) else { return result }
-    let nodes = inputs.map(\.node)
-    let needs = nodes.map { $0 != nil }
     var output = result
-    output.node = GradientNode(op: op, shape: result.shape, inputs: nodes) { backward($0, needs) }
+    output.node = GradientNode(op: op, shape: result.shape, inputs: inputs.map(\.node), backward: backward)
     return output
 }
 

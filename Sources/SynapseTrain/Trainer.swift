@@ -249,10 +249,13 @@ public final class Trainer {
                 guard value.isFinite else {
                     throw TrainingError.nonFiniteLoss(step: stepCount + 1, epoch: epoch, batch: index, value: value)
                 }
+                // Only this stage's parameters get gradients: a generator's stage computes none
+                // of the discriminator's.
+                let parameters = stage.optimizer.parameters.map(\.value)
                 if let overlapped {
-                    output.loss.backward(watching: stage.optimizer.parameters.map(\.value), whenReady: overlapped.gradientIsReady)
+                    output.loss.backward(inputs: parameters, watching: parameters, whenReady: overlapped.gradientIsReady)
                 } else {
-                    output.loss.backward()
+                    output.loss.backward(inputs: parameters)
                 }
                 outputs.append((output, value))
                 if chunks.count > 1 {

@@ -49,6 +49,42 @@ final class AutogradTests: XCTestCase {
         for index in 0..<3 { XCTAssertEqual(again[index].grad!.scalars, watched[index].grad!.scalars) }
     }
 
+    /// `backward(inputs:)` gives the named leaves the same gradients as a full backward, leaves
+    /// the others untouched, and never runs an op's backward that feeds only the others: a
+    /// generator's step computes none of the discriminator's weight gradients.
+    func testBackwardRestrictedToSomeLeavesSkipsTheRest() {
+        let x = Tensor.uniform([4, 3], seed: 1)
+        func leaves() -> (generator: [Tensor], discriminator: [Tensor]) {
+            ([Tensor.uniform([3, 5], seed: 2).requiringGrad(), Tensor.uniform([1, 5], seed: 3).requiringGrad()],
+             [Tensor.uniform([5, 2], seed: 4).requiringGrad(), Tensor.uniform([2], seed: 5).requiringGrad()])
+        }
+        var discriminatorOnlyRuns = 0
+        func loss(_ g: [Tensor], _ d: [Tensor]) -> Tensor {
+            let fake = (x.matmul(g[0]) + g[1]).tanh()
+            // An op whose only input is a discriminator weight.
+            let scale = Tensor.custom("probe", d[1].detached() * 2, inputs: [d[1]]) { gradient in
+                discriminatorOnlyRuns += 1
+                return [gradient * 2]
+            }
+            return (fake.matmul(d[0]) * scale).sigmoid().sum()
+        }
+        let full = leaves(), restricted = leaves()
+        loss(full.generator, full.discriminator).backward()
+        XCTAssertEqual(discriminatorOnlyRuns, 1)
+        loss(restricted.generator, restricted.discriminator).backward(inputs: restricted.generator)
+        XCTAssertEqual(discriminatorOnlyRuns, 1, "the discriminator-only op ran backward")
+        for (a, b) in zip(full.generator, restricted.generator) { XCTAssertEqual(a.grad!.scalars, b.grad!.scalars) }
+        for d in restricted.discriminator { XCTAssertNil(d.grad) }
+        // Restricted to the discriminator, the generator gets nothing; accumulation still adds.
+        restricted.generator.forEach { $0.zeroGrad() }
+        loss(restricted.generator, restricted.discriminator).backward(inputs: restricted.discriminator)
+        loss(restricted.generator, restricted.discriminator).backward(inputs: [restricted.discriminator[0]])
+        for g in restricted.generator { XCTAssertNil(g.grad) }
+        assertClose(restricted.discriminator[0].grad!, (full.discriminator[0].grad! * 2).scalars)
+        XCTAssertEqual(restricted.discriminator[1].grad!.scalars, full.discriminator[1].grad!.scalars)
+        XCTAssertEqual(discriminatorOnlyRuns, 2)
+    }
+
     func testBackwardWithSeedGradient() {
         let x = Tensor([1, 2, 3]).requiringGrad()
         let y = x * x
