@@ -60,8 +60,8 @@ struct TextTrainCommand: ParsableCommand {
     var batchSize = 50
     @Option(help: "Learning rate (Adam); by default 1e-3 for cnn and bilstm, 3e-3 for bag.")
     var lr: Float?
-    @Option(help: "Fraction of each class held out for testing (stratified, seeded).")
-    var testSplit = 0.2
+    @Option(help: "Fraction of each class held out for testing (stratified, seeded; default 0.2).")
+    var testSplit: Double?
     @Option(help: "Stratified k-fold cross-validation instead of one split: report the mean and standard deviation.")
     var folds: Int?
     @Option(help: "A file of 0-based sentence indices (one per line, into the pooled --data in order) to test on instead of a random split.")
@@ -88,7 +88,13 @@ struct TextTrainCommand: ParsableCommand {
             throw ValidationError("--vocabulary-size must be from 256 to 1000000, got \(vocabularySize)")
         }
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number") }
-        guard testSplit > 0, testSplit < 1 else { throw ValidationError("--test-split must be between 0 and 1, got \(testSplit)") }
+        if let testSplit {
+            guard testSplit > 0, testSplit < 1 else { throw ValidationError("--test-split must be between 0 and 1, got \(testSplit)") }
+            guard folds == nil else { throw ValidationError("--test-split and --folds are two ways to choose test sentences; give one") }
+            guard testIndices == nil else {
+                throw ValidationError("--test-split and --test-indices are two ways to choose test sentences; give one")
+            }
+        }
         if let folds {
             guard (2...100).contains(folds) else { throw ValidationError("--folds must be from 2 to 100, got \(folds)") }
             guard save == nil else { throw ValidationError("--save keeps one model; it cannot be combined with --folds") }
@@ -209,6 +215,7 @@ struct TextTrainCommand: ParsableCommand {
     /// Trains on one split and tests on the rest: `--test-indices`, or each class's first
     /// `--test-split` share.
     private func holdOut(_ corpus: Corpus, members: [[Int]], group: MPIProcessGroup?) throws {
+        let heldOutShare = testSplit ?? 0.2
         var train: [Int] = [], test: [Int] = []
         if let testIndices {
             let held = try readIndices(testIndices, count: corpus.texts.count)
@@ -216,13 +223,13 @@ struct TextTrainCommand: ParsableCommand {
             train = corpus.texts.indices.filter { !held.contains($0) }
         } else {
             for group in members {
-                let held = Int((Double(group.count) * testSplit).rounded())
+                let held = Int((Double(group.count) * heldOutShare).rounded())
                 test += group.prefix(held)
                 train += group.dropFirst(held)
             }
         }
         guard !train.isEmpty, !test.isEmpty else {
-            let choice = testIndices.map { "--test-indices \($0)" } ?? "--test-split \(testSplit)"
+            let choice = testIndices.map { "--test-indices \($0)" } ?? "--test-split \(heldOutShare)"
             throw CLIError("\(choice) leaves \(train.count) training and \(test.count) test sentences; both need at least one")
         }
         let result = try run(corpus, train: train, test: test, quiet: common.json, reported: true, group: group)

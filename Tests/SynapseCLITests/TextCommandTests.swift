@@ -19,6 +19,10 @@ final class TextCommandTests: XCTestCase {
             (["--data", noTab], 1, "Error: \(noTab):2: no tab; each line is text<TAB>label"),
             (["--data", directory.appendingPathComponent("none").path], 1, "Error: \(directory.path)/none: no such file or folder"),
             (["--data", single, "--test-split", "1.5"], 64, "Error: --test-split must be between 0 and 1, got 1.5"),
+            (["--data", single, "--test-split", "0.3", "--folds", "4"], 64,
+             "Error: --test-split and --folds are two ways to choose test sentences; give one"),
+            (["--data", single, "--test-split", "0.3", "--test-indices", single], 64,
+             "Error: --test-split and --test-indices are two ways to choose test sentences; give one"),
         ] {
             let result = try runSynapse(["text", "train"] + arguments)
             XCTAssertEqual(result.status, status, result.output)
