@@ -150,6 +150,38 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertEqual(dx, Array(dx0[(16 * 192)...]))
     }
 
+    /// col2im gathers rows for horizontal stride 2 and gives the scatter's bits: every kernel
+    /// size and padding that reaches past each edge, odd and even widths, rows wider than one
+    /// 32-float vector pair, vertical strides 1 to 3, a NaN and an infinity among the columns,
+    /// and ±0 (a sum from +0 stays +0 where only −0 reaches).
+    func testStrideTwoColumnGatherMatchesTheScatter() {
+        var cases = 0
+        for (height, width) in [(5, 7), (6, 14), (4, 37), (1, 1), (3, 70)] {
+            for kernel in 1...5 {
+                for padding in 0..<min(kernel, 3) {
+                    for strideY in 1...3 {
+                        let g = ConvolutionGeometry(batch: 1, inChannels: 2, outChannels: 1, height: height, width: width,
+                                                    kernelHeight: kernel, kernelWidth: kernel, strideY: strideY, strideX: 2,
+                                                    paddingY: padding, paddingX: padding)
+                        guard g.outputHeight > 0, g.outputWidth > 0 else { continue }
+                        let rows = g.patchSize, span = g.outputPlane + 3
+                        var columns = values(rows * span, seed: kernel * 10 + padding)
+                        columns[0] = -0.0
+                        columns[span + 1] = .nan
+                        columns[rows * span - 5] = .infinity
+                        var gathered = [Float](repeating: 1, count: 2 * g.inputPlane), scattered = gathered
+                        col2im(g, columns, &gathered, rowStride: span)
+                        col2im(g, columns, &scattered, rowStride: span, gathering: false)
+                        XCTAssertEqual(gathered.map(\.bitPattern), scattered.map(\.bitPattern),
+                                       "\(height)×\(width), kernel \(kernel), padding \(padding), stride \(strideY)×2")
+                        cases += 1
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(cases, 100)
+    }
+
     /// Runs the forward pass and both gradients of `g` at 1, 2 and 3 threads, asserts that
     /// every run gives the same bits, and returns the first run's output and gradients.
     @discardableResult

@@ -182,6 +182,68 @@ static inline void synapse_pad_plane(const float *source, int height, int width,
     }
 }
 
+// Lanes [first, end) of the 16 floats at `source` (lane l reads source[l]), zeros elsewhere;
+// no memory outside those lanes is touched, so `source` may point before or past a buffer.
+static inline synapse_float16 synapse_load_lanes16(const float *source, int first, int end) {
+    synapse_float16 value = 0;
+    if (end <= first) return value;
+#if defined(__AVX512F__)
+    typedef float v16 __attribute__((__vector_size__(64)));
+    unsigned short mask = (unsigned short)(((1u << end) - 1) & ~((1u << first) - 1));
+    value = (synapse_float16)__builtin_ia32_loadups512_mask(source, (v16){0}, mask);
+#else
+    for (int lane = first; lane < end; lane++) value[lane] = source[lane];
+#endif
+    return value;
+}
+
+// The adjoint of im2col for one channel of a convolution with horizontal stride 2 and no
+// dilation, as a gather: plane[Y, X] is the sum, over the kernel taps (i, j) that reach it
+// in (i, j) order, of tap row (i, j)'s value at output (y, x) with Y = y·strideY − paddingY
+// + i and X = 2x − paddingX + j. Tap row (i, j) starts at columns + (i · kernelWidth + j) ·
+// tapStride and holds outputHeight × outputWidth values. Even and odd X each take their
+// taps as whole vectors (lanes where a tap does not reach add +0, which changes no sum, as
+// a sum started at +0 is never −0), then interleave into the row: no read-modify-write of
+// the plane, and the same bits as adding the taps into a zeroed plane in that order.
+static inline void synapse_col2im_stride2(const float *columns, long tapStride, int kernelHeight, int kernelWidth,
+                                          int strideY, int paddingY, int paddingX, int outputHeight, int outputWidth,
+                                          float *plane, int height, int width) {
+    int halves = (width + 1) / 2;
+    for (int Y = 0; Y < height; Y++) {
+        for (int t0 = 0; t0 < halves; t0 += 16) {
+            synapse_float16 sums[2] = {0, 0};
+            for (int parity = 0; parity < 2; parity++) {
+                // X = parity + 2t for t in [t0, t0 + 16), those inside the row.
+                int count = (width - parity + 1) / 2 - t0;
+                if (count > 16) count = 16;
+                for (int i = 0; i < kernelHeight; i++) {
+                    int rowOffset = Y + paddingY - i;
+                    if (rowOffset < 0 || rowOffset % strideY != 0 || rowOffset / strideY >= outputHeight) continue;
+                    const float *row = columns + (long)i * kernelWidth * tapStride + (long)(rowOffset / strideY) * outputWidth;
+                    for (int j = 0; j < kernelWidth; j++) {
+                        int columnOffset = parity + paddingX - j;
+                        if (columnOffset & 1) continue;
+                        // x = t + shift; lanes need 0 <= x < outputWidth and t < t0 + count.
+                        int shift = columnOffset >= 0 ? columnOffset / 2 : -((-columnOffset) / 2);
+                        int first = -shift - t0, end = outputWidth - shift - t0;
+                        if (first < 0) first = 0;
+                        if (end > count) end = count;
+                        __UINTPTR_TYPE__ base = (__UINTPTR_TYPE__)(row + (long)j * tapStride)
+                            + (__UINTPTR_TYPE__)((long)(t0 + shift) * (long)sizeof(float));
+                        sums[parity] += synapse_load_lanes16((const float *)base, first, end);
+                    }
+                }
+            }
+            synapse_float16 low = __builtin_shufflevector(sums[0], sums[1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+            synapse_float16 high = __builtin_shufflevector(sums[0], sums[1], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+            int X0 = 2 * t0, left = width - X0;
+            float *target = plane + (long)Y * width + X0;
+            synapse_store_prefix16(target, low, left < 16 ? left : 16, 0);
+            if (left > 16) synapse_store_prefix16(target + 16, high, left - 16 < 16 ? left - 16 : 16, 0);
+        }
+    }
+}
+
 // Sequentially consistent atomics (the park handshake is Dekker-style, so acquire/release is not enough) on plain longs, for the spin/park handshake of the pool.
 static inline long synapse_atomic_load(const long *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
 static inline void synapse_atomic_store(long *p, long v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
