@@ -392,15 +392,13 @@ private func shiftedPlanes(_ g: ConvolutionGeometry, _ input: UnsafePointer<Floa
 /// (`gathering: false` keeps the scatter, for comparison).
 func col2im(_ g: ConvolutionGeometry, _ columns: UnsafePointer<Float>, _ input: UnsafeMutablePointer<Float>,
             rowStride: Int, gathering: Bool = true) {
-    if gathering && g.strideX == 2 && g.dilationX == 1 && g.dilationY == 1 {
+    if gathering && g.strideX == 2 && g.dilationX == 1 && g.dilationY == 1 && g.kernelHeight <= 16 && g.kernelWidth <= 16 {
         // Stride 2 scatters every other float of a row, a read-modify-write each; gathering
         // each row from its taps writes it once, with the same sums.
-        for c in 0..<g.groupInChannels {
-            synapse_col2im_stride2(columns + c * g.kernelHeight * g.kernelWidth * rowStride, rowStride,
-                                   Int32(g.kernelHeight), Int32(g.kernelWidth), Int32(g.strideY), Int32(g.paddingY),
-                                   Int32(g.paddingX), Int32(g.outputHeight), Int32(g.outputWidth),
-                                   input + c * g.inputPlane, Int32(g.height), Int32(g.width))
-        }
+        synapse_col2im_stride2(columns, g.kernelHeight * g.kernelWidth * rowStride, rowStride, Int32(g.groupInChannels),
+                               Int32(g.kernelHeight), Int32(g.kernelWidth), Int32(g.strideY), Int32(g.paddingY),
+                               Int32(g.paddingX), Int32(g.outputHeight), Int32(g.outputWidth), input,
+                               Int32(g.height), Int32(g.width))
         return
     }
     input.update(repeating: 0, count: g.groupInChannels * g.inputPlane)

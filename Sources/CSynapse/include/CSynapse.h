@@ -197,49 +197,89 @@ static inline synapse_float16 synapse_load_lanes16(const float *source, int firs
     return value;
 }
 
-// The adjoint of im2col for one channel of a convolution with horizontal stride 2 and no
-// dilation, as a gather: plane[Y, X] is the sum, over the kernel taps (i, j) that reach it
-// in (i, j) order, of tap row (i, j)'s value at output (y, x) with Y = y·strideY − paddingY
-// + i and X = 2x − paddingX + j. Tap row (i, j) starts at columns + (i · kernelWidth + j) ·
-// tapStride and holds outputHeight × outputWidth values. Even and odd X each take their
-// taps as whole vectors (lanes where a tap does not reach add +0, which changes no sum, as
-// a sum started at +0 is never −0), then interleave into the row: no read-modify-write of
-// the plane, and the same bits as adding the taps into a zeroed plane in that order.
-static inline void synapse_col2im_stride2(const float *columns, long tapStride, int kernelHeight, int kernelWidth,
-                                          int strideY, int paddingY, int paddingX, int outputHeight, int outputWidth,
-                                          float *plane, int height, int width) {
+// `base` moved by `offset` floats, as an address only: the result may lie outside any buffer
+// (masked loads read only their lanes), where pointer arithmetic would be undefined.
+static inline const float *synapse_offset(const float *base, long offset) {
+    return (const float *)((__UINTPTR_TYPE__)base + (__UINTPTR_TYPE__)(offset * (long)sizeof(float)));
+}
+
+// Writes the first `count` (1...32) floats of even[0], odd[0], even[1], odd[1], … to `target`.
+static inline void synapse_store_interleaved(float *target, synapse_float16 even, synapse_float16 odd, int count) {
+    synapse_float16 low = __builtin_shufflevector(even, odd, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    synapse_float16 high = __builtin_shufflevector(even, odd, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    synapse_store_prefix16(target, low, count < 16 ? count : 16, 0);
+    if (count > 16) synapse_store_prefix16(target + 16, high, count - 16 < 16 ? count - 16 : 16, 0);
+}
+
+// The adjoint of im2col for `channels` channels of a convolution with horizontal stride 2,
+// no dilation and kernels at most 16 × 16, as a gather: plane[Y, X] is the sum, over the
+// kernel taps (i, j) that reach it in (i, j) order, of tap row (i, j)'s value at output (y, x)
+// with Y = y·strideY − paddingY + i and X = 2x − paddingX + j. Channel c's tap row (i, j)
+// starts at columns + c · channelStride + (i · kernelWidth + j) · tapStride and holds
+// outputHeight × outputWidth values; its plane starts at planes + c · height · width. Even
+// and odd X take their taps as whole vectors (lanes a tap does not reach add +0, which
+// changes no sum, as a sum started at +0 is never −0), then interleave into the row: no
+// read-modify-write of the planes, and the same bits as adding the taps into zeroed planes
+// in that order. Which taps reach a row or a column half is worked out once, not per channel.
+static inline void synapse_col2im_stride2(const float *columns, long channelStride, long tapStride, int channels,
+                                          int kernelHeight, int kernelWidth, int strideY, int paddingY, int paddingX,
+                                          int outputHeight, int outputWidth, float *planes, int height, int width) {
     int halves = (width + 1) / 2;
-    for (int Y = 0; Y < height; Y++) {
-        for (int t0 = 0; t0 < halves; t0 += 16) {
-            synapse_float16 sums[2] = {0, 0};
-            for (int parity = 0; parity < 2; parity++) {
-                // X = parity + 2t for t in [t0, t0 + 16), those inside the row.
-                int count = (width - parity + 1) / 2 - t0;
-                if (count > 16) count = 16;
-                for (int i = 0; i < kernelHeight; i++) {
-                    int rowOffset = Y + paddingY - i;
-                    if (rowOffset < 0 || rowOffset % strideY != 0 || rowOffset / strideY >= outputHeight) continue;
-                    const float *row = columns + (long)i * kernelWidth * tapStride + (long)(rowOffset / strideY) * outputWidth;
-                    for (int j = 0; j < kernelWidth; j++) {
-                        int columnOffset = parity + paddingX - j;
-                        if (columnOffset & 1) continue;
-                        // x = t + shift; lanes need 0 <= x < outputWidth and t < t0 + count.
-                        int shift = columnOffset >= 0 ? columnOffset / 2 : -((-columnOffset) / 2);
-                        int first = -shift - t0, end = outputWidth - shift - t0;
-                        if (first < 0) first = 0;
-                        if (end > count) end = count;
-                        __UINTPTR_TYPE__ base = (__UINTPTR_TYPE__)(row + (long)j * tapStride)
-                            + (__UINTPTR_TYPE__)((long)(t0 + shift) * (long)sizeof(float));
-                        sums[parity] += synapse_load_lanes16((const float *)base, first, end);
+    for (int t0 = 0; t0 < halves; t0 += 16) {
+        // For X = parity + 2t, t in [t0, t0 + 16): each reaching tap's offset into its tap row
+        // and the lanes it covers.
+        long columnOffsets[2][16];
+        int firstLanes[2][16], endLanes[2][16], columnTaps[2] = {0, 0};
+        for (int parity = 0; parity < 2; parity++) {
+            int count = (width - parity + 1) / 2 - t0;
+            if (count > 16) count = 16;
+            for (int j = 0; j < kernelWidth; j++) {
+                int offset = parity + paddingX - j;
+                if (offset & 1) continue;
+                int shift = offset >= 0 ? offset / 2 : -((-offset) / 2);  // x = t + shift
+                int first = -shift - t0, end = outputWidth - shift - t0;
+                if (first < 0) first = 0;
+                if (end > count) end = count;
+                if (end <= first) continue;
+                int tap = columnTaps[parity]++;
+                columnOffsets[parity][tap] = (long)j * tapStride + t0 + shift;
+                firstLanes[parity][tap] = first;
+                endLanes[parity][tap] = end;
+            }
+        }
+        int X0 = 2 * t0, left = width - X0;
+        for (int Y = 0; Y < height; Y++) {
+            long rowOffsets[16];
+            int rowTaps = 0;
+            for (int i = 0; i < kernelHeight; i++) {
+                int offset = Y + paddingY - i;
+                if (offset < 0 || offset % strideY != 0 || offset / strideY >= outputHeight) continue;
+                rowOffsets[rowTaps++] = (long)i * kernelWidth * tapStride + (long)(offset / strideY) * outputWidth;
+            }
+            // Two channels at a time, both halves of each: four independent chains of adds, each
+            // in its own (i, j) order, so the loads' latency overlaps.
+            for (int c = 0; c < channels; c += 2) {
+                int pair = c + 1 < channels;
+                const float *first = columns + (long)c * channelStride, *second = first + (pair ? channelStride : 0);
+                synapse_float16 even0 = 0, odd0 = 0, even1 = 0, odd1 = 0;
+                int taps = columnTaps[0] > columnTaps[1] ? columnTaps[0] : columnTaps[1];
+                for (int r = 0; r < rowTaps; r++) {
+                    for (int k = 0; k < taps; k++) {
+                        if (k < columnTaps[0]) {
+                            long offset = rowOffsets[r] + columnOffsets[0][k];
+                            even0 += synapse_load_lanes16(synapse_offset(first, offset), firstLanes[0][k], endLanes[0][k]);
+                            even1 += synapse_load_lanes16(synapse_offset(second, offset), firstLanes[0][k], endLanes[0][k]);
+                        }
+                        if (k < columnTaps[1]) {
+                            long offset = rowOffsets[r] + columnOffsets[1][k];
+                            odd0 += synapse_load_lanes16(synapse_offset(first, offset), firstLanes[1][k], endLanes[1][k]);
+                            odd1 += synapse_load_lanes16(synapse_offset(second, offset), firstLanes[1][k], endLanes[1][k]);
+                        }
                     }
                 }
+                synapse_store_interleaved(planes + ((long)c * height + Y) * width + X0, even0, odd0, left);
+                if (pair) synapse_store_interleaved(planes + ((long)(c + 1) * height + Y) * width + X0, even1, odd1, left);
             }
-            synapse_float16 low = __builtin_shufflevector(sums[0], sums[1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-            synapse_float16 high = __builtin_shufflevector(sums[0], sums[1], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-            int X0 = 2 * t0, left = width - X0;
-            float *target = plane + (long)Y * width + X0;
-            synapse_store_prefix16(target, low, left < 16 ? left : 16, 0);
-            if (left > 16) synapse_store_prefix16(target + 16, high, left - 16 < 16 ? left - 16 : 16, 0);
         }
     }
 }
