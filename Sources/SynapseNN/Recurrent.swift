@@ -100,7 +100,7 @@ open class RecurrentNetwork: Module {
         require(input.rank == 3 && input.shape[2] == inputSize,
                 "\(name): input must be \(batchFirst ? "[N, T, \(inputSize)]" : "[T, N, \(inputSize)]"), got \(input.shape)")
         var sequence = batchFirst ? input.transposed(0, 1) : input
-        let (steps, batch) = (sequence.shape[0], sequence.shape[1])
+        let batch = sequence.shape[1]
         let stateShape = [directions * layers, batch, hiddenSize]
         if let hidden { require(hidden.shape == stateShape, "\(name): h0 must be \(stateShape), got \(hidden.shape)") }
         if let cellState { require(cellState.shape == stateShape, "\(name): c0 must be \(stateShape), got \(cellState.shape)") }
