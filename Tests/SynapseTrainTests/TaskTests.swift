@@ -18,7 +18,54 @@ private final class GradientProbe: TrainingCallback {
     }
 }
 
+/// Two stages, as a GAN's: the first fits `critic`; the second fits `maker` through `critic`
+/// (the critic's weights are used but not its stage's to update).
+private final class TwoStages: TrainingTask {
+    let maker = Linear(2, 2), critic = Linear(2, 1)
+    lazy var makerOptimizer = SGD(parameters: maker.parameters, lr: 0.1)
+    lazy var criticOptimizer = SGD(parameters: critic.parameters, lr: 0.1)
+    /// The critic's gradients as its optimizer stepped on them, and the critic's gradients
+    /// after the second stage.
+    var criticGradientsAtItsStep: [[Float]] = [], criticGradientsAfterMakerStage: [[Float]] = []
+
+    func loss(for batch: RegressionBatch) -> TaskOutput {
+        TaskOutput(loss: mseLoss(critic(batch.inputs), batch.targets), count: batch.count)
+    }
+
+    func stages(optimizer: Optimizer) -> [TrainingStage<RegressionBatch>] {
+        [TrainingStage("critic", optimizer: criticOptimizer) { [unowned self] batch in loss(for: batch) },
+         TrainingStage("maker", optimizer: makerOptimizer) { [unowned self] batch in
+             criticGradientsAtItsStep = critic.parameters.map { $0.grad?.scalars ?? [] }
+             return TaskOutput(loss: mseLoss(critic(maker(batch.inputs)), batch.targets), count: batch.count)
+         }]
+    }
+}
+
+private final class CriticGradients: TrainingCallback {
+    let task: TwoStages
+    init(_ task: TwoStages) { self.task = task }
+    func batchDidEnd(_ trainer: Trainer, epoch: Int, batch: Int, loss: Float, metrics: [String: Float], samples: Int) {
+        task.criticGradientsAfterMakerStage = task.critic.parameters.map { $0.grad?.scalars ?? [] }
+    }
+}
+
 final class TaskTests: XCTestCase {
+    /// Each stage back-propagates only to its own optimizer's parameters: the second stage runs
+    /// through the critic but leaves the critic's gradients as the critic's own stage left them.
+    func testAStageComputesGradientsOnlyForItsOwnParameters() throws {
+        GlobalRandom.seed(7)
+        let task = TwoStages()
+        let x = Tensor.uniform([8, 2], low: -1, high: 1, seed: 8)
+        let trainer = Trainer(model: task.critic, optimizer: task.criticOptimizer, callbacks: [CriticGradients(task)])
+        try trainer.fit(task, on: DataLoader(RegressionDataset(inputs: x, targets: x.sum(axes: [1], keepDims: true)),
+                                             batchSize: 8), epochs: 1)
+        XCTAssertEqual(task.criticOptimizer.stepCount, 1)
+        XCTAssertEqual(task.makerOptimizer.stepCount, 1)
+        XCTAssertFalse(task.criticGradientsAtItsStep.joined().isEmpty)
+        XCTAssertEqual(task.criticGradientsAfterMakerStage, task.criticGradientsAtItsStep)
+        XCTAssertTrue(task.maker.parameters.allSatisfy { $0.grad != nil })
+    }
+
     func testTrainerFitsARegressionTaskWithClippingHooksAndStepLimit() throws {
         GlobalRandom.seed(3)
         let x = Tensor.uniform([64, 2], low: -1, high: 1, seed: 1)
