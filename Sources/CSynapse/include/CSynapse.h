@@ -53,18 +53,32 @@ static inline synapse_float16 synapse_multiply_add16(synapse_float16 acc, synaps
     return acc + a * b;
 }
 
+// Lanes [first, end) of the 16 floats at `source` (lane l reads source[l]), zeros elsewhere;
+// no memory outside those lanes is touched, so `source` may point before or past a buffer.
+static inline synapse_float16 synapse_load_lanes16(const float *source, int first, int end) {
+    synapse_float16 value = 0;
+    if (end <= first) return value;
+#if defined(__AVX512F__)
+    typedef float v16 __attribute__((__vector_size__(64)));
+    unsigned short mask = (unsigned short)(((1u << end) - 1) & ~((1u << first) - 1));
+    value = (synapse_float16)__builtin_ia32_loadups512_mask(source, (v16){0}, mask);
+#else
+    for (int lane = first; lane < end; lane++) value[lane] = source[lane];
+#endif
+    return value;
+}
+
+// `base` moved by `offset` floats, as an address only: the result may lie outside any buffer
+// (masked loads read only their lanes), where pointer arithmetic would be undefined.
+static inline const float *synapse_offset(const float *base, long offset) {
+    return (const float *)((__UINTPTR_TYPE__)base + (__UINTPTR_TYPE__)(offset * (long)sizeof(float)));
+}
+
 // The first `count` (0...16) floats at `source`, zeros after, without touching memory past
 // them: a masked load where the target has AVX-512 (Swift's SIMD types have no masked
 // memory operations), an element loop otherwise.
 static inline synapse_float16 synapse_load_prefix16(const float *source, int count) {
-#if defined(__AVX512F__)
-    typedef float v16 __attribute__((__vector_size__(64)));
-    return (synapse_float16)__builtin_ia32_loadups512_mask(source, (v16){0}, (unsigned short)((1u << count) - 1));
-#else
-    synapse_float16 value = 0;
-    for (int j = 0; j < count; j++) value[j] = source[j];
-    return value;
-#endif
+    return synapse_load_lanes16(source, 0, count);
 }
 
 // Writes the first `count` (0...16) lanes of `value` to `target`, added to what is there
@@ -165,42 +179,11 @@ static inline void synapse_pad_plane(const float *source, int height, int width,
             if (first < 0) first = 0;
             if (end > 16) end = 16;
             synapse_float16 value = 0;
-            if (inside && end > first) {
-                // Lane l reads source[sourceRow · width + column + l − paddingX]; only lanes in [first, end) are read.
-                __UINTPTR_TYPE__ base = (__UINTPTR_TYPE__)(source + (long)sourceRow * width)
-                    + (__UINTPTR_TYPE__)((long)(column - paddingX) * (long)sizeof(float));
-#if defined(__AVX512F__)
-                typedef float v16 __attribute__((__vector_size__(64)));
-                unsigned short mask = (unsigned short)(((1u << end) - 1) & ~((1u << first) - 1));
-                value = (synapse_float16)__builtin_ia32_loadups512_mask((const float *)base, (v16){0}, mask);
-#else
-                for (int lane = first; lane < end; lane++) value[lane] = ((const float *)base)[lane];
-#endif
-            }
+            // Lane l reads source[sourceRow · width + column + l − paddingX]; only lanes in [first, end) are read.
+            if (inside) value = synapse_load_lanes16(synapse_offset(source, (long)sourceRow * width + column - paddingX), first, end);
             __builtin_memcpy(target + (long)y * paddedWidth + column, &value, sizeof(value));
         }
     }
-}
-
-// Lanes [first, end) of the 16 floats at `source` (lane l reads source[l]), zeros elsewhere;
-// no memory outside those lanes is touched, so `source` may point before or past a buffer.
-static inline synapse_float16 synapse_load_lanes16(const float *source, int first, int end) {
-    synapse_float16 value = 0;
-    if (end <= first) return value;
-#if defined(__AVX512F__)
-    typedef float v16 __attribute__((__vector_size__(64)));
-    unsigned short mask = (unsigned short)(((1u << end) - 1) & ~((1u << first) - 1));
-    value = (synapse_float16)__builtin_ia32_loadups512_mask(source, (v16){0}, mask);
-#else
-    for (int lane = first; lane < end; lane++) value[lane] = source[lane];
-#endif
-    return value;
-}
-
-// `base` moved by `offset` floats, as an address only: the result may lie outside any buffer
-// (masked loads read only their lanes), where pointer arithmetic would be undefined.
-static inline const float *synapse_offset(const float *base, long offset) {
-    return (const float *)((__UINTPTR_TYPE__)base + (__UINTPTR_TYPE__)(offset * (long)sizeof(float)));
 }
 
 // Writes the first `count` (1...32) floats of even[0], odd[0], even[1], odd[1], … to `target`.
