@@ -66,6 +66,12 @@ struct TextTrainCommand: ParsableCommand {
     var folds: Int?
     @Option(help: "A file of 0-based sentence indices (one per line, into the pooled --data in order) to test on instead of a random split.")
     var testIndices: String?
+    @Option(help: "Pretrained word vectors (GloVe, word2vec or fastText text format) to start the word embeddings from; their width sets the embedding's. With --tokenizer word.")
+    var embeddings: String?
+    @Option(help: "With --embeddings: also give the file's first N words (its most frequent) ids of their own, so test words never seen in training keep their vectors.")
+    var pretrainedWords = 50_000
+    @Flag(help: "With --embeddings: keep the pretrained vectors fixed (Kim's CNN-static) instead of training them.")
+    var freezeEmbeddings = false
     @Option(help: "Tokens kept per sentence.")
     var maximumLength = 100
     @Flag(inversion: .prefixedNo, help: "Batch sentences of similar length together: faster, but on the UCI sentences about 2 points less accurate than plain shuffling.")
@@ -88,6 +94,14 @@ struct TextTrainCommand: ParsableCommand {
             throw ValidationError("--vocabulary-size must be from 256 to 1000000, got \(vocabularySize)")
         }
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number") }
+        if embeddings != nil {
+            guard tokenizer == .word else { throw ValidationError("--embeddings holds vectors of words; it needs --tokenizer word") }
+            guard (0...10_000_000).contains(pretrainedWords) else {
+                throw ValidationError("--pretrained-words must be from 0 to 10000000, got \(pretrainedWords)")
+            }
+        } else if freezeEmbeddings {
+            throw ValidationError("--freeze-embeddings keeps pretrained vectors fixed; give them with --embeddings")
+        }
         if let testSplit {
             guard testSplit > 0, testSplit < 1 else { throw ValidationError("--test-split must be between 0 and 1, got \(testSplit)") }
             guard folds == nil else { throw ValidationError("--test-split and --folds are two ways to choose test sentences; give one") }
@@ -107,20 +121,32 @@ struct TextTrainCommand: ParsableCommand {
     private struct Run {
         let classifier: TrainedTextClassifier
         let accuracy: Float
+        /// With --embeddings: how many vocabulary words have pretrained vectors.
+        let covered: Int?
         let secondsPerEpoch: Double
         let history: [EpochLog]
     }
 
-    private func run(_ corpus: Corpus, train: [Int], test: [Int], quiet: Bool, reported: Bool = false,
+    private func run(_ corpus: Corpus, train: [Int], test: [Int], vectors: WordVectors?, quiet: Bool, reported: Bool = false,
                      group: MPIProcessGroup?) throws -> Run {
         let (texts, labels, classes) = (corpus.texts, corpus.labels, corpus.classes)
-        let tokenizer = try reportingErrors {
+        let fitted = try reportingErrors {
             try SentenceTokenizer.fitting(train.map { texts[$0] }, kind: self.tokenizer, bpeVocabularySize: vocabularySize)
         }
         GlobalRandom.seed(seed)
-        let classifier = TrainedTextClassifier(kind: model, tokenizer: tokenizer, classes: classes, maximumLength: maximumLength)
+        let classifier: TrainedTextClassifier
+        var covered: Int?
+        if let vectors, case .word(let words) = fitted {
+            (classifier, covered) = try reportingErrors {
+                try TrainedTextClassifier.pretrained(kind: model, tokenizer: words, classes: classes, vectors: vectors,
+                                                     pretrainedWords: pretrainedWords, freeze: freezeEmbeddings, maximumLength: maximumLength)
+            }
+        } else {
+            classifier = TrainedTextClassifier(kind: model, tokenizer: fitted, classes: classes, maximumLength: maximumLength)
+        }
+        let tokenizer = classifier.tokenizer
         let trainSet = classifier.dataset(train.map { texts[$0] }, labels: train.map { labels[$0] })
-        let trainer = Trainer(model: classifier.model, optimizer: Adam(parameters: classifier.model.parameters, lr: lr ?? model.defaultLearningRate),
+        let trainer = Trainer(model: classifier.model, optimizer: Adam(parameters: classifier.model.trainableParameters, lr: lr ?? model.defaultLearningRate),
                               callbacks: [ProgressBar(quiet: quiet)])
         trainer.processGroup = group
         let loader = DataLoader(trainSet, batchSize: batchSize, shuffle: true, seed: seed, bucketLengths: bucket ? trainSet.sequences.map(\.count) : nil)
@@ -138,6 +164,8 @@ struct TextTrainCommand: ParsableCommand {
             let datasets = [ReportField("Data", data.joined(separator: ", ")), ReportField("Train", "\(train.count) sentences"),
                             ReportField("Test", "\(test.count) sentences"), ReportField("Classes", classes.joined(separator: ", ")),
                             ReportField("Vocabulary", "\(tokenizer.count) tokens (\(self.tokenizer.rawValue))")]
+                + (embeddings.map { [ReportField("Pretrained vectors", "\($0): \(covered ?? 0) of the vocabulary's words"
+                                                     + (freezeEmbeddings ? ", frozen" : ", trained"))] } ?? [])
             report = try reporting.makeReport(title: "\(model.rawValue) text classifier", command: self, datasets: datasets, summary: summary)
             if let report { trainer.callbacks.append(report) }
         }
@@ -151,7 +179,7 @@ struct TextTrainCommand: ParsableCommand {
                                                                              labels: testLabels, classNames: classes)))
             try reportingErrors { try report.finish() }
         }
-        return Run(classifier: classifier, accuracy: metrics.accuracy,
+        return Run(classifier: classifier, accuracy: metrics.accuracy, covered: covered,
                    secondsPerEpoch: history.map(\.seconds).reduce(0, +) / Double(history.count), history: history)
     }
 
@@ -166,21 +194,29 @@ struct TextTrainCommand: ParsableCommand {
 
     private func train(group: MPIProcessGroup?) throws {
         let corpus = try readCorpora(data)
+        // Read once for every fold: the file's first --pretrained-words words and any word of
+        // the corpus; each run's vocabulary takes the first ones and its training words.
+        let vectors = try embeddings.map { path in
+            let words = Set(corpus.texts.flatMap { WordTokenizer.words(in: $0) })
+            let vectors = try reportingErrors { try WordVectors(contentsOf: path, firstWords: pretrainedWords, including: words) }
+            if let problem = model.problem(withEmbeddingWidth: vectors.dimension) { throw CLIError("\(path): \(problem)") }
+            return vectors
+        }
         // Stratified: each class's examples, shuffled with the seed.
         var generator = RandomGenerator(seed: seed)
         let members = corpus.classes.indices.map { label in
             corpus.texts.indices.filter { corpus.labels[$0] == label }.shuffled(using: &generator)
         }
         if let folds {
-            try crossValidate(corpus, members: members, folds: folds, group: group)
+            try crossValidate(corpus, members: members, folds: folds, vectors: vectors, group: group)
         } else {
-            try holdOut(corpus, members: members, group: group)
+            try holdOut(corpus, members: members, vectors: vectors, group: group)
         }
     }
 
     /// Trains on all but one fold and tests on it, for each fold in turn. Each class's shuffled
     /// examples are dealt to the folds in turn.
-    private func crossValidate(_ corpus: Corpus, members: [[Int]], folds: Int, group: MPIProcessGroup?) throws {
+    private func crossValidate(_ corpus: Corpus, members: [[Int]], folds: Int, vectors: WordVectors?, group: MPIProcessGroup?) throws {
         let smallest = members.map(\.count).min() ?? 0
         guard smallest >= folds else {
             throw CLIError("--folds \(folds): the smallest class has \(smallest) sentences, fewer than the folds")
@@ -191,7 +227,7 @@ struct TextTrainCommand: ParsableCommand {
         for fold in 0..<folds {
             let indices = corpus.texts.indices
             let result = try run(corpus, train: indices.filter { foldOf[$0] != fold }, test: indices.filter { foldOf[$0] == fold },
-                                 quiet: true, group: group)
+                                 vectors: vectors, quiet: true, group: group)
             accuracies.append(Double(result.accuracy))
             seconds.append(result.secondsPerEpoch)
             parameters = result.classifier.model.parameterCount
@@ -214,7 +250,7 @@ struct TextTrainCommand: ParsableCommand {
 
     /// Trains on one split and tests on the rest: `--test-indices`, or each class's first
     /// `--test-split` share.
-    private func holdOut(_ corpus: Corpus, members: [[Int]], group: MPIProcessGroup?) throws {
+    private func holdOut(_ corpus: Corpus, members: [[Int]], vectors: WordVectors?, group: MPIProcessGroup?) throws {
         let heldOutShare = testSplit ?? 0.2
         var train: [Int] = [], test: [Int] = []
         if let testIndices {
@@ -232,7 +268,7 @@ struct TextTrainCommand: ParsableCommand {
             let choice = testIndices.map { "--test-indices \($0)" } ?? "--test-split \(heldOutShare)"
             throw CLIError("\(choice) leaves \(train.count) training and \(test.count) test sentences; both need at least one")
         }
-        let result = try run(corpus, train: train, test: test, quiet: common.json, reported: true, group: group)
+        let result = try run(corpus, train: train, test: test, vectors: vectors, quiet: common.json, reported: true, group: group)
         if let save {
             try reportingErrors {
                 try result.classifier.save(to: save, metadata: ["epochs": String(epochs), "test_accuracy": String(result.accuracy)])
@@ -240,12 +276,15 @@ struct TextTrainCommand: ParsableCommand {
         }
         let parameters = result.classifier.model.parameterCount, vocabulary = result.classifier.tokenizer.count
         if common.json {
-            printJSON(["test_accuracy": result.accuracy, "seconds_per_epoch": result.secondsPerEpoch, "parameters": parameters,
-                       "train": train.count, "test": test.count, "vocabulary": vocabulary, "classes": corpus.classes,
-                       "model": model.rawValue, "tokenizer": tokenizer.rawValue].merging(communicationFields(result.history)) { $1 })
+            var fields: [String: Any] = ["test_accuracy": result.accuracy, "seconds_per_epoch": result.secondsPerEpoch, "parameters": parameters,
+                                         "train": train.count, "test": test.count, "vocabulary": vocabulary, "classes": corpus.classes,
+                                         "model": model.rawValue, "tokenizer": tokenizer.rawValue]
+            if let covered = result.covered { fields["pretrained_covered"] = covered }
+            printJSON(fields.merging(communicationFields(result.history)) { $1 })
         } else {
+            let pretrained = result.covered.map { " (\($0) with pretrained vectors)" } ?? ""
             print("\(corpus.texts.count) sentences, \(corpus.classes.count) classes (\(corpus.classes.joined(separator: ", "))): "
-                  + "\(train.count) train, \(test.count) test; vocabulary \(vocabulary); \(model.rawValue), \(parameters) parameters")
+                  + "\(train.count) train, \(test.count) test; vocabulary \(vocabulary)\(pretrained); \(model.rawValue), \(parameters) parameters")
             print(String(format: "test accuracy %.4f, %.2f s per epoch", result.accuracy, result.secondsPerEpoch))
             if let save { print("saved \(save)") }
         }

@@ -7,7 +7,14 @@ import Synapse
 public protocol SequenceClassifier: Module {
     /// Class logits [N, C] of a padded batch (tokens [N, T] with each sentence's length).
     func logits(for batch: SequenceBatch) throws -> Tensor
+    /// The table of word vectors the model reads its token ids through.
+    var wordEmbedding: Embedding { get }
 }
+
+extension KimCNN { public var wordEmbedding: Embedding { emb } }
+extension BiLSTMClassifier { public var wordEmbedding: Embedding { emb } }
+extension BagOfWordsClassifier { public var wordEmbedding: Embedding { emb } }
+extension TransformerClassifier { public var wordEmbedding: Embedding { emb } }
 
 /// The sentence classifiers `synapse text train --model` builds.
 public enum TextClassifierKind: String, CaseIterable, Sendable {
@@ -29,13 +36,29 @@ public enum TextClassifierKind: String, CaseIterable, Sendable {
         }
     }
 
-    /// A new model of this kind for `vocabularySize` word ids and `classes` classes.
-    public func make(vocabularySize: Int, classes: Int) -> any SequenceClassifier {
+    /// The width of its word vectors unless pretrained vectors set it.
+    public var defaultEmbeddingWidth: Int { self == .bag ? 64 : 128 }
+
+    /// Why the model cannot read word vectors `width` wide, or nil if it can.
+    public func problem(withEmbeddingWidth width: Int) -> String? {
+        guard width > 0 else { return "word vectors need a positive width, got \(width)" }
+        if self == .transformer && width % TransformerClassifier.defaultHeads != 0 {
+            return "the transformer splits its word vectors among \(TransformerClassifier.defaultHeads) attention heads; "
+                + "vectors \(width) wide do not divide evenly"
+        }
+        return nil
+    }
+
+    /// A new model of this kind for `vocabularySize` word ids and `classes` classes, with word
+    /// vectors `embedding` wide (`defaultEmbeddingWidth` when nil).
+    public func make(vocabularySize: Int, classes: Int, embedding: Int? = nil) -> any SequenceClassifier {
+        let width = embedding ?? defaultEmbeddingWidth
+        if let problem = problem(withEmbeddingWidth: width) { preconditionFailure("TextClassifierKind.make: \(problem)") }
         switch self {
-        case .cnn: KimCNN(vocabularySize: vocabularySize, classes: classes)
-        case .bilstm: BiLSTMClassifier(vocabularySize: vocabularySize, classes: classes)
-        case .bag: BagOfWordsClassifier(vocabularySize: vocabularySize, classes: classes)
-        case .transformer: TransformerClassifier(vocabularySize: vocabularySize, classes: classes)
+        case .cnn: return KimCNN(vocabularySize: vocabularySize, classes: classes, embedding: width)
+        case .bilstm: return BiLSTMClassifier(vocabularySize: vocabularySize, classes: classes, embedding: width)
+        case .bag: return BagOfWordsClassifier(vocabularySize: vocabularySize, classes: classes, embedding: width)
+        case .transformer: return TransformerClassifier(vocabularySize: vocabularySize, classes: classes, embedding: width)
         }
     }
 }
@@ -188,7 +211,10 @@ public final class TransformerClassifier: Module, SequenceClassifier {
     public let out: Linear
     public let pooling: SequencePooling
 
-    public init(vocabularySize: Int, classes: Int, embedding: Int = 128, heads: Int = 4, layers: Int = 2,
+    /// The attention heads it has unless told otherwise.
+    public static let defaultHeads = 4
+
+    public init(vocabularySize: Int, classes: Int, embedding: Int = 128, heads: Int = defaultHeads, layers: Int = 2,
                 feedForward: Int = 256, dropout: Float = 0.1, pooling: SequencePooling = .mean,
                 maximumLength: Int = 1024) {
         emb = Embedding(vocabularySize, embedding, paddingIndex: 0)

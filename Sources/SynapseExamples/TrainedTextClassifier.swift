@@ -88,6 +88,7 @@ public struct TrainedTextClassifier {
         metadata["vocabulary"] = tokenizer.serialized
         metadata["classes"] = String(decoding: try JSONSerialization.data(withJSONObject: classes), as: UTF8.self)
         metadata["maximum_length"] = String(maximumLength)
+        metadata["embedding_width"] = String(model.wordEmbedding.dimension)
         try Checkpoint.save(model, metadata: metadata, to: path)
     }
 
@@ -119,7 +120,12 @@ public struct TrainedTextClassifier {
         guard let maximumLength = Int(lengthText), maximumLength > 0 else {
             throw ModelError("\(path): metadata maximum_length \"\(lengthText)\" is not a positive integer")
         }
-        let model = kind.make(vocabularySize: tokenizer.count, classes: classes.count)
+        // Checkpoints from before pretrained vectors have the kind's default width.
+        let widthText = file.metadata["embedding_width"] ?? String(kind.defaultEmbeddingWidth)
+        guard let width = Int(widthText), width > 0, kind.problem(withEmbeddingWidth: width) == nil else {
+            throw ModelError("\(path): metadata embedding_width \"\(widthText)\" is not a word-vector width a \(kindName) classifier can have")
+        }
+        let model = kind.make(vocabularySize: tokenizer.count, classes: classes.count, embedding: width)
         let expected = Set(model.namedParameters.map(\.0) + model.namedBuffers.map(\.0))
         if let name = Set(file.tensors.keys).subtracting(expected).sorted().first {
             throw ModelError("\(path): unexpected tensor \(name) for a \(kindName) classifier (renamed or corrupted?)")

@@ -32,6 +32,16 @@ public final class Embedding: Module {
         _weight = Parameter(table)
     }
 
+    /// A table holding `pretrained` [count, dimension] as it is, as
+    /// `nn.Embedding.from_pretrained`: frozen (no gradient, skipped by optimizers) unless
+    /// `freeze` is false. The padding row is not changed, only kept out of training.
+    public convenience init(pretrained: Tensor, freeze: Bool = true, paddingIndex: Int? = nil) {
+        require(pretrained.rank == 2, "Embedding(pretrained:): the table must be [count, dimension], got \(pretrained.shape)")
+        self.init(pretrained.shape[0], pretrained.shape[1], paddingIndex: paddingIndex)
+        weight = pretrained
+        _weight.isFrozen = freeze
+    }
+
     /// The vectors of `indices`, shaped indices.shape + [dimension].
     public func callAsFunction(_ indices: IndexTensor) -> Tensor {
         traced(weight.embedding(indices, paddingIndex: paddingIndex))

@@ -36,7 +36,7 @@ public struct LabelledSentences: Sendable {
             let files = try FileManager.default.contentsOfDirectory(atPath: path).sorted().filter { name in
                 let lower = name.lowercased()
                 var folder: ObjCBool = false
-                FileManager.default.fileExists(atPath: path + "/" + name, isDirectory: &folder)
+                _ = FileManager.default.fileExists(atPath: path + "/" + name, isDirectory: &folder)
                 return !folder.boolValue && !lower.contains("readme") && !lower.hasSuffix(".md") && !name.hasPrefix(".")
             }
             for file in files {

@@ -56,6 +56,14 @@ public struct WordTokenizer: Sendable, Equatable {
         try! self.init(vocabulary: [Self.padding, Self.unknown] + words, lowercases: lowercases)
     }
 
+    /// This vocabulary followed by those of `words` it lacks, in their order (to give words
+    /// that pretrained vectors know but training never saw ids of their own).
+    public func adding(_ words: some Sequence<String>) -> WordTokenizer {
+        var vocabulary = vocabulary, known = Set(vocabulary)
+        for word in words where known.insert(word).inserted { vocabulary.append(word) }
+        return try! WordTokenizer(vocabulary: vocabulary, lowercases: lowercases)
+    }
+
     /// The number of tokens, `<pad>` and `<unk>` included.
     public var count: Int { vocabulary.count }
 

@@ -35,7 +35,7 @@ final class GANCommandTests: XCTestCase {
         XCTAssertTrue(asClassifier.output.contains("Error: \(gan)"), asClassifier.output)
         let classifier = directory.appendingPathComponent("classifier.safetensors").path
         let model = try ModelName.linear.build(inputShape: [1, 28, 28], classes: 10)
-        try TrainedClassifier.save(model as! Module, modelName: .linear, dataset: .fashionMNIST, inputShape: [1, 28, 28],
+        try TrainedClassifier.save(model as Module, modelName: .linear, dataset: .fashionMNIST, inputShape: [1, 28, 28],
                                    classes: 10, normalize: nil, to: classifier)
         let asGAN = try runSynapse(["gan", "sample", "--checkpoint", classifier, "--out", out])
         XCTAssertEqual(asGAN.status, 1, asGAN.output)

@@ -44,7 +44,7 @@ final class PruneCommandTests: XCTestCase {
         XCTAssertEqual(evaluated.status, 0, evaluated.output)
         XCTAssertEqual(try XCTUnwrap(json(evaluated.output)["test_accuracy"] as? Double), after, accuracy: 1e-6)
         let reloaded = try TrainedClassifier(checkpoint: pruned)
-        XCTAssertEqual(Pruning.report(reloaded.model as! Module).sparsity, 0.8, accuracy: 1e-4)
+        XCTAssertEqual(Pruning.report(reloaded.model as Module).sparsity, 0.8, accuracy: 1e-4)
 
         // Structured: half the hidden units go, and the smaller model's widths are saved with it.
         let smaller = directory.appendingPathComponent("smaller.safetensors").path
@@ -73,7 +73,7 @@ final class PruneCommandTests: XCTestCase {
         // A linear model on digits has one layer, which structured pruning cannot shrink.
         let linear = directory.appendingPathComponent("linear.safetensors").path
         GlobalRandom.seed(0)
-        try TrainedClassifier.save(try ModelName.linear.build(inputShape: [64], classes: 10) as! Module, modelName: .linear,
+        try TrainedClassifier.save(try ModelName.linear.build(inputShape: [64], classes: 10) as Module, modelName: .linear,
                                    dataset: .digits, inputShape: [64], classes: 10, normalize: nil, to: linear)
         let structured = try runSynapse(["prune", "--checkpoint", linear, "--sparsity", "0.5", "--structured", "--save", out])
         XCTAssertEqual(structured.status, 1, structured.output)
