@@ -27,22 +27,28 @@ public func dcganInitialize(_ module: Module) {
 /// z [N, latent] → `fc` (no bias) → [N, 128, 7, 7] → BN, ReLU → ConvTranspose2d(128, 64, 4, 2, 1,
 /// no bias) → BN, ReLU → ConvTranspose2d(64, 1, 4, 2, 1) → tanh: images [N, 1, 28, 28] in
 /// [−1, 1]. Names follow the anchor's PyTorch module (`fc`, `net.0` … `net.5`). A conditional
-/// generator concatenates a learned `embedding` of the label to z.
+/// generator concatenates a learned `embedding` of the label to z. `features` (DCGAN's ngf,
+/// 64 as in the anchor) sets the widths: 2·features channels at 7 × 7, features at 14 × 14.
 public final class DCGANGenerator: Module {
     public let latent: Int
     public let embedding: Embedding?
     public let fc: Linear
     public let net: Sequential
 
-    public init(latent: Int = 64, classes: Int? = nil, labelDimension: Int = 16) {
+    /// Channels at 14 × 14 (twice as many at 7 × 7).
+    public let features: Int
+
+    public init(latent: Int = 64, classes: Int? = nil, labelDimension: Int = 16, features: Int = 64) {
         require(latent > 0, "DCGANGenerator: the latent size must be positive, got \(latent)")
+        require(features > 0, "DCGANGenerator: features must be positive, got \(features)")
         self.latent = latent
+        self.features = features
         embedding = classes.map { Embedding($0, labelDimension) }
-        fc = Linear(latent + (classes == nil ? 0 : labelDimension), 128 * 7 * 7, bias: false)
+        fc = Linear(latent + (classes == nil ? 0 : labelDimension), 2 * features * 7 * 7, bias: false)
         net = Sequential {
-            BatchNorm2d(128); ReLU()
-            ConvTranspose2d(128, 64, kernelSize: 4, stride: 2, padding: 1, bias: false); BatchNorm2d(64); ReLU()
-            ConvTranspose2d(64, 1, kernelSize: 4, stride: 2, padding: 1); Tanh()
+            BatchNorm2d(2 * features); ReLU()
+            ConvTranspose2d(2 * features, features, kernelSize: 4, stride: 2, padding: 1, bias: false); BatchNorm2d(features); ReLU()
+            ConvTranspose2d(features, 1, kernelSize: 4, stride: 2, padding: 1); Tanh()
         }
         super.init()
         dcganInitialize(self)
@@ -58,24 +64,27 @@ public final class DCGANGenerator: Module {
             guard let labels else { fatalError("DCGANGenerator: a conditional generator needs labels") }
             input = Tensor.concatenate([z, embedding(labels)], axis: 1)
         }
-        return net(fc(input).reshaped([-1, 128, 7, 7]))
+        return net(fc(input).reshaped([-1, 2 * features, 7, 7]))
     }
 }
 
 /// Images [N, 1, 28, 28] → Conv2d(1, 64, 4, 2, 1), LeakyReLU 0.2 → Conv2d(64, 128, 4, 2, 1, no
 /// bias), BN, LeakyReLU 0.2 → flatten → Linear(6272, 1): one logit per image (real > 0). Names
 /// follow the anchor (`net.0` … `net.6`). A conditional discriminator adds a learned
-/// `embedding` of the label as a second 28 × 28 input channel.
+/// `embedding` of the label as a second 28 × 28 input channel. `features` (DCGAN's ndf, 64 as
+/// in the anchor) sets the widths: features channels at 14 × 14, twice as many at 7 × 7.
 public final class DCGANDiscriminator: Module {
     public let embedding: Embedding?
     public let net: Sequential
 
-    public init(classes: Int? = nil) {
+    public init(classes: Int? = nil, features: Int = 64) {
+        require(features > 0, "DCGANDiscriminator: features must be positive, got \(features)")
         embedding = classes.map { Embedding($0, 28 * 28) }
         net = Sequential {
-            Conv2d(classes == nil ? 1 : 2, 64, kernelSize: 4, stride: 2, padding: 1); LeakyReLU(negativeSlope: 0.2)
-            Conv2d(64, 128, kernelSize: 4, stride: 2, padding: 1, bias: false); BatchNorm2d(128); LeakyReLU(negativeSlope: 0.2)
-            Flatten(); Linear(128 * 7 * 7, 1)
+            Conv2d(classes == nil ? 1 : 2, features, kernelSize: 4, stride: 2, padding: 1); LeakyReLU(negativeSlope: 0.2)
+            Conv2d(features, 2 * features, kernelSize: 4, stride: 2, padding: 1, bias: false); BatchNorm2d(2 * features)
+            LeakyReLU(negativeSlope: 0.2)
+            Flatten(); Linear(2 * features * 7 * 7, 1)
         }
         super.init()
         dcganInitialize(self)
@@ -100,9 +109,10 @@ public final class GAN: Module {
     public let generatorOptimizer: Adam
     public let discriminatorOptimizer: Adam
 
-    public init(latent: Int = 64, classes: Int? = nil, lr: Float = 2e-4) {
-        generator = DCGANGenerator(latent: latent, classes: classes)
-        discriminator = DCGANDiscriminator(classes: classes)
+    /// `features` is both networks' width (DCGAN's ngf and ndf; 64, the anchor's).
+    public init(latent: Int = 64, classes: Int? = nil, lr: Float = 2e-4, features: Int = 64) {
+        generator = DCGANGenerator(latent: latent, classes: classes, features: features)
+        discriminator = DCGANDiscriminator(classes: classes, features: features)
         generatorOptimizer = Adam(parameters: generator.parameters, lr: lr, betas: (0.5, 0.999))
         discriminatorOptimizer = Adam(parameters: discriminator.parameters, lr: lr, betas: (0.5, 0.999))
         super.init()

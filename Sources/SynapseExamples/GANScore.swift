@@ -105,9 +105,10 @@ public struct GANScore {
 
     /// Scores `samples` [N, 1, 28, 28] in [0, 1] (N up to `count` are used) against the first
     /// `count` test images; the floor uses the first `count` training images and the ceiling
-    /// `count` samples of a freshly initialized generator (seed 0).
+    /// `count` samples of a freshly initialized generator (seed 0) `generatorFeatures` wide
+    /// (DCGAN's ngf; the anchor's 64 unless the samples come from a generator of another width).
     public init(samples: Tensor, requestedClasses: [Int]? = nil, scorer: ImageFeatureScorer, train: TensorDataset,
-                test: TensorDataset, count: Int = 10_000) {
+                test: TensorDataset, count: Int = 10_000, generatorFeatures: Int = 64) {
         let n = min(count, samples.shape[0]), reference = min(count, test.count)
         let test = GaussianStatistics(features: scorer.features(test.inputs[0..<reference]).features)
         let (features, classes) = scorer.features(samples[0..<n])
@@ -117,7 +118,7 @@ public struct GANScore {
         // The untrained generator's weights come from seed 0; the caller's random stream is kept.
         let saved = GlobalRandom.state
         GlobalRandom.seed(0)
-        let untrained = GAN()
+        let untrained = GAN(features: generatorFeatures)
         GlobalRandom.state = saved
         let ceilingImages = ImageFeatureScorer.quantized(untrained.sample(count: n, seed: 0))
         ceiling = GaussianStatistics(features: scorer.features(ceilingImages).features).frechetDistance(to: test)
