@@ -10,7 +10,6 @@ vectors; zeros for padding; trained with the rest (Kim's CNN-non-static). One li
 Usage: /tmp/torch/bin/python Benchmarks/anchor_sentiment_glove.py GLOVE_TXT [seed ...]
        (Benchmarks/glove_text.py writes GLOVE_TXT)
 """
-import importlib.util
 import sys
 import time
 from collections import Counter
@@ -19,14 +18,11 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from sklearn.model_selection import train_test_split
+
+from anchor_sentiment import load
 
 glove_path, seeds = sys.argv[1], [int(s) for s in sys.argv[2:]] or [0]
-spec = importlib.util.spec_from_file_location("anchor", "../shared/anchors/torch_sequence_models.py")
-anchor = importlib.util.module_from_spec(spec)
-sys.argv = sys.argv[:1] + ["sentiment"]
-spec.loader.exec_module(anchor)
-torch.set_num_threads(2)
+anchor, y, toks, T, tr, te = load()
 
 words, rows = [], []
 with open(glove_path, encoding="utf-8") as f:
@@ -37,16 +33,6 @@ with open(glove_path, encoding="utf-8") as f:
 vectors = np.stack(rows)
 row_of = {w: i for i, w in enumerate(words)}
 bound = 3 ** 0.5 * vectors.std()
-
-texts, labels = [], []
-for site in ("amazon_cells", "imdb", "yelp"):
-    t, l = anchor.read_labelled_lines(f"{anchor.DATA}/sentiment-labelled-sentences/{site}_labelled.txt")
-    texts += t
-    labels += l
-y = np.array([int(l) for l in labels])
-toks = [anchor.tokenize(t) for t in texts]
-T = min(100, max(5, max(len(t) for t in toks)))
-tr, te = train_test_split(np.arange(len(texts)), test_size=0.2, stratify=y, random_state=0)
 
 for seed in seeds:
     torch.manual_seed(seed)
