@@ -64,6 +64,8 @@ struct GANTrainCommand: ParsableCommand {
     var latent = 64
     @Option(help: "Learning rate of both optimizers.")
     var lr: Float = 2e-4
+    @Option(help: "Width of both networks (DCGAN's ngf and ndf): channels at 14 × 14, twice as many at 7 × 7; the anchor's 64.")
+    var features = 64
     @Option(help: "Use only the first N training images.")
     var trainImages: Int?
     @Option(help: "Seed for initialization, shuffling and noise.")
@@ -90,6 +92,7 @@ struct GANTrainCommand: ParsableCommand {
             throw ValidationError("\(name) must be positive, got \(value)")
         }
         if let trainImages, trainImages <= 0 { throw ValidationError("--train-images must be positive") }
+        guard (1...1024).contains(features) else { throw ValidationError("--features must be from 1 to 1024, got \(features)") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
     }
 
@@ -123,7 +126,7 @@ struct GANTrainCommand: ParsableCommand {
         }
         GlobalRandom.seed(seed)
         let classNames = conditional ? data.classNames : nil
-        let model = TrainedGAN(gan: GAN(latent: latent, classes: classNames?.count, lr: lr), classNames: classNames)
+        let model = TrainedGAN(gan: GAN(latent: latent, classes: classNames?.count, lr: lr, features: features), classNames: classNames)
         let gan = model.gan
         let loader = DataLoader(data, batchSize: batchSize, shuffle: true, seed: seed)
         if let group {
@@ -140,7 +143,11 @@ struct GANTrainCommand: ParsableCommand {
         if let report { trainer.callbacks.append(report) }
         if let resume {
             let position = try reportingErrors { () throws -> TrainingPosition in
-                _ = try TrainedGAN(checkpoint: resume)
+                let saved = try TrainedGAN(checkpoint: resume)
+                guard saved.gan.generator.features == features else {
+                    throw CLIError("--resume \(resume): the saved run had --features \(saved.gan.generator.features) (this run: \(features)); "
+                                   + "give the same flags to continue it")
+                }
                 let file = try CheckpointFile(path: resume)
                 let position = try resumablePosition(file, path: resume, configuration: runConfiguration, epochs: epochs)
                 try file.load(modules: [("", gan)], optimizers: [("optimizer_d", gan.discriminatorOptimizer),
@@ -163,7 +170,8 @@ struct GANTrainCommand: ParsableCommand {
             let scorer = try scoringClassifier(classifier, train: train, quiet: common.json)
             let requested = classNames.map { names in (0..<10_000).map { $0 % names.count } }
             let samples = ImageFeatureScorer.quantized(gan.sample(count: 10_000, labels: requested, seed: seed &+ 2))
-            return GANScore(samples: samples, requestedClasses: requested, scorer: scorer, train: train, test: test)
+            return GANScore(samples: samples, requestedClasses: requested, scorer: scorer, train: train, test: test,
+                            generatorFeatures: features)
         }
         let secondsPerEpoch = history.map(\.seconds).reduce(0, +) / Double(history.count)
         let mean = { (values: [Float]) in Double(values.reduce(0, +)) / Double(max(values.count, 1)) }

@@ -6,7 +6,8 @@ import Synapse
 
 /// A `GAN` as `synapse gan train --save` writes it: both networks under `generator.` and
 /// `discriminator.`, both optimizers' state (so a run resumes exactly), and the latent size,
-/// the class names of a conditional model and the training position in the metadata.
+/// the networks' width (`features`), the class names of a conditional model and the training
+/// position in the metadata.
 public struct TrainedGAN {
     /// The metadata value of "task" that marks GAN checkpoints.
     public static let task = "gan"
@@ -25,6 +26,7 @@ public struct TrainedGAN {
         var metadata = extra
         metadata["task"] = Self.task
         metadata["latent"] = String(gan.generator.latent)
+        metadata["features"] = String(gan.generator.features)
         if let classNames { metadata["class_names"] = classNames.joined(separator: "\n") }
         try Checkpoint.save(modules: [("", gan)], optimizers: [("optimizer_d", gan.discriminatorOptimizer),
                                                                 ("optimizer_g", gan.generatorOptimizer)],
@@ -42,8 +44,13 @@ public struct TrainedGAN {
         guard let latent = Int(latentText), (1...4096).contains(latent) else {
             throw ModelError("\(path): metadata latent \"\(latentText)\" must be an integer from 1 to 4096")
         }
+        // Checkpoints from before the width was recorded have the anchor's 64.
+        let featuresText = file.metadata["features"] ?? "64"
+        guard let features = Int(featuresText), (1...4096).contains(features) else {
+            throw ModelError("\(path): metadata features \"\(featuresText)\" must be an integer from 1 to 4096")
+        }
         let names = file.metadata["class_names"].map { $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
-        let gan = GAN(latent: latent, classes: names?.count)
+        let gan = GAN(latent: latent, classes: names?.count, features: features)
         try file.load(modules: [("", gan)], optimizers: [("optimizer_d", gan.discriminatorOptimizer),
                                                          ("optimizer_g", gan.generatorOptimizer)])
         self.init(gan: gan, classNames: names, metadata: file.metadata)

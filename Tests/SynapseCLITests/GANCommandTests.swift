@@ -49,4 +49,33 @@ final class GANCommandTests: XCTestCase {
         XCTAssertEqual(wrong.status, 1, wrong.output)
         XCTAssertTrue(wrong.output.contains("is 20×20; the scorer takes 28×28 images"), wrong.output)
     }
+
+    /// `--features` sets both networks' width; the checkpoint records it, so `gan sample`
+    /// rebuilds a narrow GAN and `--resume` refuses another width in one line.
+    func testTheWidthTravelsWithTheCheckpoint() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gan-width-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let saved = directory.appendingPathComponent("narrow.safetensors").path
+        let trained = try runSynapse(["gan", "train", "--epochs", "1", "--train-images", "16", "--batch-size", "8", "--features", "8",
+                                      "--no-score", "--save", saved, "--json"])
+        XCTAssertEqual(trained.status, 0, trained.output)
+        let loaded = try TrainedGAN(checkpoint: saved)
+        XCTAssertEqual(loaded.gan.generator.features, 8)
+        XCTAssertEqual(loaded.gan.generator.net.layers.compactMap { $0 as? ConvTranspose2d }.map(\.weight.shape), [[16, 8, 4, 4], [8, 1, 4, 4]])
+        XCTAssertEqual(loaded.gan.discriminator.parameterCount, 1 * 8 * 16 + 8 + 8 * 16 * 16 + 2 * 16 + 16 * 49 + 1)
+
+        let out = directory.appendingPathComponent("grid.png").path
+        let sampled = try runSynapse(["gan", "sample", "--checkpoint", saved, "--count", "4", "--out", out])
+        XCTAssertEqual(sampled.status, 0, sampled.output)
+
+        let wider = try runSynapse(["gan", "train", "--epochs", "2", "--train-images", "16", "--batch-size", "8", "--features", "16",
+                                    "--no-score", "--resume", saved])
+        XCTAssertEqual(wider.status, 1, wider.output)
+        XCTAssertTrue(wider.output.contains("Error: --resume \(saved): the saved run had --features 8 (this run: 16); "
+                                            + "give the same flags to continue it"), wider.output)
+        let zero = try runSynapse(["gan", "train", "--features", "0"])
+        XCTAssertEqual(zero.status, 64, zero.output)
+        XCTAssertTrue(zero.output.contains("Error: --features must be from 1 to 1024, got 0"), zero.output)
+    }
 }
