@@ -120,6 +120,20 @@ final class GANTests: XCTestCase {
         XCTAssertGreaterThan(history[0].trainMetrics["d_accuracy"]!, 0.6)
     }
 
+    /// Checkpoints written before the width was recorded hold the anchor's 64-wide networks.
+    func testACheckpointWithoutItsWidthLoadsAsTheAnchors() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gan-old-\(UUID().uuidString).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        GlobalRandom.seed(0)
+        let gan = GAN()
+        try Checkpoint.save(modules: [("", gan)], optimizers: [("optimizer_d", gan.discriminatorOptimizer),
+                                                                ("optimizer_g", gan.generatorOptimizer)],
+                            metadata: ["task": TrainedGAN.task, "latent": "64"], to: path)
+        let loaded = try TrainedGAN(checkpoint: path)
+        XCTAssertEqual(loaded.gan.generator.features, 64)
+        XCTAssertEqual(loaded.gan.namedParameters.map(\.1.value.scalars), gan.namedParameters.map(\.1.value.scalars))
+    }
+
     func testResumingFromACheckpointContinuesExactly() throws {
         let data = try Self.images(16)
         func run(epochs: Int, from checkpoint: String? = nil, saveTo path: String? = nil) throws -> TrainedGAN {
