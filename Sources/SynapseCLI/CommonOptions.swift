@@ -66,11 +66,12 @@ func printJSON(_ object: [String: Any]) {
 
 /// The training position of the checkpoint `file` (at `path`, given to --resume), after
 /// checking that it was saved by a run with the same `configuration` (its "train.<flag>"
-/// metadata) and has fewer than `epochs` epochs. Loading its weights is the caller's.
+/// metadata) and has fewer than `epochs` epochs. `olderDefaults` gives the value a setting
+/// had in checkpoints written before it was recorded. Loading its weights is the caller's.
 func resumablePosition(_ file: CheckpointFile, path: String, configuration: [String: String],
-                       epochs: Int) throws -> TrainingPosition {
+                       olderDefaults: [String: String] = [:], epochs: Int) throws -> TrainingPosition {
     let differences = configuration.sorted { $0.key < $1.key }.compactMap { key, value -> String? in
-        let saved = file.metadata[key] ?? "unknown"
+        let saved = file.metadata[key] ?? olderDefaults[key] ?? "unknown"
         return saved == value ? nil : "--\(key.dropFirst("train.".count)) \(saved) (this run: \(value))"
     }
     guard differences.isEmpty else {

@@ -99,7 +99,8 @@ struct GANTrainCommand: ParsableCommand {
     /// The settings a resumed run must share with the saved one.
     private var runConfiguration: [String: String] {
         ["train.conditional": String(conditional), "train.batch-size": String(batchSize), "train.latent": String(latent),
-         "train.lr": String(lr), "train.train-images": trainImages.map(String.init) ?? "all", "train.seed": String(seed)]
+         "train.lr": String(lr), "train.train-images": trainImages.map(String.init) ?? "all", "train.seed": String(seed),
+         "train.features": String(features)]
     }
 
     mutating func run() throws {
@@ -143,13 +144,11 @@ struct GANTrainCommand: ParsableCommand {
         if let report { trainer.callbacks.append(report) }
         if let resume {
             let position = try reportingErrors { () throws -> TrainingPosition in
-                let saved = try TrainedGAN(checkpoint: resume)
-                guard saved.gan.generator.features == features else {
-                    throw CLIError("--resume \(resume): the saved run had --features \(saved.gan.generator.features) (this run: \(features)); "
-                                   + "give the same flags to continue it")
-                }
+                _ = try TrainedGAN(checkpoint: resume)
                 let file = try CheckpointFile(path: resume)
-                let position = try resumablePosition(file, path: resume, configuration: runConfiguration, epochs: epochs)
+                // Runs saved before --features existed had the anchor's width.
+                let position = try resumablePosition(file, path: resume, configuration: runConfiguration,
+                                                     olderDefaults: ["train.features": "64"], epochs: epochs)
                 try file.load(modules: [("", gan)], optimizers: [("optimizer_d", gan.discriminatorOptimizer),
                                                                  ("optimizer_g", gan.generatorOptimizer)])
                 return position

@@ -16,30 +16,37 @@ public final class Embedding: Module {
     public let dimension: Int
     public let paddingIndex: Int?
 
-    public init(_ count: Int, _ dimension: Int, paddingIndex: Int? = nil) {
+    public convenience init(_ count: Int, _ dimension: Int, paddingIndex: Int? = nil) {
         require(count > 0 && dimension > 0, "Embedding: count and dimension must be positive, got \(count) × \(dimension)")
-        if let paddingIndex {
-            require(paddingIndex >= -count && paddingIndex < count,
-                    "Embedding: paddingIndex \(paddingIndex) is out of range for \(count) embeddings")
-        }
-        self.count = count
-        self.dimension = dimension
-        self.paddingIndex = paddingIndex.map { $0 < 0 ? $0 + count : $0 }
         var table = Tensor.randn([count, dimension])
-        if let padding = self.paddingIndex {
+        if let padding = Self.paddingRow(paddingIndex, count: count) {
             table.withUnsafeMutableBufferPointer { ($0.baseAddress! + padding * dimension).update(repeating: 0, count: dimension) }
         }
-        _weight = Parameter(table)
+        self.init(table: table, paddingIndex: paddingIndex)
     }
 
     /// A table holding `pretrained` [count, dimension] as it is, as
     /// `nn.Embedding.from_pretrained`: frozen (no gradient, skipped by optimizers) unless
     /// `freeze` is false. The padding row is not changed, only kept out of training.
     public convenience init(pretrained: Tensor, freeze: Bool = true, paddingIndex: Int? = nil) {
-        require(pretrained.rank == 2, "Embedding(pretrained:): the table must be [count, dimension], got \(pretrained.shape)")
-        self.init(pretrained.shape[0], pretrained.shape[1], paddingIndex: paddingIndex)
-        weight = pretrained
+        require(pretrained.rank == 2 && pretrained.count > 0,
+                "Embedding(pretrained:): the table must be a nonempty [count, dimension], got \(pretrained.shape)")
+        self.init(table: pretrained, paddingIndex: paddingIndex)
         _weight.isFrozen = freeze
+    }
+
+    private init(table: Tensor, paddingIndex: Int?) {
+        (count, dimension) = (table.shape[0], table.shape[1])
+        self.paddingIndex = Self.paddingRow(paddingIndex, count: count)
+        _weight = Parameter(table)
+    }
+
+    /// The row `paddingIndex` names (negative counts from the end), checked against `count`.
+    private static func paddingRow(_ paddingIndex: Int?, count: Int) -> Int? {
+        paddingIndex.map { index in
+            require(index >= -count && index < count, "Embedding: paddingIndex \(index) is out of range for \(count) embeddings")
+            return index < 0 ? index + count : index
+        }
     }
 
     /// The vectors of `indices`, shaped indices.shape + [dimension].
