@@ -45,7 +45,8 @@ public struct WordVectors: Sendable {
 
     /// The vectors in the text file at `path`: its first `firstWords` words (all when nil) and
     /// any later word in `including`. A line whose numbers are missing, are not numbers or are
-    /// fewer than the first line's stops with an error naming the file and line.
+    /// fewer than the width (the header's, else the first line's count of numbers) stops with
+    /// an error naming the file and line.
     public init(contentsOf path: String, firstWords: Int? = nil, including: Set<String> = []) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
@@ -77,7 +78,7 @@ public struct WordVectors: Sendable {
                     dimension = fields.count - 1
                 }
                 guard fields.count > dimension else {
-                    throw TextError("\(path):\(lineNumber): \(fields.count - 1) numbers where the first vector has \(dimension)")
+                    throw TextError("\(path):\(lineNumber): \(fields.count - 1) numbers where its vectors have \(dimension)")
                 }
                 // Words may contain spaces (GloVe 840B has some): the last `dimension` fields are
                 // the numbers, the rest is the word.

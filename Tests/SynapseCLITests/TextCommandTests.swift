@@ -29,7 +29,7 @@ final class TextCommandTests: XCTestCase {
             (["--data", two, "--embeddings", sixWide, "--tokenizer", "bpe"], 64,
              "Error: --embeddings holds vectors of words; it needs --tokenizer word"),
             (["--data", two, "--freeze-embeddings"], 64, "Error: --freeze-embeddings keeps pretrained vectors fixed; give them with --embeddings"),
-            (["--data", two, "--embeddings", ragged], 1, "Error: \(ragged):2: 2 numbers where the first vector has 3"),
+            (["--data", two, "--embeddings", ragged], 1, "Error: \(ragged):2: 2 numbers where its vectors have 3"),
             (["--data", two, "--embeddings", sixWide, "--model", "transformer"], 1,
              "Error: \(sixWide): the transformer splits its word vectors among 4 attention heads; vectors 6 wide do not divide evenly"),
         ] {

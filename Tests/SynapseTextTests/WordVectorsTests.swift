@@ -58,7 +58,7 @@ final class WordVectorsTests: XCTestCase {
         let empty = file("\n  \n")
         let missing = directory.appendingPathComponent("none.txt").path
         for (path, message) in [
-            (ragged, "\(ragged):2: 2 numbers where the first vector has 3"),
+            (ragged, "\(ragged):2: 2 numbers where its vectors have 3"),
             (word, "\(word):2: \"two\" is not a finite number"),
             (infinite, "\(infinite):2: \"inf\" is not a finite number"),
             (single, "\(single):1: a word vector line is a word followed by its numbers, got one field"),
