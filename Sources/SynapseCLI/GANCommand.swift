@@ -167,10 +167,7 @@ struct GANTrainCommand: ParsableCommand {
         let score = noScore ? nil : try reportingErrors { () throws -> GANScore in
             let (train, test) = try Datasets.fashionMNIST(directory: dataDir)
             let scorer = try scoringClassifier(classifier, train: train, quiet: common.json)
-            let requested = classNames.map { names in (0..<10_000).map { $0 % names.count } }
-            let samples = ImageFeatureScorer.quantized(gan.sample(count: 10_000, labels: requested, seed: seed &+ 2))
-            return GANScore(samples: samples, requestedClasses: requested, scorer: scorer, train: train, test: test,
-                            generatorFeatures: features)
+            return GANScore(of: gan, seed: scoringNoiseSeed(seed), scorer: scorer, train: train, test: test)
         }
         let secondsPerEpoch = history.map(\.seconds).reduce(0, +) / Double(history.count)
         let mean = { (values: [Float]) in Double(values.reduce(0, +)) / Double(max(values.count, 1)) }
@@ -229,12 +226,16 @@ extension GANTrainCommand {
     }
 }
 
+/// The noise seed of the samples `gan train --seed seed` scores (and `gan score --checkpoint`
+/// scores again): apart from those of the per-epoch grids.
+private func scoringNoiseSeed(_ seed: UInt64) -> UInt64 { seed &+ 2 }
+
 /// The FID classifier at `path`, or the cached one (trained on first use).
 private func scoringClassifier(_ path: String?, train: TensorDataset, quiet: Bool) throws -> ImageFeatureScorer {
     if let path { return try ImageFeatureScorer(classifier: TrainedClassifier(checkpoint: path)) }
     let cache = ImageFeatureScorer.defaultCachePath
     if !quiet && !FileManager.default.fileExists(atPath: cache) {
-        print("training the FID classifier (Synapse's cnn, 2 epochs) once; it is cached in \(cache)")
+        print("training the FID classifier (Synapse's cnn, \(ImageFeatureScorer.defaultClassifierEpochs) epochs) once; it is cached in \(cache)")
     }
     return try ImageFeatureScorer.cached(at: cache, train: train, progress: !quiet).scorer
 }
@@ -255,24 +256,41 @@ struct GANScoreCommand: ParsableCommand {
             The Fréchet distance between the 128-d penultimate features of a Fashion-MNIST CNN for the images and \
             for the 10,000 test images, beside the floor (10,000 training images) and the ceiling (an untrained \
             generator), and the share of images the classifier puts in each class. Takes an IDX image file (as the \
-            anchors script writes its samples) or a folder of PNG files.
+            anchors script writes its samples) or a folder of PNG files, or a GAN saved by `synapse gan train`, \
+            whose 10,000 samples are the ones training scored (with the run's --seed), so a saved GAN can be \
+            scored again with another classifier.
             Example: synapse gan score --samples /tmp/anchor_gan_samples-idx3-ubyte
             """)
 
     @Option(help: "An IDX image file (magic 2051, 28×28) or a folder of 28×28 PNG files.")
-    var samples: String
+    var samples: String?
+    @Option(help: "A GAN saved by `synapse gan train --save`, to score 10,000 of its samples instead.")
+    var checkpoint: String?
+    @Option(help: "With --checkpoint: the training run's --seed, whose noise the samples come from.")
+    var seed: UInt64 = 0
     @Option(help: "The Fashion-MNIST classifier behind the FID (default: trained once and cached).")
     var classifier: String?
     @Option(help: "Where the dataset's IDX files are.")
     var dataDir = "/usr/share/datasets/fashion-mnist"
     @OptionGroup var common: CommonOptions
 
+    func validate() throws {
+        if samples == nil && checkpoint == nil {
+            throw ValidationError("give the images to score with --samples, or a saved GAN with --checkpoint")
+        }
+        if samples != nil && checkpoint != nil {
+            throw ValidationError("give either --samples (images) or --checkpoint (a saved GAN), not both")
+        }
+    }
+
     func run() throws {
         common.applyThreadCount()
-        let images = try reportingErrors { try ImageFeatureScorer.readImages(samples) }
+        let trained = try checkpoint.map { path in try reportingErrors { try TrainedGAN(checkpoint: path) } }
+        let images = try samples.map { path in try reportingErrors { try ImageFeatureScorer.readImages(path) } }
         let (train, test) = try reportingErrors { try Datasets.fashionMNIST(directory: dataDir) }
         let scorer = try reportingErrors { try scoringClassifier(classifier, train: train, quiet: common.json) }
-        let score = GANScore(samples: images, scorer: scorer, train: train, test: test)
+        let score = trained.map { GANScore(of: $0.gan, seed: scoringNoiseSeed(seed), scorer: scorer, train: train, test: test) }
+            ?? GANScore(samples: images!, scorer: scorer, train: train, test: test)
         if common.json { printJSON(score.report) } else { printScore(score) }
     }
 }

@@ -111,13 +111,19 @@ final class GANTests: XCTestCase {
         let history = try trainer.fit(gan.trainingTask(), on: DataLoader(try Self.images(2400), batchSize: 16, shuffle: true, seed: 0),
                                       epochs: 1)
         XCTAssertEqual(trainer.stepCount, 150)
-        let samples = ImageFeatureScorer.quantized(gan.sample(count: 500, seed: 1))
-        let score = GANScore(samples: samples, scorer: scorer, train: train, test: test, count: 500, generatorFeatures: 16)
+        let score = GANScore(of: gan, seed: 1, scorer: scorer, train: train, test: test, count: 500)
         print("GAN FID after 150 steps: \(score.fid) (floor \(score.floor), ceiling \(score.ceiling)); "
               + "d_accuracy \(history[0].trainMetrics["d_accuracy"]!)")
         XCTAssertLessThan(score.fid, score.ceiling / 2, "FID \(score.fid), ceiling \(score.ceiling)")
         XCTAssertGreaterThan(score.fid, score.floor, "no generator beats real training images")
         XCTAssertGreaterThan(history[0].trainMetrics["d_accuracy"]!, 0.6)
+        // Scoring the GAN scores its samples from that noise; only the ceiling knows the
+        // architecture: the same images as anonymous samples get the anchor's 64-wide ceiling.
+        let anonymous = GANScore(samples: ImageFeatureScorer.quantized(gan.sample(count: 500, seed: 1)), scorer: scorer,
+                                 train: train, test: test, count: 500)
+        XCTAssertEqual(anonymous.fid, score.fid)
+        XCTAssertEqual(anonymous.classShares, score.classShares)
+        XCTAssertNotEqual(anonymous.ceiling, score.ceiling)
     }
 
     /// Checkpoints written before the width was recorded hold the anchor's 64-wide networks.

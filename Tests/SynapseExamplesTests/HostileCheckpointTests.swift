@@ -17,7 +17,7 @@ final class HostileCheckpointTests: XCTestCase {
 
     func testTensorShapesAreThoseOfTheBuiltModel() throws {
         for (model, shape) in [(ModelName.linear, [64]), (.mlp, [8, 8]), (.seedCNN, [1, 28, 28]), (.cnn, [3, 12, 16])] {
-            let built = try model.build(inputShape: shape, classes: 7) as! Module
+            let built = try model.build(inputShape: shape, classes: 7) as Module
             let actual = built.namedParameters.map { ($0.0, $0.1.value.shape) } + built.namedBuffers.map { ($0.0, $0.1.value.shape) }
             let expected = try model.tensorShapes(inputShape: shape, classes: 7)
             XCTAssertEqual(Dictionary(uniqueKeysWithValues: actual), Dictionary(uniqueKeysWithValues: expected.map { ($0.name, $0.shape) }),
@@ -29,7 +29,7 @@ final class HostileCheckpointTests: XCTestCase {
     private func checkpoint(_ change: (inout [String: Tensor], inout [String: String]) -> Void) throws -> String {
         let good = directory.appendingPathComponent("good.safetensors").path
         if !FileManager.default.fileExists(atPath: good) {
-            let model = try ModelName.mlp.build(inputShape: [64], classes: 10) as! Module
+            let model = try ModelName.mlp.build(inputShape: [64], classes: 10) as Module
             try TrainedClassifier.save(model, modelName: .mlp, dataset: .digits, inputShape: [64], classes: 10,
                                        normalize: Normalize(mean: Tensor.zeros([1, 64]), standardDeviation: Tensor.ones([1, 64])),
                                        to: good)
@@ -84,7 +84,7 @@ final class HostileCheckpointTests: XCTestCase {
         let json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         let path = directory.appendingPathComponent("integers.safetensors").path
         let file = withUnsafeBytes(of: UInt64(json.count).littleEndian) { [UInt8]($0) } + [UInt8](json) + bytes[(8 + headerLength)...]
-        FileManager.default.createFile(atPath: path, contents: Data(file))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(file)))
         XCTAssertEqual(try CheckpointFile(path: path).dtypes["1.bias"], "I32")
         XCTAssertThrowsError(try TrainedClassifier(checkpoint: path)) {
             XCTAssertEqual("\($0)", "\(path): tensor 1.bias has dtype I32, but model weights are floating point (F32, F16, BF16, F64)")
