@@ -266,8 +266,8 @@ struct GANScoreCommand: ParsableCommand {
     var samples: String?
     @Option(help: "A GAN saved by `synapse gan train --save`, to score 10,000 of its samples instead.")
     var checkpoint: String?
-    @Option(help: "With --checkpoint: the training run's --seed, whose noise the samples come from.")
-    var seed: UInt64 = 0
+    @Option(help: "With --checkpoint: the training run's --seed, whose noise the samples come from (default 0).")
+    var seed: UInt64?
     @Option(help: "The Fashion-MNIST classifier behind the FID (default: trained once and cached).")
     var classifier: String?
     @Option(help: "Where the dataset's IDX files are.")
@@ -281,6 +281,9 @@ struct GANScoreCommand: ParsableCommand {
         if samples != nil && checkpoint != nil {
             throw ValidationError("give either --samples (images) or --checkpoint (a saved GAN), not both")
         }
+        if seed != nil && checkpoint == nil {
+            throw ValidationError("--seed picks a saved GAN's samples; it needs --checkpoint")
+        }
     }
 
     func run() throws {
@@ -289,7 +292,7 @@ struct GANScoreCommand: ParsableCommand {
         let images = try samples.map { path in try reportingErrors { try ImageFeatureScorer.readImages(path) } }
         let (train, test) = try reportingErrors { try Datasets.fashionMNIST(directory: dataDir) }
         let scorer = try reportingErrors { try scoringClassifier(classifier, train: train, quiet: common.json) }
-        let score = trained.map { GANScore(of: $0.gan, seed: scoringNoiseSeed(seed), scorer: scorer, train: train, test: test) }
+        let score = trained.map { GANScore(of: $0.gan, seed: scoringNoiseSeed(seed ?? 0), scorer: scorer, train: train, test: test) }
             ?? GANScore(samples: images!, scorer: scorer, train: train, test: test)
         if common.json { printJSON(score.report) } else { printScore(score) }
     }

@@ -79,13 +79,16 @@ final class GANCommandTests: XCTestCase {
         XCTAssertTrue(zero.output.contains("Error: --features must be from 1 to 1024, got 0"), zero.output)
     }
 
-    /// `gan score` takes images or a saved GAN, not both and not neither. (That a saved GAN
+    /// `gan score` takes images or a saved GAN, not both and not neither, and --seed only with a GAN. (That a saved GAN
     /// scores as training scored it is checked by hand in a release build: 10,000 samples
     /// through the `cnn` take minutes in a debug build.)
     func testScoreTakesSamplesOrACheckpoint() throws {
         let both = try runSynapse(["gan", "score", "--checkpoint", "gan.safetensors", "--samples", "samples-idx3-ubyte"])
         XCTAssertEqual(both.status, 64, both.output)
         XCTAssertTrue(both.output.contains("Error: give either --samples (images) or --checkpoint (a saved GAN), not both"), both.output)
+        let seedless = try runSynapse(["gan", "score", "--samples", "samples-idx3-ubyte", "--seed", "3"])
+        XCTAssertEqual(seedless.status, 64, seedless.output)
+        XCTAssertTrue(seedless.output.contains("Error: --seed picks a saved GAN's samples; it needs --checkpoint"), seedless.output)
         let neither = try runSynapse(["gan", "score"])
         XCTAssertEqual(neither.status, 64, neither.output)
         XCTAssertTrue(neither.output.contains("Error: give the images to score with --samples, or a saved GAN with --checkpoint"),
