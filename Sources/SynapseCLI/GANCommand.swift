@@ -257,8 +257,8 @@ struct GANScoreCommand: ParsableCommand {
             for the 10,000 test images, beside the floor (10,000 training images) and the ceiling (an untrained \
             generator), and the share of images the classifier puts in each class. Takes an IDX image file (as the \
             anchors script writes its samples) or a folder of PNG files, or a GAN saved by `synapse gan train`, \
-            whose 10,000 samples are the ones training scored (with the run's --seed), so a saved GAN can be \
-            scored again with another classifier.
+            whose 10,000 samples are the ones training scored (from the noise of the --seed the checkpoint \
+            records), so a saved GAN can be scored again with another classifier.
             Example: synapse gan score --samples /tmp/anchor_gan_samples-idx3-ubyte
             """)
 
@@ -266,7 +266,7 @@ struct GANScoreCommand: ParsableCommand {
     var samples: String?
     @Option(help: "A GAN saved by `synapse gan train --save`, to score 10,000 of its samples instead.")
     var checkpoint: String?
-    @Option(help: "With --checkpoint: the training run's --seed, whose noise the samples come from (default 0).")
+    @Option(help: "With --checkpoint: the training --seed whose noise the samples come from (default: the one the checkpoint records).")
     var seed: UInt64?
     @Option(help: "The Fashion-MNIST classifier behind the FID (default: trained once and cached).")
     var classifier: String?
@@ -292,7 +292,11 @@ struct GANScoreCommand: ParsableCommand {
         let images = try samples.map { path in try reportingErrors { try ImageFeatureScorer.readImages(path) } }
         let (train, test) = try reportingErrors { try Datasets.fashionMNIST(directory: dataDir) }
         let scorer = try reportingErrors { try scoringClassifier(classifier, train: train, quiet: common.json) }
-        let score = trained.map { GANScore(of: $0.gan, seed: scoringNoiseSeed(seed ?? 0), scorer: scorer, train: train, test: test) }
+        let score = trained.map { trained in
+            // Checkpoints of `gan train` record its --seed with the rest of the run's configuration.
+            let trainingSeed = seed ?? trained.metadata["train.seed"].flatMap { UInt64($0) } ?? 0
+            return GANScore(of: trained.gan, seed: scoringNoiseSeed(trainingSeed), scorer: scorer, train: train, test: test)
+        }
             ?? GANScore(samples: images!, scorer: scorer, train: train, test: test)
         if common.json { printJSON(score.report) } else { printScore(score) }
     }
