@@ -180,6 +180,8 @@ struct GANTrainCommand: ParsableCommand {
                                                                    score.fid, score.sampleCount, score.floor, score.ceiling)))
                 results.append(ReportField("Class shares", score.classShares.sorted { $0.key < $1.key }
                     .map { String(format: "%@ %.3f", $0.key, $0.value) }.joined(separator: ", ")))
+                results.append(ReportField("Class shares of the real test images", score.testClassShares.sorted { $0.key < $1.key }
+                    .map { String(format: "%@ %.3f", $0.key, $0.value) }.joined(separator: ", ")))
             }
             report.document.results = results
             try reportingErrors { try report.finish() }
@@ -243,8 +245,11 @@ private func scoringClassifier(_ path: String?, train: TensorDataset, quiet: Boo
 private func printScore(_ score: GANScore) {
     print(String(format: "classifier FID %.3f over %d samples (floor, training images: %.3f; ceiling, an untrained generator: %.3f)",
                  score.fid, score.sampleCount, score.floor, score.ceiling))
-    print("class shares: " + score.classShares.sorted { $0.key < $1.key }.map { String(format: "%@ %.3f", $0.key, $0.value) }
-        .joined(separator: ", "))
+    func shares(_ shares: [String: Double]) -> String {
+        shares.sorted { $0.key < $1.key }.map { String(format: "%@ %.3f", $0.key, $0.value) }.joined(separator: ", ")
+    }
+    print("class shares: " + shares(score.classShares))
+    print("the classifier's shares of the real test images: " + shares(score.testClassShares))
     if let accuracy = score.requestedClassAccuracy { print(String(format: "samples recognised as their requested class: %.3f", accuracy)) }
 }
 

@@ -106,6 +106,10 @@ public struct GANScore {
     public let fid: Double, floor: Double, ceiling: Double
     /// The share of samples the classifier assigns to each class, by class name.
     public let classShares: [String: Double]
+    /// The share of the real test images the classifier assigns to each class: what
+    /// `classShares` would be for a perfect generator, so a class's shortfall can be told from
+    /// the classifier's own bias.
+    public let testClassShares: [String: Double]
     /// For conditional samples: the share the classifier recognises as their requested class.
     public let requestedClassAccuracy: Double?
     public let sampleCount: Int
@@ -144,7 +148,8 @@ public struct GANScore {
     private init(samples: Tensor, requestedClasses: [Int]?, untrained: GAN, scorer: ImageFeatureScorer,
                  train: TensorDataset, test: TensorDataset, count: Int) {
         let n = min(count, samples.shape[0]), reference = min(count, test.count)
-        let test = GaussianStatistics(features: scorer.features(test.inputs[0..<reference]).features)
+        let testPass = scorer.features(test.inputs[0..<reference])
+        let test = GaussianStatistics(features: testPass.features)
         let (features, classes) = scorer.features(samples[0..<n])
         fid = GaussianStatistics(features: features).frechetDistance(to: test)
         floor = GaussianStatistics(features: scorer.features(train.inputs[0..<min(count, train.count)]).features)
@@ -153,9 +158,13 @@ public struct GANScore {
                                                                           seed: 0))
         ceiling = GaussianStatistics(features: scorer.features(ceilingImages).features).frechetDistance(to: test)
         let names = scorer.classifier.classNames
-        var shares: [String: Double] = [:]
-        for (index, name) in names.enumerated() { shares[name] = Double(classes.filter { $0 == index }.count) / Double(n) }
-        classShares = shares
+        func shares(_ classes: [Int]) -> [String: Double] {
+            var counts = [Int](repeating: 0, count: names.count)
+            for index in classes { counts[index] += 1 }
+            return Dictionary(uniqueKeysWithValues: zip(names, counts.map { Double($0) / Double(max(classes.count, 1)) }))
+        }
+        classShares = shares(classes)
+        testClassShares = shares(testPass.classes)
         requestedClassAccuracy = requestedClasses.map { requested in
             Double(zip(requested.prefix(n), classes).filter { $0 == $1 }.count) / Double(n)
         }
@@ -165,7 +174,8 @@ public struct GANScore {
     /// The figures as JSON-ready values.
     public var report: [String: Any] {
         var report: [String: Any] = ["fid": fid, "fid_floor": floor, "fid_ceiling": ceiling, "class_shares": classShares,
-                                     "samples": sampleCount, "smallest_class_share": classShares.values.min() ?? 0]
+                                     "samples": sampleCount, "smallest_class_share": classShares.values.min() ?? 0,
+                                     "test_class_shares": testClassShares]
         if let requestedClassAccuracy { report["requested_class_accuracy"] = requestedClassAccuracy }
         return report
     }

@@ -124,6 +124,11 @@ final class GANTests: XCTestCase {
         XCTAssertEqual(anonymous.fid, score.fid)
         XCTAssertEqual(anonymous.classShares, score.classShares)
         XCTAssertNotEqual(anonymous.ceiling, score.ceiling)
+        // The classifier's reading of the real test images, beside the samples'.
+        XCTAssertEqual(Set(score.testClassShares.keys), Set(train.classNames))
+        XCTAssertEqual(score.testClassShares.values.reduce(0, +), 1, accuracy: 1e-9)
+        XCTAssertLessThan(score.testClassShares.values.max()!, 0.3, "\(score.testClassShares)")
+        XCTAssertEqual((score.report["test_class_shares"] as? [String: Double]), score.testClassShares)
     }
 
     /// Checkpoints written before the width was recorded hold the anchor's 64-wide networks.
