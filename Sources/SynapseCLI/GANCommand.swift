@@ -178,10 +178,8 @@ struct GANTrainCommand: ParsableCommand {
             if let score {
                 results.append(ReportField("Classifier FID", String(format: "%.3f over %d samples (floor %.3f, ceiling %.3f)",
                                                                    score.fid, score.sampleCount, score.floor, score.ceiling)))
-                results.append(ReportField("Class shares", score.classShares.sorted { $0.key < $1.key }
-                    .map { String(format: "%@ %.3f", $0.key, $0.value) }.joined(separator: ", ")))
-                results.append(ReportField("Class shares of the real test images", score.testClassShares.sorted { $0.key < $1.key }
-                    .map { String(format: "%@ %.3f", $0.key, $0.value) }.joined(separator: ", ")))
+                results.append(ReportField("Class shares", formatted(score.classShares)))
+                results.append(ReportField("Class shares of the real test images", formatted(score.testClassShares)))
             }
             report.document.results = results
             try reportingErrors { try report.finish() }
@@ -242,14 +240,16 @@ private func scoringClassifier(_ path: String?, train: TensorDataset, quiet: Boo
     return try ImageFeatureScorer.cached(at: cache, train: train, progress: !quiet).scorer
 }
 
+/// Class shares as "name share" pairs in name order.
+private func formatted(_ shares: [String: Double]) -> String {
+    shares.sorted { $0.key < $1.key }.map { String(format: "%@ %.3f", $0.key, $0.value) }.joined(separator: ", ")
+}
+
 private func printScore(_ score: GANScore) {
     print(String(format: "classifier FID %.3f over %d samples (floor, training images: %.3f; ceiling, an untrained generator: %.3f)",
                  score.fid, score.sampleCount, score.floor, score.ceiling))
-    func shares(_ shares: [String: Double]) -> String {
-        shares.sorted { $0.key < $1.key }.map { String(format: "%@ %.3f", $0.key, $0.value) }.joined(separator: ", ")
-    }
-    print("class shares: " + shares(score.classShares))
-    print("the classifier's shares of the real test images: " + shares(score.testClassShares))
+    print("class shares: " + formatted(score.classShares))
+    print("the classifier's shares of the real test images: " + formatted(score.testClassShares))
     if let accuracy = score.requestedClassAccuracy { print(String(format: "samples recognised as their requested class: %.3f", accuracy)) }
 }
 

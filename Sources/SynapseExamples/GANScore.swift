@@ -161,7 +161,7 @@ public struct GANScore {
         func shares(_ classes: [Int]) -> [String: Double] {
             var counts = [Int](repeating: 0, count: names.count)
             for index in classes { counts[index] += 1 }
-            return Dictionary(uniqueKeysWithValues: zip(names, counts.map { Double($0) / Double(max(classes.count, 1)) }))
+            return Dictionary(zip(names, counts.map { Double($0) / Double(max(classes.count, 1)) }), uniquingKeysWith: +)
         }
         classShares = shares(classes)
         testClassShares = shares(testPass.classes)
