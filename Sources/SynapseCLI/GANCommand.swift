@@ -310,8 +310,12 @@ struct GANScoreCommand: ParsableCommand {
 struct GANSampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sample",
-        abstract: "Draw a grid of samples from a GAN saved by `synapse gan train`.",
-        discussion: "Example: synapse gan sample --checkpoint gan.safetensors --class Sneaker --out sneakers.png")
+        abstract: "Draw a grid of samples from a GAN saved by `synapse gan train`, or write them as an IDX file.",
+        discussion: """
+            Example: synapse gan sample --checkpoint gan.safetensors --class Sneaker --out sneakers.png
+            An IDX file (--out samples-idx3-ubyte) can be scored by `synapse gan score --samples` or by the anchors \
+            script's own scorer (torch_sequence_models.py gan --score-samples).
+            """)
 
     @Option(help: "A GAN saved by `synapse gan train --save`.")
     var checkpoint: String
@@ -321,7 +325,7 @@ struct GANSampleCommand: ParsableCommand {
     var className: String?
     @Option(help: "Seed for the noise.")
     var seed: UInt64 = 0
-    @Option(help: "Where to write the PNG grid.")
+    @Option(help: "Where to write the PNG grid; a name ending in idx3-ubyte or .idx gets every sample as an IDX image file instead (bytes, as the anchors script writes its samples).")
     var out: String
 
     func validate() throws {
@@ -344,7 +348,12 @@ struct GANSampleCommand: ParsableCommand {
             labels = (0..<count).map { $0 % names.count }
         }
         let images = trained.gan.sample(count: count, labels: labels, seed: seed)
-        try reportingErrors { try TrainedGAN.grid(images, classNames: className == nil ? trained.classNames : nil).write(to: out) }
+        if out.hasSuffix("idx3-ubyte") || out.lowercased().hasSuffix(".idx") {
+            let file = IDXArray(shape: [count, 28, 28], values: ImageFeatureScorer.pixelBytes(images))
+            try reportingErrors { try file.write(to: out) }
+        } else {
+            try reportingErrors { try TrainedGAN.grid(images, classNames: className == nil ? trained.classNames : nil).write(to: out) }
+        }
         print("wrote \(count) samples to \(out)")
     }
 }

@@ -52,6 +52,28 @@ public struct IDXArray: Sendable {
         self.values = values
     }
 
+    /// An array of `shape` (1 to 255 dimensions, each below 2³¹) holding `values` in row-major order.
+    public init(shape: [Int], values: [UInt8]) {
+        require((1...255).contains(shape.count) && shape.allSatisfy { (0..<(1 << 31)).contains($0) },
+                "IDXArray: shape \(shape) cannot be written as IDX")
+        require(shape.reduce(1, *) == values.count, "IDXArray: \(values.count) values for shape \(shape)")
+        self.shape = shape
+        self.values = values
+    }
+
+    /// Writes the array as an uncompressed IDX file of unsigned bytes (MNIST's format; images
+    /// of shape [N, rows, columns] are what `torch_sequence_models.py --score-samples` reads),
+    /// replacing `path` in one step.
+    public func write(to path: String) throws {
+        var bytes: [UInt8] = [0, 0, 0x08, UInt8(shape.count)]
+        for size in shape { bytes += [UInt8(size >> 24 & 0xFF), UInt8(size >> 16 & 0xFF), UInt8(size >> 8 & 0xFF), UInt8(size & 0xFF)] }
+        do {
+            try Data(bytes + values).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw DataError("\(path): cannot write the IDX file (\(error.localizedDescription))")
+        }
+    }
+
     /// The values as floats scaled by `scale`, e.g. 1/255 for pixels.
     public func tensor(scale: Float = 1) -> Tensor {
         Tensor(values.map { Float($0) * scale }, shape: shape)

@@ -68,11 +68,19 @@ public struct ImageFeatureScorer {
         }
     }
 
+    /// Generator output in [−1, 1] as the bytes the anchor writes its samples with:
+    /// round((x + 1) / 2 · 255), clamped to 0...255 (a NaN pixel becomes 0).
+    public static func pixelBytes(_ generated: Tensor) -> [UInt8] {
+        generated.scalars.map { value in
+            let level = ((value + 1) / 2 * 255).rounded()
+            return level >= 255 ? 255 : level > 0 ? UInt8(level) : 0
+        }
+    }
+
     /// Generator output in [−1, 1] as the bytes an IDX file would hold, read back to [0, 1]:
-    /// round((x + 1) / 2 · 255) / 255, as the anchor scores its samples.
+    /// `pixelBytes` / 255, as the anchor scores its samples.
     public static func quantized(_ generated: Tensor) -> Tensor {
-        let bytes = generated.scalars.map { Float(min(max((($0 + 1) / 2 * 255).rounded(), 0), 255)) / 255 }
-        return Tensor(bytes, shape: generated.shape)
+        Tensor(pixelBytes(generated).map { Float($0) / 255 }, shape: generated.shape)
     }
 
     /// Images [N, 1, 28, 28] in [0, 1] from an IDX image file (magic 2051, 28 × 28) or from

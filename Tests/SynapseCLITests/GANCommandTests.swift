@@ -25,6 +25,14 @@ final class GANCommandTests: XCTestCase {
         let sneakers = try runSynapse(["gan", "sample", "--checkpoint", gan, "--class", "Sneaker", "--count", "4", "--out", out])
         XCTAssertEqual(sneakers.status, 0, sneakers.output)
         XCTAssertEqual(try Image(contentsOf: out).width > 0, true)
+        // Samples as an IDX file (what both scorers read), the same pixels the grid shows.
+        let samplesFile = directory.appendingPathComponent("sneakers-idx3-ubyte").path
+        let asIDX = try runSynapse(["gan", "sample", "--checkpoint", gan, "--class", "Sneaker", "--count", "4", "--out", samplesFile])
+        XCTAssertEqual(asIDX.status, 0, asIDX.output)
+        let written = try IDXArray(contentsOf: samplesFile)
+        XCTAssertEqual(written.shape, [4, 28, 28])
+        let trained = try TrainedGAN(checkpoint: gan)
+        XCTAssertEqual(written.values, ImageFeatureScorer.pixelBytes(trained.gan.sample(count: 4, labels: [7, 7, 7, 7], seed: 0)))
 
         // A GAN checkpoint where a classifier belongs, and the other way round.
         let idx = directory.appendingPathComponent("samples-idx3-ubyte").path

@@ -22,7 +22,7 @@ final class DataTests: XCTestCase {
             _ = bytes.withUnsafeBytes { gzwrite(file, $0.baseAddress, UInt32($0.count)) }
             gzclose(file)
         } else {
-            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)), path)
         }
         return path
     }
@@ -36,6 +36,19 @@ final class DataTests: XCTestCase {
             XCTAssertEqual(array.shape, [3, 2, 2])
             XCTAssertEqual(array.values, Array(0..<12))
             XCTAssertEqual(array.tensor(scale: 0.5).scalars[11], 5.5)
+        }
+    }
+
+    /// Written IDX files hold MNIST's bytes exactly, big-endian sizes included, and read back.
+    func testIDXWritesTheFormatItReads() throws {
+        let path = directory.appendingPathComponent("written.idx").path
+        try IDXArray(shape: [3, 2, 2], values: Array(0..<12)).write(to: path)
+        XCTAssertEqual([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))), idxImages)
+        let large = IDXArray(shape: [300, 1], values: [UInt8](repeating: 7, count: 300))
+        try large.write(to: path)
+        XCTAssertEqual(try IDXArray(contentsOf: path).shape, [300, 1])
+        XCTAssertThrowsError(try IDXArray(shape: [2], values: [1, 2]).write(to: directory.appendingPathComponent("no/such/folder.idx").path)) {
+            XCTAssertTrue("\($0)".contains("folder.idx: cannot write the IDX file"), "\($0)")
         }
     }
 
@@ -79,7 +92,7 @@ final class DataTests: XCTestCase {
             try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
             for (file, bytes) in [("train-images-idx3-ubyte", trainImages), ("train-labels-idx1-ubyte", trainLabels),
                                   ("t10k-images-idx3-ubyte", testImages), ("t10k-labels-idx1-ubyte", testLabels)] {
-                FileManager.default.createFile(atPath: path + "/" + file, contents: Data(bytes))
+                XCTAssertTrue(FileManager.default.createFile(atPath: path + "/" + file, contents: Data(bytes)), file)
             }
             return path
         }
