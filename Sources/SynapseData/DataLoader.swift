@@ -236,7 +236,7 @@ extension DataLoader where Source.Batch == LabeledBatch {
     public convenience init(_ dataset: Source, batchSize: Int, shuffle: Bool = false, seed: UInt64 = 0,
                             dropLast: Bool = false, batchLimit: Int? = nil, transform: (any Transform)?) {
         let map: BatchTransform? = transform.map { transform in
-            { batch, generator in LabeledBatch(inputs: transform(batch.inputs, using: &generator), labels: batch.labels) }
+            { @Sendable batch, generator in LabeledBatch(inputs: transform(batch.inputs, using: &generator), labels: batch.labels) }
         }
         self.init(dataset, batchSize: batchSize, shuffle: shuffle, seed: seed, dropLast: dropLast,
                   batchLimit: batchLimit, transform: map)

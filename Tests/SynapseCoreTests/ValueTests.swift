@@ -55,7 +55,7 @@ final class ValueTests: XCTestCase {
         assertClose(Tensor([0, -1]).log(), [-.infinity, .nan])
         assertClose(Tensor([4, 2]).sqrt(), [2, 1.41421356])
         assertClose(Tensor([-1000, 1000]).sigmoid(), [0, 1])
-        assertClose(Tensor([-100, 100]).exp(), [3.7200760e-44, .infinity], tolerance: 1e-3)
+        assertClose(Tensor([-100, 100]).exp(), [Float(Foundation.exp(-100.0)), .infinity], tolerance: 1e-3)
     }
 
     func testComparisonsAndWhere() {

@@ -72,13 +72,13 @@ final class CheckpointTests: TemporaryDirectoryTestCase {
         try SafeTensors.write([("w", Tensor([1, 2, 3]))], to: good)
         let bytes = [UInt8](FileManager.default.contents(atPath: good)!)
         let truncated = path("truncated.safetensors")
-        FileManager.default.createFile(atPath: truncated, contents: Data(bytes.dropLast(4)))
+        XCTAssertTrue(FileManager.default.createFile(atPath: truncated, contents: Data(bytes.dropLast(4))))
         XCTAssertThrowsError(try SafeTensors.read(truncated)) { XCTAssertTrue("\($0)".contains("(truncated?)"), "\($0)") }
         let garbage = path("garbage.safetensors")
-        FileManager.default.createFile(atPath: garbage, contents: Data([255, 255, 255, 255, 0, 0, 0, 0, 1, 2]))
+        XCTAssertTrue(FileManager.default.createFile(atPath: garbage, contents: Data([255, 255, 255, 255, 0, 0, 0, 0, 1, 2])))
         XCTAssertThrowsError(try SafeTensors.read(garbage)) { XCTAssertTrue("\($0)".contains("runs past the end"), "\($0)") }
         let badJSON = path("badjson.safetensors")
-        FileManager.default.createFile(atPath: badJSON, contents: Data([4, 0, 0, 0, 0, 0, 0, 0] + Array("{{{{".utf8)))
+        XCTAssertTrue(FileManager.default.createFile(atPath: badJSON, contents: Data([4, 0, 0, 0, 0, 0, 0, 0] + Array("{{{{".utf8))))
         XCTAssertThrowsError(try SafeTensors.read(badJSON)) { XCTAssertTrue("\($0)".contains("not a valid JSON object")) }
         XCTAssertThrowsError(try SafeTensors.read(path("absent"))) { XCTAssertTrue("\($0)".hasSuffix("no such file")) }
         XCTAssertThrowsError(try Checkpoint.load(into: Linear(2, 2), from: good)) { XCTAssertTrue("\($0)".contains("no tensor named weight")) }

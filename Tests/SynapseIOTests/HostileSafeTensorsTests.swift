@@ -10,7 +10,7 @@ final class HostileSafeTensorsTests: TemporaryDirectoryTestCase {
         let path = directory.appendingPathComponent("f\(UUID().uuidString).safetensors").path
         var bytes = withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { [UInt8]($0) }
         bytes += Array(header.utf8) + [UInt8](repeating: 0, count: dataBytes)
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         return path
     }
 
@@ -66,7 +66,7 @@ final class HostileSafeTensorsTests: TemporaryDirectoryTestCase {
         let target = directory.appendingPathComponent("model.safetensors").path
         // No process has this id (above Linux's pid_max of 2^22).
         let stale = target + ".tmp-99999999", unrelated = directory.appendingPathComponent("other.tmp-99999999").path
-        for path in [stale, unrelated] { FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3])) }
+        for path in [stale, unrelated] { XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3]))) }
         try SafeTensors.write([("w", Tensor([1]))], to: target)
         XCTAssertFalse(FileManager.default.fileExists(atPath: stale))
         XCTAssertTrue(FileManager.default.fileExists(atPath: unrelated), "only this file's temporaries are touched")

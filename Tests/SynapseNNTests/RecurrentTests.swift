@@ -86,13 +86,8 @@ final class RecurrentTests: XCTestCase {
             let lengths = [5, 2, 4]
             let x = Tensor.uniform([3, 5, 3], low: -1, high: 1, seed: 6)
             func run(_ input: Tensor, _ lengths: [Int]?) -> (Tensor, Tensor) {
-                switch network {
-                case let network as RecurrentNetwork where lengths == nil:
-                    return { let r = network(input, state: nil); return (r.output, r.state.hidden) }()
-                case let network as RecurrentNetwork:
-                    return { let r = try! network(input, state: nil, lengths: lengths!); return (r.output, r.state.hidden) }()
-                default: fatalError()
-                }
+                let result = lengths.map { try! network(input, state: nil, lengths: $0) } ?? network(input, state: nil)
+                return (result.output, result.state.hidden)
             }
             let (output, hidden) = run(x, lengths)
             XCTAssertEqual(output.shape, [3, 5, 8])

@@ -114,7 +114,7 @@ final class ImageTests: XCTestCase {
         ]
         for (index, (bytes, expected)) in cases.enumerated() {
             let path = temporary("hostile\(index)")
-            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
             if expected.isEmpty {
                 XCTAssertEqual(try Image(contentsOf: path).pixels, [1, 2])
                 continue
