@@ -52,7 +52,11 @@ public struct WordVectors: Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw TextError("\(path): no such file")
         }
-        guard let data = FileManager.default.contents(atPath: path) else { throw TextError("\(path): cannot read the file") }
+        // Mapped, not read: only the pages the scan touches are brought in, and a multi-GB file
+        // never has to fit in memory at once.
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
+            throw TextError("\(path): cannot read the file")
+        }
         var words: [String] = [], values: [Float] = [], dimension = 0
         try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             let bytes = raw.bindMemory(to: UInt8.self)
