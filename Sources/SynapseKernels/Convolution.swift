@@ -1,4 +1,5 @@
-// 2-D convolution over NCHW buffers: im2col + GEMM, forward and both backward passes.
+// 2-D convolution over NCHW buffers: im2col + GEMM, forward and both backward passes (or a
+// Winograd convolution, a direct one, where those fit).
 
 import CSynapse
 
@@ -77,6 +78,11 @@ extension Kernels {
     public static func convolutionForward(_ g: ConvolutionGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                           bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                                           epilogue: ConvolutionEpilogue = ConvolutionEpilogue()) {
+        if epilogue.maxPool == nil, let plan = WinogradPlan(g) {
+            winogradForward(plan, input: input, weight: weight, bias: bias, output: output)
+            if epilogue.rectify { mapContiguous(Relu(), output, output, g.batch * g.outChannels * g.outputPlane) }
+            return
+        }
         if g.allowsSingleChannelDirect {
             singleChannelForward(g, input: input, weight: weight, bias: bias, output: output, epilogue: epilogue)
             return
@@ -138,6 +144,10 @@ extension Kernels {
     /// gradInput = the gradient of the convolution with respect to its input (overwritten).
     public static func convolutionBackwardData(_ g: ConvolutionGeometry, gradOutput: UnsafePointer<Float>,
                                                weight: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>) {
+        if let plan = WinogradPlan(g) {
+            winogradBackwardData(plan, gradOutput: gradOutput, weight: weight, gradInput: gradInput)
+            return
+        }
         if g.allowsDirect {
             // The forward weight's term (input channel c, output channel o) sits at
             // weight[o · patchSize + c · kernelArea]; here c is the output channel.
@@ -199,6 +209,10 @@ extension Kernels {
                                                  gradOutput: UnsafePointer<Float>, gradWeight: UnsafeMutablePointer<Float>,
                                                  gradBias: UnsafeMutablePointer<Float>?) {
         if let gradBias { biasGradient(g, gradOutput, gradBias) }
+        if let plan = WinogradPlan(g) {
+            winogradBackwardWeight(plan, input: input, gradOutput: gradOutput, gradWeight: gradWeight)
+            return
+        }
         let weightCount = g.outChannels * g.patchSize
         let chunks = (g.batch + weightGradientChunk - 1) / weightGradientChunk
         if g.allowsDirect {

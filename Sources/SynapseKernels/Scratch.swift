@@ -24,6 +24,7 @@ private final class ScratchBuffers {
 /// Separate slots let a kernel hold one buffer while calling another kernel that uses a different one.
 enum ScratchSlot: Int, CaseIterable {
     case packedB, packedA, convolution, convolutionOutput, convolutionGroup
+    case winogradTiles, winogradProducts, winogradFilters
 }
 
 private let scratchKey: pthread_key_t = {

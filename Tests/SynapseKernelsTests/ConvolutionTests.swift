@@ -54,6 +54,17 @@ final class ConvolutionTests: XCTestCase {
         ConvolutionGeometry(batch: 2, inChannels: 1, outChannels: 8, height: 3, width: 5, kernelHeight: 1, kernelWidth: 1),
         ConvolutionGeometry(batch: 1, inChannels: 1, outChannels: 2, height: 2, width: 3, kernelHeight: 2, kernelWidth: 2,
                             paddingY: 2, paddingX: 1),
+    ] + ConvolutionTests.winogradGeometries
+
+    /// Winograd convolutions: a DCGAN's 4×4 stride-2 layer (7×7 outputs in 4×4 tiles, the
+    /// last ones partly outside); uneven padding wider than a phase's reach with outputs of
+    /// 5 × 6; a 2×2 stride-1 kernel (one phase, F(m, 2) with another tile size).
+    private static let winogradGeometries: [ConvolutionGeometry] = [
+        ConvolutionGeometry(batch: 2, inChannels: 16, outChannels: 32, height: 14, width: 14, kernelHeight: 4, kernelWidth: 4,
+                            strideY: 2, strideX: 2, paddingY: 1, paddingX: 1),
+        ConvolutionGeometry(batch: 3, inChannels: 16, outChannels: 48, height: 9, width: 11, kernelHeight: 4, kernelWidth: 4,
+                            strideY: 2, strideX: 2, paddingY: 2, paddingX: 3),
+        ConvolutionGeometry(batch: 2, inChannels: 64, outChannels: 32, height: 11, width: 6, kernelHeight: 2, kernelWidth: 2),
     ]
 
     /// Calls body(n, o, oy, ox, c, i, j, inputIndex, weightIndex) for every in-image tap of the convolution.
@@ -204,6 +215,26 @@ final class ConvolutionTests: XCTestCase {
             XCTAssertEqual(run.2, runs[0].2, "weight gradient at \(index + 1) threads", file: file, line: line)
         }
         return runs[0]
+    }
+
+    /// The Winograd geometries take that path (the float64 loops above check its values), give
+    /// the same bits at any thread count, and agree with im2col + GEMM when it is turned off.
+    func testWinogradConvolutionIsBitwiseIdenticalAcrossThreadCountsAndMatchesIm2col() {
+        for g in Self.winogradGeometries {
+            XCTAssertNotNil(WinogradPlan(g), "\(g)")
+            let x = values(g.batch * g.inChannels * g.inputPlane, seed: 21)
+            let w = values(g.outChannels * g.patchSize, seed: 22), bias = values(g.outChannels, seed: 23)
+            let dy = values(g.batch * g.outChannels * g.outputPlane, seed: 24)
+            let (y, dx, dw) = assertSameBitsAtEveryThreadCount(g, x: x, w: w, bias: bias, dy: dy)
+            Kernels.allowsWinogradConvolution = false
+            defer { Kernels.allowsWinogradConvolution = true }
+            XCTAssertNil(WinogradPlan(g))
+            let (y0, dx0, dw0) = assertSameBitsAtEveryThreadCount(g, x: x, w: w, bias: bias, dy: dy)
+            assertClose(y, y0.map(Double.init), "forward \(g)")
+            assertClose(dx, dx0.map(Double.init), "backward data \(g)")
+            assertClose(dw, dw0.map(Double.init), "backward weight \(g)")
+            XCTAssertNotEqual(y, y0, "both paths ran, so some sums differ in their last bits")
+        }
     }
 
     func testWeightGradientIsBitwiseIdenticalAcrossThreadCounts() {

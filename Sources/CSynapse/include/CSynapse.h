@@ -284,6 +284,8 @@ static inline void synapse_cpu_relax(void) {
 #endif
 }
 
+#include "CSynapseWinograd.h"
+
 #pragma clang diagnostic pop
 
 #endif

@@ -1,0 +1,330 @@
+// Winograd convolution: Lavin and Gray's minimal filtering F(m×m, r×r), whose Cook–Toom
+// matrices turn an r×r filter over an m×m output tile into (m + r − 1)² products instead of
+// m²·r². A stride-s convolution whose kernel is s·r wide is first split into its s² phases
+// (phase (a, b) sees input pixels ≡ (a, b) mod s and kernel taps ≡ (a, b) mod s), each an
+// ordinary stride-1 r×r convolution; the phases become extra input channels. For a DCGAN's
+// 4×4 stride-2 layers (r = 2) on 7×7 outputs, F(4×4, 2×2) needs 100 products per channel
+// pair and image where im2col + GEMM does 196 (padding included).
+//
+// All three passes are a transform, one GEMM per transform point (α² of them, α = m + r − 1),
+// and an inverse transform: the forward pass multiplies the input's transformed tiles by the
+// transformed filters, the input gradient runs the forward pass's adjoint (the transposed
+// matrices, in reverse), and the weight gradient multiplies transformed tiles by transformed
+// output gradients, summed over every tile of the batch in one GEMM. The gradients are thus
+// those of the function computed (the convolution, up to rounding). Transforms work on 16
+// channels at a time in channels-last copies of each image, so the GEMMs read rows of
+// channels; results do not depend on the thread count.
+
+import CSynapse
+
+extension Kernels {
+    /// Whether convolutions that fit `WinogradPlan` run as Winograd convolutions (the default)
+    /// rather than as im2col + GEMM. Set it only while no kernel is running; benchmarks turn it
+    /// off to compare the two.
+    nonisolated(unsafe) public static var allowsWinogradConvolution = true
+}
+
+/// How a convolution runs as phases of Winograd F(m×m, r×r): the tiling and the sizes of the
+/// per-point GEMMs.
+struct WinogradPlan {
+    let geometry: ConvolutionGeometry
+    /// The stride; each of its s² phases is a stride-1 convolution.
+    let stride: Int
+    /// r: each phase's kernel is r×r.
+    let filterSize: Int
+    /// m: outputs per tile side.
+    let tileSize: Int
+    let tilesY: Int, tilesX: Int
+
+    /// α = m + r − 1: the transformed tile's side.
+    var pointSide: Int { tileSize + filterSize - 1 }
+    /// α²: the number of per-point GEMMs.
+    var points: Int { pointSide * pointSide }
+    var tilesPerImage: Int { tilesY * tilesX }
+    /// Rows of each GEMM: every tile of the batch.
+    var tiles: Int { geometry.batch * tilesPerImage }
+    /// The GEMMs' depth: input channels times phases, ordered (phase, channel).
+    var depth: Int { geometry.inChannels * stride * stride }
+
+    /// The plan for `g`, or nil where im2col + GEMM is the better (or the only) way: Winograd
+    /// needs square kernels twice the stride (4×4 stride 2, 2×2 stride 1), no dilation or
+    /// groups, channel counts in whole 16-lane vectors, and enough channels that the GEMMs
+    /// outweigh the transforms. Other filter sizes (r = 3, the 3×3 stride-1 layers) have a
+    /// direct kernel that has not been measured against this one, so they keep it.
+    init?(_ g: ConvolutionGeometry) {
+        let s = g.strideY
+        guard Kernels.allowsWinogradConvolution, g.groups == 1, g.dilationY == 1, g.dilationX == 1, g.strideX == s,
+              g.kernelHeight == g.kernelWidth, g.kernelHeight == 2 * s,
+              g.inChannels % 16 == 0, g.outChannels % 16 == 0, g.inChannels * s * s >= 64, g.outChannels >= 32 else {
+            return nil
+        }
+        geometry = g
+        stride = s
+        filterSize = 2
+        // The tile side with the fewest products over the whole output, with α at most 5:
+        // F(4, 2)'s results stray from the exact sums by about 1e-5 of their size here (im2col's
+        // by 1e-6), F(5, 2)'s by ten times that.
+        var best: (m: Int, cost: Int)?
+        for m in 2...(6 - filterSize) {
+            let tiles = ((g.outputHeight + m - 1) / m) * ((g.outputWidth + m - 1) / m)
+            let cost = tiles * (m + filterSize - 1) * (m + filterSize - 1)
+            if best == nil || cost < best!.cost { best = (m, cost) }
+        }
+        tileSize = best!.m
+        tilesY = (g.outputHeight + tileSize - 1) / tileSize
+        tilesX = (g.outputWidth + tileSize - 1) / tileSize
+    }
+}
+
+/// A small matrix (2 to 6 rows and columns) for the C tile transforms.
+final class TileMap {
+    let rows: Int, columns: Int
+    private let matrix: UnsafeMutablePointer<Float>
+
+    init(_ values: [[Double]]) {
+        rows = values.count
+        columns = values[0].count
+        precondition((2...6).contains(rows) && (2...6).contains(columns), "TileMap: \(rows)×\(columns) is not 2…6 each way")
+        matrix = .allocate(capacity: rows * columns)
+        for (i, row) in values.enumerated() {
+            for (j, value) in row.enumerated() { matrix[i * columns + j] = Float(value) }
+        }
+    }
+
+    deinit { matrix.deallocate() }
+
+    /// Valid while this object lives.
+    var map: synapse_tile_map { synapse_tile_map(rows: Int32(rows), columns: Int32(columns), matrix: matrix) }
+}
+
+/// The matrices of F(m, r) and their transposes: Bᵀ (α×α) maps input tiles to points, G (α×r)
+/// filters, Aᵀ (m×α) points to output tiles.
+struct WinogradTransforms {
+    let input: TileMap, inputAdjoint: TileMap
+    let filter: TileMap, filterAdjoint: TileMap
+    let output: TileMap, outputAdjoint: TileMap
+
+    /// Cook–Toom: interpolation at α − 1 finite points and at infinity. The points are the
+    /// usual small ones (0, ±1, ±2, ±½), in the order that gave F(4, 2) its smallest errors.
+    init(tileSize m: Int, filterSize r: Int) {
+        let alpha = m + r - 1
+        let points = Array([0, 1, -1, -2, 2, 0.5, -0.5][..<(alpha - 1)])
+        func product(_ a: [Double], _ b: [Double]) -> [Double] {
+            var c = [Double](repeating: 0, count: a.count + b.count - 1)
+            for (i, x) in a.enumerated() { for (j, y) in b.enumerated() { c[i + j] += x * y } }
+            return c
+        }
+        var outputMatrix = [[Double]](repeating: [Double](repeating: 0, count: alpha), count: m)
+        var filterMatrix = [[Double]](repeating: [Double](repeating: 0, count: r), count: alpha)
+        var inputMatrix = [[Double]](repeating: [Double](repeating: 0, count: alpha), count: alpha)
+        for (j, p) in points.enumerated() {
+            var power = 1.0
+            for i in 0..<m { outputMatrix[i][j] = power; power *= p }
+            let others = points.enumerated().filter { $0.offset != j }.map(\.element)
+            let scale = others.reduce(1.0) { $0 * (p - $1) }
+            power = 1
+            for k in 0..<r { filterMatrix[j][k] = power / scale; power *= p }
+            // Row j of Bᵀ: the coefficients of Π over the other points of (x − point).
+            let polynomial = others.reduce([1.0]) { product($0, [-$1, 1]) }
+            for (k, c) in polynomial.enumerated() { inputMatrix[j][k] = c }
+        }
+        outputMatrix[m - 1][alpha - 1] = 1
+        filterMatrix[alpha - 1][r - 1] = 1
+        for (k, c) in points.reduce([1.0], { product($0, [-$1, 1]) }).enumerated() { inputMatrix[alpha - 1][k] = c }
+        func transposed(_ a: [[Double]]) -> [[Double]] { (0..<a[0].count).map { j in a.map { $0[j] } } }
+        input = TileMap(inputMatrix)
+        inputAdjoint = TileMap(transposed(inputMatrix))
+        filter = TileMap(filterMatrix)
+        filterAdjoint = TileMap(transposed(filterMatrix))
+        output = TileMap(outputMatrix)
+        outputAdjoint = TileMap(transposed(outputMatrix))
+    }
+}
+
+extension Kernels {
+    /// The forward pass (see `convolutionForward`) as a Winograd convolution.
+    static func winogradForward(_ plan: WinogradPlan, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+        let g = plan.geometry, transforms = WinogradTransforms(tileSize: plan.tileSize, filterSize: plan.filterSize)
+        let (tiles, depth, outChannels, points) = (plan.tiles, plan.depth, g.outChannels, plan.points)
+        let filters = scratch(.winogradFilters, count: plan.points * depth * outChannels)
+        transformFilters(plan, weight, transforms.filter, into: filters)
+        let transformed = scratch(.winogradTiles, count: plan.points * tiles * depth)
+        transformInputs(plan, input, transforms.input, into: transformed)
+        let products = scratch(.winogradProducts, count: plan.points * tiles * outChannels)
+        for q in 0..<plan.points {
+            gemm(transposeA: false, transposeB: false, m: tiles, n: outChannels, k: depth,
+                 a: transformed + q * depth, lda: points * depth, b: filters + q * depth * outChannels, ldb: outChannels,
+                 c: products + q * outChannels, ldc: points * outChannels, accumulate: false)
+        }
+        let plane = g.outputPlane, map = transforms.output.map
+        withExtendedLifetime(transforms) {
+            parallelFor(g.batch) { n in
+                let image = scratch(.convolution, count: plane * outChannels)
+                for tile in 0..<plan.tilesPerImage {
+                    let t = n * plan.tilesPerImage + tile
+                    for o in stride(from: 0, to: outChannels, by: 16) {
+                        synapse_points_to_tile16(products + t * points * outChannels + o, outChannels, map, image + o,
+                                                 g.outputWidth * outChannels, outChannels, Int32(g.outputHeight),
+                                                 Int32(g.outputWidth), Int32(tile / plan.tilesX * plan.tileSize),
+                                                 Int32(tile % plan.tilesX * plan.tileSize), 1, 0)
+                    }
+                }
+                let values = output + n * outChannels * plane
+                transpose(image, sourceStride: outChannels, rows: plane, columns: outChannels, into: values,
+                          destinationStride: plane)
+                if let bias {
+                    for o in 0..<outChannels { binaryRun(Add(), values + o * plane, 1, bias + o, 0, values + o * plane, plane) }
+                }
+            }
+        }
+    }
+
+    /// The input gradient (see `convolutionBackwardData`) as a Winograd convolution.
+    static func winogradBackwardData(_ plan: WinogradPlan, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                     gradInput: UnsafeMutablePointer<Float>) {
+        let g = plan.geometry, transforms = WinogradTransforms(tileSize: plan.tileSize, filterSize: plan.filterSize)
+        let (tiles, depth, outChannels, points) = (plan.tiles, plan.depth, g.outChannels, plan.points)
+        let filters = scratch(.winogradFilters, count: plan.points * depth * outChannels)
+        transformFilters(plan, weight, transforms.filter, into: filters)
+        let gradients = scratch(.winogradProducts, count: plan.points * tiles * outChannels)
+        transformGradients(plan, gradOutput, transforms.outputAdjoint, into: gradients)
+        let tileGradients = scratch(.winogradTiles, count: plan.points * tiles * depth)
+        for q in 0..<plan.points {
+            gemm(transposeA: false, transposeB: true, m: tiles, n: depth, k: outChannels,
+                 a: gradients + q * outChannels, lda: points * outChannels, b: filters + q * depth * outChannels,
+                 ldb: outChannels, c: tileGradients + q * depth, ldc: points * depth, accumulate: false)
+        }
+        let (s, channels, plane) = (plan.stride, g.inChannels, g.inputPlane), map = transforms.inputAdjoint.map
+        withExtendedLifetime(transforms) {
+            parallelFor(g.batch) { n in
+                // Tiles overlap, so each image's gradient is summed in a channels-last copy, tile by tile in order.
+                let image = scratch(.convolution, count: plane * channels)
+                image.update(repeating: 0, count: plane * channels)
+                for tile in 0..<plan.tilesPerImage {
+                    let t = n * plan.tilesPerImage + tile
+                    let y0 = s * (tile / plan.tilesX) * plan.tileSize - g.paddingY
+                    let x0 = s * (tile % plan.tilesX) * plan.tileSize - g.paddingX
+                    for phase in 0..<(s * s) {
+                        for c in stride(from: 0, to: channels, by: 16) {
+                            synapse_points_to_tile16(tileGradients + t * points * depth + phase * channels + c, depth, map,
+                                                     image + c, g.width * channels, channels, Int32(g.height),
+                                                     Int32(g.width), Int32(y0 + phase / s), Int32(x0 + phase % s),
+                                                     Int32(s), 1)
+                        }
+                    }
+                }
+                transpose(image, sourceStride: channels, rows: plane, columns: channels,
+                          into: gradInput + n * channels * plane, destinationStride: plane)
+            }
+        }
+    }
+
+    /// The weight gradient (see `convolutionBackwardWeight`) as a Winograd convolution.
+    static func winogradBackwardWeight(_ plan: WinogradPlan, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+                                       gradWeight: UnsafeMutablePointer<Float>) {
+        let g = plan.geometry, transforms = WinogradTransforms(tileSize: plan.tileSize, filterSize: plan.filterSize)
+        let (tiles, depth, outChannels, points) = (plan.tiles, plan.depth, g.outChannels, plan.points)
+        let transformed = scratch(.winogradTiles, count: plan.points * tiles * depth)
+        transformInputs(plan, input, transforms.input, into: transformed)
+        let gradients = scratch(.winogradProducts, count: plan.points * tiles * outChannels)
+        transformGradients(plan, gradOutput, transforms.outputAdjoint, into: gradients)
+        let filterGradients = scratch(.winogradFilters, count: plan.points * depth * outChannels)
+        for q in 0..<plan.points {
+            // Summed over every tile of the batch in one product, in the same order at any thread count.
+            gemm(transposeA: true, transposeB: false, m: depth, n: outChannels, k: tiles,
+                 a: transformed + q * depth, lda: points * depth, b: gradients + q * outChannels, ldb: points * outChannels,
+                 c: filterGradients + q * depth * outChannels, ldc: outChannels, accumulate: false)
+        }
+        // Back to taps, channels-last ([channel, kernel row, kernel column, output channel]), then transposed.
+        let (s, k, channels, r) = (plan.stride, g.kernelHeight, g.inChannels, Int32(plan.filterSize))
+        let taps = scratch(.convolutionOutput, count: channels * k * k * outChannels)
+        let map = transforms.filterAdjoint.map
+        withExtendedLifetime(transforms) {
+            parallelFor(channels) { c in
+                for phase in 0..<(s * s) {
+                    for o in stride(from: 0, to: outChannels, by: 16) {
+                        synapse_points_to_tile16(filterGradients + (phase * channels + c) * outChannels + o,
+                                                 depth * outChannels, map,
+                                                 taps + ((c * k + phase / s) * k + phase % s) * outChannels + o,
+                                                 s * k * outChannels, s * outChannels, r, r, 0, 0, 1, 0)
+                    }
+                }
+            }
+        }
+        transpose(taps, sourceStride: outChannels, rows: channels * k * k, columns: outChannels, into: gradWeight,
+                  destinationStride: channels * k * k)
+    }
+
+    /// filters[q, (phase, c), o]: point q of the transformed r×r sub-kernel of weight[o, c]
+    /// that phase sees.
+    private static func transformFilters(_ plan: WinogradPlan, _ weight: UnsafePointer<Float>, _ filter: TileMap,
+                                         into filters: UnsafeMutablePointer<Float>) {
+        let g = plan.geometry, (s, k, channels, outChannels) = (plan.stride, g.kernelHeight, g.inChannels, g.outChannels)
+        let patch = channels * k * k, depth = plan.depth
+        // Channels-last taps, so 16 output channels load as one vector.
+        let taps = scratch(.convolutionOutput, count: patch * outChannels)
+        transpose(weight, sourceStride: patch, rows: outChannels, columns: patch, into: taps, destinationStride: outChannels)
+        let map = filter.map, r = Int32(plan.filterSize)
+        withExtendedLifetime(filter) {
+            parallelFor(channels) { c in
+                for phase in 0..<(s * s) {
+                    for o in stride(from: 0, to: outChannels, by: 16) {
+                        synapse_tile_to_points16(taps + ((c * k + phase / s) * k + phase % s) * outChannels + o,
+                                                 s * k * outChannels, s * outChannels, r, r, 0, 0, 1, map,
+                                                 filters + (phase * channels + c) * outChannels + o, depth * outChannels)
+                    }
+                }
+            }
+        }
+    }
+
+    /// transformed[t, q, (phase, c)]: point q of input tile t of channel c as the phase sees it.
+    private static func transformInputs(_ plan: WinogradPlan, _ input: UnsafePointer<Float>, _ transform: TileMap,
+                                        into transformed: UnsafeMutablePointer<Float>) {
+        let g = plan.geometry, (s, channels, plane, depth, points) = (plan.stride, g.inChannels, g.inputPlane, plan.depth, plan.points)
+        let map = transform.map
+        withExtendedLifetime(transform) {
+            parallelFor(g.batch) { n in
+                let image = scratch(.convolution, count: plane * channels)
+                transpose(input + n * channels * plane, sourceStride: plane, rows: channels, columns: plane, into: image,
+                          destinationStride: channels)
+                for tile in 0..<plan.tilesPerImage {
+                    let t = n * plan.tilesPerImage + tile
+                    let y0 = s * (tile / plan.tilesX) * plan.tileSize - g.paddingY
+                    let x0 = s * (tile % plan.tilesX) * plan.tileSize - g.paddingX
+                    for phase in 0..<(s * s) {
+                        for c in stride(from: 0, to: channels, by: 16) {
+                            synapse_tile_to_points16(image + c, g.width * channels, channels, Int32(g.height), Int32(g.width),
+                                                     Int32(y0 + phase / s), Int32(x0 + phase % s), Int32(s), map,
+                                                     transformed + t * points * depth + phase * channels + c, depth)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// gradients[t, q, o]: point q of output-gradient tile t of channel o, through Aᵀ's adjoint.
+    private static func transformGradients(_ plan: WinogradPlan, _ gradOutput: UnsafePointer<Float>, _ transform: TileMap,
+                                           into gradients: UnsafeMutablePointer<Float>) {
+        let g = plan.geometry, (outChannels, plane, points) = (g.outChannels, g.outputPlane, plan.points)
+        let map = transform.map
+        withExtendedLifetime(transform) {
+            parallelFor(g.batch) { n in
+                let image = scratch(.convolution, count: plane * outChannels)
+                transpose(gradOutput + n * outChannels * plane, sourceStride: plane, rows: outChannels, columns: plane,
+                          into: image, destinationStride: outChannels)
+                for tile in 0..<plan.tilesPerImage {
+                    let t = n * plan.tilesPerImage + tile
+                    for o in stride(from: 0, to: outChannels, by: 16) {
+                        synapse_tile_to_points16(image + o, g.outputWidth * outChannels, outChannels, Int32(g.outputHeight),
+                                                 Int32(g.outputWidth), Int32(tile / plan.tilesX * plan.tileSize),
+                                                 Int32(tile % plan.tilesX * plan.tileSize), 1, map,
+                                                 gradients + t * points * outChannels + o, outChannels)
+                    }
+                }
+            }
+        }
+    }
+}
