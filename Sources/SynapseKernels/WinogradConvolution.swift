@@ -45,6 +45,10 @@ struct WinogradPlan {
     var tiles: Int { geometry.batch * tilesPerImage }
     /// The GEMMs' depth: input channels times phases, ordered (phase, channel).
     var depth: Int { geometry.inChannels * stride * stride }
+    /// Images per chunk in the forward pass and the input gradient: about 24 tiles (two of the
+    /// GEMM micro-kernel's 12-row blocks), whose transformed tiles and products (under 1 MB
+    /// for a DCGAN's 256-deep layer) stay in a core's L2 cache from one step to the next.
+    var imagesPerChunk: Int { max(1, 24 / tilesPerImage) }
 
     /// The plan for `g`, or nil where im2col + GEMM is the better (or the only) way: Winograd
     /// needs square kernels twice the stride (4×4 stride 2, 2×2 stride 1), no dilation or
@@ -142,96 +146,126 @@ struct WinogradTransforms {
 }
 
 extension Kernels {
-    /// The forward pass (see `convolutionForward`) as a Winograd convolution.
+    /// The forward pass (see `convolutionForward`) as a Winograd convolution. Chunks of images
+    /// run on their own threads from transform to output, so a chunk's transformed tiles and
+    /// products stay in the cache between the steps.
     static func winogradForward(_ plan: WinogradPlan, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                 bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
         let g = plan.geometry, transforms = WinogradTransforms(tileSize: plan.tileSize, filterSize: plan.filterSize)
-        let (tiles, depth, outChannels, points) = (plan.tiles, plan.depth, g.outChannels, plan.points)
-        let filters = scratch(.winogradFilters, count: plan.points * depth * outChannels)
+        let (depth, outChannels, points, tilesPerImage) = (plan.depth, g.outChannels, plan.points, plan.tilesPerImage)
+        let filters = scratch(.winogradFilters, count: points * depth * outChannels)
         transformFilters(plan, weight, transforms.filter, into: filters)
-        let transformed = scratch(.winogradTiles, count: plan.points * tiles * depth)
-        transformInputs(plan, input, transforms.input, into: transformed)
-        let products = scratch(.winogradProducts, count: plan.points * tiles * outChannels)
-        for q in 0..<plan.points {
-            gemm(transposeA: false, transposeB: false, m: tiles, n: outChannels, k: depth,
-                 a: transformed + q * depth, lda: points * depth, b: filters + q * depth * outChannels, ldb: outChannels,
-                 c: products + q * outChannels, ldc: points * outChannels, accumulate: false)
-        }
-        let plane = g.outputPlane, map = transforms.output.map
+        let plane = g.outputPlane
         withExtendedLifetime(transforms) {
-            parallelFor(g.batch) { n in
-                let image = scratch(.convolution, count: plane * outChannels)
-                for tile in 0..<plan.tilesPerImage {
-                    let t = n * plan.tilesPerImage + tile
-                    for o in stride(from: 0, to: outChannels, by: 16) {
-                        synapse_points_to_tile16(products + t * points * outChannels + o, outChannels, map, image + o,
-                                                 g.outputWidth * outChannels, outChannels, Int32(g.outputHeight),
-                                                 Int32(g.outputWidth), Int32(tile / plan.tilesX * plan.tileSize),
-                                                 Int32(tile % plan.tilesX * plan.tileSize), 1, 0)
-                    }
+            forEachChunk(plan) { images in
+                let tiles = images.count * tilesPerImage
+                let transformed = scratch(.winogradTiles, count: tiles * points * depth)
+                let products = scratch(.winogradProducts, count: tiles * points * outChannels)
+                for (i, n) in images.enumerated() {
+                    transformInputImage(plan, input + n * g.inChannels * g.inputPlane, transforms.input,
+                                        into: transformed + i * tilesPerImage * points * depth)
                 }
-                let values = output + n * outChannels * plane
-                transpose(image, sourceStride: outChannels, rows: plane, columns: outChannels, into: values,
-                          destinationStride: plane)
-                if let bias {
-                    for o in 0..<outChannels { binaryRun(Add(), values + o * plane, 1, bias + o, 0, values + o * plane, plane) }
+                for q in 0..<points {
+                    gemm(transposeA: false, transposeB: false, m: tiles, n: outChannels, k: depth,
+                         a: transformed + q * depth, lda: points * depth, b: filters + q * depth * outChannels,
+                         ldb: outChannels, c: products + q * outChannels, ldc: points * outChannels, accumulate: false)
+                }
+                let map = transforms.output.map
+                for (i, n) in images.enumerated() {
+                    let image = scratch(.convolution, count: plane * outChannels)
+                    for tile in 0..<tilesPerImage {
+                        for o in stride(from: 0, to: outChannels, by: 16) {
+                            synapse_points_to_tile16(products + ((i * tilesPerImage + tile) * points) * outChannels + o,
+                                                     outChannels, map, image + o, g.outputWidth * outChannels, outChannels,
+                                                     Int32(g.outputHeight), Int32(g.outputWidth),
+                                                     Int32(tile / plan.tilesX * plan.tileSize),
+                                                     Int32(tile % plan.tilesX * plan.tileSize), 1, 0)
+                        }
+                    }
+                    let values = output + n * outChannels * plane
+                    transpose(image, sourceStride: outChannels, rows: plane, columns: outChannels, into: values,
+                              destinationStride: plane)
+                    if let bias {
+                        for o in 0..<outChannels { binaryRun(Add(), values + o * plane, 1, bias + o, 0, values + o * plane, plane) }
+                    }
                 }
             }
         }
     }
 
-    /// The input gradient (see `convolutionBackwardData`) as a Winograd convolution.
+    /// The input gradient (see `convolutionBackwardData`) as a Winograd convolution, in chunks
+    /// of images as the forward pass.
     static func winogradBackwardData(_ plan: WinogradPlan, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                      gradInput: UnsafeMutablePointer<Float>) {
         let g = plan.geometry, transforms = WinogradTransforms(tileSize: plan.tileSize, filterSize: plan.filterSize)
-        let (tiles, depth, outChannels, points) = (plan.tiles, plan.depth, g.outChannels, plan.points)
-        let filters = scratch(.winogradFilters, count: plan.points * depth * outChannels)
+        let (depth, outChannels, points, tilesPerImage) = (plan.depth, g.outChannels, plan.points, plan.tilesPerImage)
+        // Transformed, then each point's depth × outChannels block transposed, so the GEMMs read
+        // their right-hand side in place.
+        let filters = scratch(.winogradFilters, count: 2 * points * depth * outChannels)
+        let transposedFilters = filters + points * depth * outChannels
         transformFilters(plan, weight, transforms.filter, into: filters)
-        let gradients = scratch(.winogradProducts, count: plan.points * tiles * outChannels)
-        transformGradients(plan, gradOutput, transforms.outputAdjoint, into: gradients)
-        let tileGradients = scratch(.winogradTiles, count: plan.points * tiles * depth)
-        for q in 0..<plan.points {
-            gemm(transposeA: false, transposeB: true, m: tiles, n: depth, k: outChannels,
-                 a: gradients + q * outChannels, lda: points * outChannels, b: filters + q * depth * outChannels,
-                 ldb: outChannels, c: tileGradients + q * depth, ldc: points * depth, accumulate: false)
+        parallelFor(points) { q in
+            transpose(filters + q * depth * outChannels, sourceStride: outChannels, rows: depth, columns: outChannels,
+                      into: transposedFilters + q * outChannels * depth, destinationStride: depth)
         }
-        let (s, channels, plane) = (plan.stride, g.inChannels, g.inputPlane), map = transforms.inputAdjoint.map
+        let (s, channels, plane) = (plan.stride, g.inChannels, g.inputPlane)
         withExtendedLifetime(transforms) {
-            parallelFor(g.batch) { n in
-                // Tiles overlap, so each image's gradient is summed in a channels-last copy, tile by tile in order.
-                let image = scratch(.convolution, count: plane * channels)
-                image.update(repeating: 0, count: plane * channels)
-                for tile in 0..<plan.tilesPerImage {
-                    let t = n * plan.tilesPerImage + tile
-                    let y0 = s * (tile / plan.tilesX) * plan.tileSize - g.paddingY
-                    let x0 = s * (tile % plan.tilesX) * plan.tileSize - g.paddingX
-                    for phase in 0..<(s * s) {
-                        for c in stride(from: 0, to: channels, by: 16) {
-                            synapse_points_to_tile16(tileGradients + t * points * depth + phase * channels + c, depth, map,
-                                                     image + c, g.width * channels, channels, Int32(g.height),
-                                                     Int32(g.width), Int32(y0 + phase / s), Int32(x0 + phase % s),
-                                                     Int32(s), 1)
+            forEachChunk(plan) { images in
+                let tiles = images.count * tilesPerImage
+                let gradients = scratch(.winogradProducts, count: tiles * points * outChannels)
+                let tileGradients = scratch(.winogradTiles, count: tiles * points * depth)
+                for (i, n) in images.enumerated() {
+                    transformGradientImage(plan, gradOutput + n * outChannels * g.outputPlane, transforms.outputAdjoint,
+                                           into: gradients + i * tilesPerImage * points * outChannels)
+                }
+                for q in 0..<points {
+                    gemm(transposeA: false, transposeB: false, m: tiles, n: depth, k: outChannels,
+                         a: gradients + q * outChannels, lda: points * outChannels,
+                         b: transposedFilters + q * outChannels * depth, ldb: depth,
+                         c: tileGradients + q * depth, ldc: points * depth, accumulate: false)
+                }
+                let map = transforms.inputAdjoint.map
+                for (i, n) in images.enumerated() {
+                    // Tiles overlap, so each image's gradient is summed in a channels-last copy, tile by tile in order.
+                    let image = scratch(.convolution, count: plane * channels)
+                    image.update(repeating: 0, count: plane * channels)
+                    for tile in 0..<tilesPerImage {
+                        let y0 = s * (tile / plan.tilesX) * plan.tileSize - g.paddingY
+                        let x0 = s * (tile % plan.tilesX) * plan.tileSize - g.paddingX
+                        let points = tileGradients + (i * tilesPerImage + tile) * points * depth
+                        for phase in 0..<(s * s) {
+                            for c in stride(from: 0, to: channels, by: 16) {
+                                synapse_points_to_tile16(points + phase * channels + c, depth, map, image + c,
+                                                         g.width * channels, channels, Int32(g.height), Int32(g.width),
+                                                         Int32(y0 + phase / s), Int32(x0 + phase % s), Int32(s), 1)
+                            }
                         }
                     }
+                    transpose(image, sourceStride: channels, rows: plane, columns: channels,
+                              into: gradInput + n * channels * plane, destinationStride: plane)
                 }
-                transpose(image, sourceStride: channels, rows: plane, columns: channels,
-                          into: gradInput + n * channels * plane, destinationStride: plane)
             }
         }
     }
 
-    /// The weight gradient (see `convolutionBackwardWeight`) as a Winograd convolution.
+    /// The weight gradient (see `convolutionBackwardWeight`) as a Winograd convolution. Its
+    /// products sum over every tile of the batch, so each point's is one GEMM over the whole
+    /// batch, in the same order at any thread count.
     static func winogradBackwardWeight(_ plan: WinogradPlan, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
                                        gradWeight: UnsafeMutablePointer<Float>) {
         let g = plan.geometry, transforms = WinogradTransforms(tileSize: plan.tileSize, filterSize: plan.filterSize)
-        let (tiles, depth, outChannels, points) = (plan.tiles, plan.depth, g.outChannels, plan.points)
-        let transformed = scratch(.winogradTiles, count: plan.points * tiles * depth)
-        transformInputs(plan, input, transforms.input, into: transformed)
-        let gradients = scratch(.winogradProducts, count: plan.points * tiles * outChannels)
-        transformGradients(plan, gradOutput, transforms.outputAdjoint, into: gradients)
-        let filterGradients = scratch(.winogradFilters, count: plan.points * depth * outChannels)
-        for q in 0..<plan.points {
-            // Summed over every tile of the batch in one product, in the same order at any thread count.
+        let (tiles, depth, outChannels, points, tilesPerImage) = (plan.tiles, plan.depth, g.outChannels, plan.points,
+                                                                  plan.tilesPerImage)
+        let transformed = scratch(.winogradTiles, count: points * tiles * depth)
+        let gradients = scratch(.winogradProducts, count: points * tiles * outChannels)
+        parallelFor(g.batch) { n in
+            transformInputImage(plan, input + n * g.inChannels * g.inputPlane, transforms.input,
+                                into: transformed + n * tilesPerImage * points * depth)
+            transformGradientImage(plan, gradOutput + n * outChannels * g.outputPlane, transforms.outputAdjoint,
+                                   into: gradients + n * tilesPerImage * points * outChannels)
+        }
+        let filterGradients = scratch(.winogradFilters, count: points * depth * outChannels)
+        for q in 0..<points {
             gemm(transposeA: true, transposeB: false, m: depth, n: outChannels, k: tiles,
                  a: transformed + q * depth, lda: points * depth, b: gradients + q * outChannels, ldb: points * outChannels,
                  c: filterGradients + q * depth * outChannels, ldc: outChannels, accumulate: false)
@@ -254,6 +288,14 @@ extension Kernels {
         }
         transpose(taps, sourceStride: outChannels, rows: channels * k * k, columns: outChannels, into: gradWeight,
                   destinationStride: channels * k * k)
+    }
+
+    /// Runs `body(images)` for consecutive chunks of `plan.imagesPerChunk` images, one task each.
+    private static func forEachChunk(_ plan: WinogradPlan, _ body: (Range<Int>) -> Void) {
+        let batch = plan.geometry.batch, perChunk = plan.imagesPerChunk
+        parallelFor((batch + perChunk - 1) / perChunk) { chunk in
+            body((chunk * perChunk)..<min(batch, (chunk + 1) * perChunk))
+        }
     }
 
     /// filters[q, (phase, c), o]: point q of the transformed r×r sub-kernel of weight[o, c]
@@ -279,50 +321,45 @@ extension Kernels {
         }
     }
 
-    /// transformed[t, q, (phase, c)]: point q of input tile t of channel c as the phase sees it.
-    private static func transformInputs(_ plan: WinogradPlan, _ input: UnsafePointer<Float>, _ transform: TileMap,
-                                        into transformed: UnsafeMutablePointer<Float>) {
-        let g = plan.geometry, (s, channels, plane, depth, points) = (plan.stride, g.inChannels, g.inputPlane, plan.depth, plan.points)
+    /// transformed[tile, q, (phase, c)] for one image's tiles: point q of the tile of channel c
+    /// as the phase sees it.
+    private static func transformInputImage(_ plan: WinogradPlan, _ input: UnsafePointer<Float>, _ transform: TileMap,
+                                            into transformed: UnsafeMutablePointer<Float>) {
+        let g = plan.geometry, (s, channels, plane, depth, points) = (plan.stride, g.inChannels, g.inputPlane, plan.depth,
+                                                                      plan.points)
+        let image = scratch(.convolution, count: plane * channels)
+        transpose(input, sourceStride: plane, rows: channels, columns: plane, into: image, destinationStride: channels)
         let map = transform.map
         withExtendedLifetime(transform) {
-            parallelFor(g.batch) { n in
-                let image = scratch(.convolution, count: plane * channels)
-                transpose(input + n * channels * plane, sourceStride: plane, rows: channels, columns: plane, into: image,
-                          destinationStride: channels)
-                for tile in 0..<plan.tilesPerImage {
-                    let t = n * plan.tilesPerImage + tile
-                    let y0 = s * (tile / plan.tilesX) * plan.tileSize - g.paddingY
-                    let x0 = s * (tile % plan.tilesX) * plan.tileSize - g.paddingX
-                    for phase in 0..<(s * s) {
-                        for c in stride(from: 0, to: channels, by: 16) {
-                            synapse_tile_to_points16(image + c, g.width * channels, channels, Int32(g.height), Int32(g.width),
-                                                     Int32(y0 + phase / s), Int32(x0 + phase % s), Int32(s), map,
-                                                     transformed + t * points * depth + phase * channels + c, depth)
-                        }
+            for tile in 0..<plan.tilesPerImage {
+                let y0 = s * (tile / plan.tilesX) * plan.tileSize - g.paddingY
+                let x0 = s * (tile % plan.tilesX) * plan.tileSize - g.paddingX
+                for phase in 0..<(s * s) {
+                    for c in stride(from: 0, to: channels, by: 16) {
+                        synapse_tile_to_points16(image + c, g.width * channels, channels, Int32(g.height), Int32(g.width),
+                                                 Int32(y0 + phase / s), Int32(x0 + phase % s), Int32(s), map,
+                                                 transformed + tile * points * depth + phase * channels + c, depth)
                     }
                 }
             }
         }
     }
 
-    /// gradients[t, q, o]: point q of output-gradient tile t of channel o, through Aᵀ's adjoint.
-    private static func transformGradients(_ plan: WinogradPlan, _ gradOutput: UnsafePointer<Float>, _ transform: TileMap,
-                                           into gradients: UnsafeMutablePointer<Float>) {
+    /// gradients[tile, q, o] for one image's tiles: point q of the output-gradient tile of
+    /// channel o, through Aᵀ's adjoint.
+    private static func transformGradientImage(_ plan: WinogradPlan, _ gradOutput: UnsafePointer<Float>,
+                                               _ transform: TileMap, into gradients: UnsafeMutablePointer<Float>) {
         let g = plan.geometry, (outChannels, plane, points) = (g.outChannels, g.outputPlane, plan.points)
+        let image = scratch(.convolution, count: plane * outChannels)
+        transpose(gradOutput, sourceStride: plane, rows: outChannels, columns: plane, into: image, destinationStride: outChannels)
         let map = transform.map
         withExtendedLifetime(transform) {
-            parallelFor(g.batch) { n in
-                let image = scratch(.convolution, count: plane * outChannels)
-                transpose(gradOutput + n * outChannels * plane, sourceStride: plane, rows: outChannels, columns: plane,
-                          into: image, destinationStride: outChannels)
-                for tile in 0..<plan.tilesPerImage {
-                    let t = n * plan.tilesPerImage + tile
-                    for o in stride(from: 0, to: outChannels, by: 16) {
-                        synapse_tile_to_points16(image + o, g.outputWidth * outChannels, outChannels, Int32(g.outputHeight),
-                                                 Int32(g.outputWidth), Int32(tile / plan.tilesX * plan.tileSize),
-                                                 Int32(tile % plan.tilesX * plan.tileSize), 1, map,
-                                                 gradients + t * points * outChannels + o, outChannels)
-                    }
+            for tile in 0..<plan.tilesPerImage {
+                for o in stride(from: 0, to: outChannels, by: 16) {
+                    synapse_tile_to_points16(image + o, g.outputWidth * outChannels, outChannels, Int32(g.outputHeight),
+                                             Int32(g.outputWidth), Int32(tile / plan.tilesX * plan.tileSize),
+                                             Int32(tile % plan.tilesX * plan.tileSize), 1, map,
+                                             gradients + tile * points * outChannels + o, outChannels)
                 }
             }
         }

@@ -57,10 +57,10 @@ final class ConvolutionTests: XCTestCase {
     ] + ConvolutionTests.winogradGeometries
 
     /// Winograd convolutions: a DCGAN's 4×4 stride-2 layer (7×7 outputs in 4×4 tiles, the
-    /// last ones partly outside); uneven padding wider than a phase's reach with outputs of
+    /// last ones partly outside; 7 images, so chunks of 6 and 1); uneven padding wider than a phase's reach with outputs of
     /// 5 × 6; a 2×2 stride-1 kernel (one phase, F(m, 2) with another tile size).
     private static let winogradGeometries: [ConvolutionGeometry] = [
-        ConvolutionGeometry(batch: 2, inChannels: 16, outChannels: 32, height: 14, width: 14, kernelHeight: 4, kernelWidth: 4,
+        ConvolutionGeometry(batch: 7, inChannels: 16, outChannels: 32, height: 14, width: 14, kernelHeight: 4, kernelWidth: 4,
                             strideY: 2, strideX: 2, paddingY: 1, paddingX: 1),
         ConvolutionGeometry(batch: 3, inChannels: 16, outChannels: 48, height: 9, width: 11, kernelHeight: 4, kernelWidth: 4,
                             strideY: 2, strideX: 2, paddingY: 2, paddingX: 3),
@@ -222,6 +222,7 @@ final class ConvolutionTests: XCTestCase {
     func testWinogradConvolutionIsBitwiseIdenticalAcrossThreadCountsAndMatchesIm2col() {
         for g in Self.winogradGeometries {
             XCTAssertNotNil(WinogradPlan(g), "\(g)")
+            if g.batch == 7 { XCTAssertEqual(WinogradPlan(g)?.imagesPerChunk, 6) }
             let x = values(g.batch * g.inChannels * g.inputPlane, seed: 21)
             let w = values(g.outChannels * g.patchSize, seed: 22), bias = values(g.outChannels, seed: 23)
             let dy = values(g.batch * g.outChannels * g.outputPlane, seed: 24)
