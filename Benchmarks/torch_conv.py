@@ -2,7 +2,8 @@
 
 train_ms is forward + backward as in training: the first layer (image input) needs no input
 gradient; the second computes input, weight and bias gradients. The convT rows are the DCGAN
-generator's ConvTranspose2d layers (4×4, stride 2, padding 1, batch 128) with every gradient.
+generator's ConvTranspose2d layers (4×4, stride 2, padding 1, batch 128) with every gradient, the
+s2 rows its discriminator's Conv2d layers (the same kernel, stride and padding).
 Usage: python Benchmarks/torch_conv.py [rounds] [threads]
 """
 import sys, time
@@ -54,6 +55,23 @@ for name, (n, cin, cout, size) in {
             F.conv_transpose2d(x, w, b, stride=2, padding=1)
     def train():
         y = F.conv_transpose2d(x, w, b, stride=2, padding=1)
+        y.backward(dy)
+        w.grad = None; b.grad = None; x.grad = None
+    print(name, f"{best(forward, 5) * 1e3:.4f}", f"{best(train, 5) * 1e3:.4f}", flush=True)
+
+for name, (n, cin, cout, size) in {
+    "conv1x64_28s2": (128, 1, 64, 28),
+    "conv64x128_14s2": (128, 64, 128, 14),
+}.items():
+    x = torch.randn(n, cin, size, size, requires_grad=True)
+    w = torch.randn(cout, cin, 4, 4, requires_grad=True)
+    b = torch.randn(cout, requires_grad=True)
+    dy = torch.randn(n, cout, size // 2, size // 2)
+    def forward():
+        with torch.no_grad():
+            F.conv2d(x, w, b, stride=2, padding=1)
+    def train():
+        y = F.conv2d(x, w, b, stride=2, padding=1)
         y.backward(dy)
         w.grad = None; b.grad = None; x.grad = None
     print(name, f"{best(forward, 5) * 1e3:.4f}", f"{best(train, 5) * 1e3:.4f}", flush=True)

@@ -16,11 +16,14 @@ func convolutionBenchmark(options: Options) {
         ("conv32x64_14", "32→64, 14×14", ConvolutionGeometry(batch: 64, inChannels: 32, outChannels: 64, height: 14, width: 14,
                                                             kernelHeight: 3, kernelWidth: 3, paddingY: 1, paddingX: 1), true),
     ].filter { options.includes($0.1) }
-    // The DCGAN generator's two upsampling layers (kernel 4, stride 2, padding 1) at batch 128,
-    // timed through the Tensor op with bias and every gradient, as training runs them.
-    let transposed: [(key: String, name: String, batch: Int, inChannels: Int, outChannels: Int, size: Int)] = [
-        ("convT128x64_7", "T 128→64, 7→14", 128, 128, 64, 7),
-        ("convT64x1_14", "T 64→1, 14→28", 128, 64, 1, 14),
+    // The DCGAN generator's two upsampling layers and its discriminator's two downsampling ones
+    // (kernel 4, stride 2, padding 1) at batch 128, timed through the Tensor op with bias and
+    // every gradient, as training runs them.
+    let strided: [(key: String, name: String, batch: Int, inChannels: Int, outChannels: Int, size: Int, transposed: Bool)] = [
+        ("convT128x64_7", "T 128→64, 7→14", 128, 128, 64, 7, true),
+        ("convT64x1_14", "T 64→1, 14→28", 128, 64, 1, 14, true),
+        ("conv1x64_28s2", "1→64, 28→14 s2", 128, 1, 64, 28, false),
+        ("conv64x128_14s2", "64→128, 14→7 s2", 128, 64, 128, 14, false),
     ].filter { options.includes($0.1) }
     let roundsPerSegment = max(1, options.rounds / segments)
     var reference: [String: [Double]] = [:]
@@ -59,28 +62,48 @@ func convolutionBenchmark(options: Options) {
                 ours[id] = Swift.min(ours[id] ?? .infinity, seconds)
             }
         }
-        for row in transposed {
+        for row in strided {
             let x = Tensor.randn([row.batch, row.inChannels, row.size, row.size], seed: 1)
-            let w = Tensor.randn([row.inChannels, row.outChannels, 4, 4], seed: 2), b = Tensor.randn([row.outChannels], seed: 3)
-            let dy = Tensor.randn([row.batch, row.outChannels, 2 * row.size, 2 * row.size], seed: 4)
+            let w = Tensor.randn(row.transposed ? [row.inChannels, row.outChannels, 4, 4] : [row.outChannels, row.inChannels, 4, 4],
+                                 seed: 2)
+            let b = Tensor.randn([row.outChannels], seed: 3)
+            let outputSize = row.transposed ? 2 * row.size : row.size / 2
+            let dy = Tensor.randn([row.batch, row.outChannels, outputSize, outputSize], seed: 4)
             let (xl, wl, bl) = (x.requiringGrad(), w.requiringGrad(), b.requiringGrad())
-            let forward = { _ = x.convTranspose2d(weight: w, bias: b, stride: (2, 2), padding: (1, 1)) }
+            func layer(_ x: Tensor, _ w: Tensor, _ b: Tensor) -> Tensor {
+                row.transposed ? x.convTranspose2d(weight: w, bias: b, stride: (2, 2), padding: (1, 1))
+                    : x.conv2d(weight: w, bias: b, stride: (2, 2), padding: (1, 1))
+            }
+            let forward = { _ = layer(x, w, b) }
             let train = {
-                xl.convTranspose2d(weight: wl, bias: bl, stride: (2, 2), padding: (1, 1)).backward(dy)
+                layer(xl, wl, bl).backward(dy)
                 xl.zeroGrad(); wl.zeroGrad(); bl.zeroGrad()
             }
+            // A layer that runs as a Winograd convolution is also timed as im2col + GEMM.
+            let geometry = ConvolutionGeometry(batch: row.batch, inChannels: row.transposed ? row.outChannels : row.inChannels,
+                                               outChannels: row.transposed ? row.inChannels : row.outChannels,
+                                               height: row.transposed ? outputSize : row.size,
+                                               width: row.transposed ? outputSize : row.size, kernelHeight: 4, kernelWidth: 4,
+                                               strideY: 2, strideX: 2, paddingY: 1, paddingX: 1)
+            let algorithms = Kernels.runsAsWinogradConvolution(geometry) ? [true, false] : [true]
             for (pass, body) in [("forward", forward), ("fwd+bwd", train)] {
-                let (seconds, _) = interleavedBestTimes(rounds: roundsPerSegment, repeats: 5, body, nil)
                 let id = row.key + "/" + pass
                 if segment == 0 { passNames.append((row.name, row.key, pass)) }
-                ours[id] = Swift.min(ours[id] ?? .infinity, seconds)
+                for winograd in algorithms {
+                    Kernels.allowsWinogradConvolution = winograd
+                    defer { Kernels.allowsWinogradConvolution = true }
+                    let (seconds, _) = interleavedBestTimes(rounds: roundsPerSegment, repeats: 5, body, nil)
+                    let key = winograd ? id : id + "/im2col"
+                    ours[key] = Swift.min(ours[key] ?? .infinity, seconds)
+                }
             }
         }
     }
-    print("Conv2d, 3×3 pad 1, batch 64; ConvTranspose2d (T), 4×4 stride 2 pad 1, batch 128; ms per call (best of \(roundsPerSegment * segments) rounds in \(segments) turns each), "
-          + "\(Kernels.threadCount) threads; "
-          + (reference.isEmpty ? "PyTorch not found (pass --python with torch installed)" : "PyTorch in the same run"))
-    print("layer                 pass        synapse    pytorch   pytorch/synapse")
+    print("Conv2d, 3×3 pad 1, batch 64; ConvTranspose2d (T) and Conv2d (s2), 4×4 stride 2 pad 1, batch 128; ms per call "
+          + "(best of \(roundsPerSegment * segments) rounds in \(segments) turns each), \(Kernels.threadCount) threads; "
+          + (reference.isEmpty ? "PyTorch not found (pass --python with torch installed)" : "PyTorch in the same run")
+          + "; im2col: the same layer with Winograd convolution turned off")
+    print("layer                 pass        synapse    pytorch   pytorch/synapse    im2col")
     for (name, key, pass) in passNames {
         let seconds = ours[key + "/" + pass]!
         var line = name.padding(toLength: 22, withPad: " ", startingAt: 0) + pass.padding(toLength: 9, withPad: " ", startingAt: 0)
@@ -88,7 +111,10 @@ func convolutionBenchmark(options: Options) {
         let index = pass == "forward" ? 0 : pass == "fwd+bwd" ? 1 : nil
         if let index, let theirs = reference[key]?[index] {
             line += String(format: " %10.3f   %.2fx", theirs, theirs / (seconds * 1e3))
+        } else {
+            line += String(repeating: " ", count: 19)
         }
+        if let im2col = ours[key + "/" + pass + "/im2col"] { line += String(format: "       %10.3f", im2col * 1e3) }
         print(line)
     }
 }

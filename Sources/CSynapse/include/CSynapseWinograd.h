@@ -13,25 +13,30 @@ typedef struct {
 } synapse_tile_map;
 
 // One function per size, so the loops have constant bounds and unroll into broadcast
-// multiply-adds (the zeros and ±1 of Cook–Toom matrices cost less as plain products than as
-// the branches or index lookups that would skip them).
+// multiply-adds. Row i of the result needs only row i of L · x, so each row is finished before
+// the next; the innermost loops run over independent sums (a row's columns), so the adds do
+// not wait on each other.
 #define SYNAPSE_TILE_TRANSFORM(R, C)                                                                   \
     static inline void synapse_tile_transform16_##R##_##C(const float *m, const synapse_float16 *x,     \
                                                          synapse_float16 *out) {                       \
-        synapse_float16 temp[R * C];                                                                    \
         for (int i = 0; i < R; i++) {                                                                   \
-            for (int v = 0; v < C; v++) {                                                               \
-                synapse_float16 sum = m[i * C] * x[v];                                                  \
-                for (int u = 1; u < C; u++) sum += m[i * C + u] * x[u * C + v];                         \
-                temp[i * C + v] = sum;                                                                  \
+            synapse_float16 row[C], sums[R];                                                            \
+            _Pragma("clang loop unroll(full)")                                                          \
+            for (int v = 0; v < C; v++) row[v] = m[i * C] * x[v];                                      \
+            _Pragma("clang loop unroll(full)")                                                          \
+            for (int u = 1; u < C; u++) {                                                               \
+                _Pragma("clang loop unroll(full)")                                                      \
+                for (int v = 0; v < C; v++) row[v] += m[i * C + u] * x[u * C + v];                     \
             }                                                                                           \
-        }                                                                                               \
-        for (int i = 0; i < R; i++) {                                                                   \
-            for (int j = 0; j < R; j++) {                                                               \
-                synapse_float16 sum = m[j * C] * temp[i * C];                                           \
-                for (int v = 1; v < C; v++) sum += m[j * C + v] * temp[i * C + v];                      \
-                out[i * R + j] = sum;                                                                   \
+            _Pragma("clang loop unroll(full)")                                                          \
+            for (int j = 0; j < R; j++) sums[j] = m[j * C] * row[0];                                   \
+            _Pragma("clang loop unroll(full)")                                                          \
+            for (int v = 1; v < C; v++) {                                                               \
+                _Pragma("clang loop unroll(full)")                                                      \
+                for (int j = 0; j < R; j++) sums[j] += m[j * C + v] * row[v];                          \
             }                                                                                           \
+            _Pragma("clang loop unroll(full)")                                                          \
+            for (int j = 0; j < R; j++) out[i * R + j] = sums[j];                                      \
         }                                                                                               \
     }
 #define SYNAPSE_TILE_TRANSFORMS(R) \
@@ -105,6 +110,16 @@ static inline void synapse_points_to_tile16(const float *points, long pointStrid
             }
             __builtin_memcpy(address, &value, sizeof value);
         }
+    }
+}
+
+// Asks for the cache lines of [start, start + count floats) ahead of their use, to be read or
+// (with `write`) written.
+static inline void synapse_prefetch(const float *start, long count, int write) {
+    if (write) {
+        for (long i = 0; i < count; i += 16) __builtin_prefetch(start + i, 1, 3);
+    } else {
+        for (long i = 0; i < count; i += 16) __builtin_prefetch(start + i, 0, 3);
     }
 }
 
