@@ -192,6 +192,7 @@ extension Kernels {
                 for (i, n) in images.enumerated() {
                     transformInputImage(plan, input + n * imageSize, transforms.input,
                                         into: transformed + i * tilesPerImage * points * depth,
+                                        tileStride: points * depth, pointStride: depth,
                                         prefetching: n + 1 < images.upperBound ? input + (n + 1) * imageSize : nil)
                 }
                 for q in 0..<points {
@@ -250,6 +251,7 @@ extension Kernels {
                 for (i, n) in images.enumerated() {
                     transformGradientImage(plan, gradOutput + n * imageSize, transforms.outputAdjoint,
                                            into: gradients + i * tilesPerImage * points * outChannels,
+                                           tileStride: points * outChannels, pointStride: outChannels,
                                            prefetching: n + 1 < images.upperBound ? gradOutput + (n + 1) * imageSize : nil)
                 }
                 for q in 0..<points {
@@ -288,7 +290,9 @@ extension Kernels {
 
     /// The weight gradient (see `convolutionBackwardWeight`) as a Winograd convolution. Its
     /// products sum over every tile of the batch, so each point's is one GEMM over the whole
-    /// batch, in the same order at any thread count.
+    /// batch, in the same order at any thread count; their operands are stored point by point
+    /// ([q, tile, channel]), so packing one reads it front to back rather than a few floats
+    /// from every tile's block.
     static func winogradBackwardWeight(_ plan: WinogradPlan, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
                                        gradWeight: UnsafeMutablePointer<Float>) {
         let g = plan.geometry, transforms = WinogradTransforms(tileSize: plan.tileSize, filterSize: plan.filterSize)
@@ -301,37 +305,40 @@ extension Kernels {
             for n in images {
                 let last = n + 1 == images.upperBound
                 transformInputImage(plan, input + n * inputSize, transforms.input,
-                                    into: transformed + n * tilesPerImage * points * depth,
-                                    prefetching: last ? nil : input + (n + 1) * inputSize)
+                                    into: transformed + n * tilesPerImage * depth, tileStride: depth,
+                                    pointStride: tiles * depth, prefetching: last ? nil : input + (n + 1) * inputSize)
                 transformGradientImage(plan, gradOutput + n * gradientSize, transforms.outputAdjoint,
-                                       into: gradients + n * tilesPerImage * points * outChannels,
+                                       into: gradients + n * tilesPerImage * outChannels, tileStride: outChannels,
+                                       pointStride: tiles * outChannels,
                                        prefetching: last ? nil : gradOutput + (n + 1) * gradientSize)
             }
         }
-        let filterGradients = scratch(.winogradFilters, count: points * depth * outChannels)
+        // Each point's gradient as [outChannels, depth]: the transformed tiles, the larger operand,
+        // are then GEMM's right-hand side, read in place rather than packed.
+        let filterGradients = scratch(.winogradFilters, count: points * outChannels * depth)
         for q in 0..<points {
-            gemm(transposeA: true, transposeB: false, m: depth, n: outChannels, k: tiles,
-                 a: transformed + q * depth, lda: points * depth, b: gradients + q * outChannels, ldb: points * outChannels,
-                 c: filterGradients + q * depth * outChannels, ldc: outChannels, accumulate: false)
+            gemm(transposeA: true, transposeB: false, m: outChannels, n: depth, k: tiles,
+                 a: gradients + q * tiles * outChannels, lda: outChannels, b: transformed + q * tiles * depth, ldb: depth,
+                 c: filterGradients + q * outChannels * depth, ldc: depth, accumulate: false)
         }
-        // Back to taps, channels-last ([channel, kernel row, kernel column, output channel]), then transposed.
+        // Back to taps ([output channel, kernel row, kernel column, channel]), then each output
+        // channel's taps transposed into the weight's layout.
         let (s, k, channels, r) = (plan.stride, g.kernelHeight, g.inChannels, Int32(plan.filterSize))
-        let taps = scratch(.convolutionOutput, count: channels * k * k * outChannels)
+        let taps = scratch(.convolutionOutput, count: outChannels * k * k * channels)
         let map = transforms.filterAdjoint.map
         withExtendedLifetime(transforms) {
-            parallelFor(channels) { c in
+            parallelFor(outChannels) { o in
                 for phase in 0..<(s * s) {
-                    for o in stride(from: 0, to: outChannels, by: 16) {
-                        synapse_points_to_tile16(filterGradients + (phase * channels + c) * outChannels + o,
-                                                 depth * outChannels, map,
-                                                 taps + ((c * k + phase / s) * k + phase % s) * outChannels + o,
-                                                 s * k * outChannels, s * outChannels, r, r, 0, 0, 1, 0)
+                    for c in stride(from: 0, to: channels, by: 16) {
+                        synapse_points_to_tile16(filterGradients + o * depth + phase * channels + c, outChannels * depth, map,
+                                                 taps + ((o * k + phase / s) * k + phase % s) * channels + c,
+                                                 s * k * channels, s * channels, r, r, 0, 0, 1, 0)
                     }
                 }
+                transpose(taps + o * k * k * channels, sourceStride: channels, rows: k * k, columns: channels,
+                          into: gradWeight + o * channels * k * k, destinationStride: k * k)
             }
         }
-        transpose(taps, sourceStride: outChannels, rows: channels * k * k, columns: outChannels, into: gradWeight,
-                  destinationStride: channels * k * k)
     }
 
     /// Runs `body(images)` for consecutive chunks of `plan.imagesPerChunk` images, one task each.
@@ -365,13 +372,12 @@ extension Kernels {
         }
     }
 
-    /// transformed[tile, q, (phase, c)] for one image's tiles: point q of the tile of channel c
-    /// as the phase sees it.
+    /// One image's transformed tiles: point q of its tile t of channel c as the phase sees it at
+    /// transformed[t · tileStride + q · pointStride + phase · channels + c].
     private static func transformInputImage(_ plan: WinogradPlan, _ input: UnsafePointer<Float>, _ transform: TileMap,
-                                            into transformed: UnsafeMutablePointer<Float>,
+                                            into transformed: UnsafeMutablePointer<Float>, tileStride: Int, pointStride: Int,
                                             prefetching next: UnsafePointer<Float>?) {
-        let g = plan.geometry, (s, channels, plane, depth, points) = (plan.stride, g.inChannels, g.inputPlane, plan.depth,
-                                                                      plan.points)
+        let g = plan.geometry, (s, channels, plane) = (plan.stride, g.inChannels, g.inputPlane)
         let image = scratch(.convolution, count: plane * channels)
         transpose(input, sourceStride: plane, rows: channels, columns: plane, into: image, destinationStride: channels)
         let map = transform.map
@@ -385,19 +391,19 @@ extension Kernels {
                         ahead.step()
                         synapse_tile_to_points16(image + c, g.width * channels, channels, Int32(g.height), Int32(g.width),
                                                  Int32(y0 + phase / s), Int32(x0 + phase % s), Int32(s), map,
-                                                 transformed + tile * points * depth + phase * channels + c, depth)
+                                                 transformed + tile * tileStride + phase * channels + c, pointStride)
                     }
                 }
             }
         }
     }
 
-    /// gradients[tile, q, o] for one image's tiles: point q of the output-gradient tile of
-    /// channel o, through Aᵀ's adjoint.
+    /// One image's transformed output-gradient tiles (through Aᵀ's adjoint): point q of its tile
+    /// t of channel o at gradients[t · tileStride + q · pointStride + o].
     private static func transformGradientImage(_ plan: WinogradPlan, _ gradOutput: UnsafePointer<Float>,
                                                _ transform: TileMap, into gradients: UnsafeMutablePointer<Float>,
-                                               prefetching next: UnsafePointer<Float>?) {
-        let g = plan.geometry, (outChannels, plane, points) = (g.outChannels, g.outputPlane, plan.points)
+                                               tileStride: Int, pointStride: Int, prefetching next: UnsafePointer<Float>?) {
+        let g = plan.geometry, (outChannels, plane) = (g.outChannels, g.outputPlane)
         let image = scratch(.convolution, count: plane * outChannels)
         transpose(gradOutput, sourceStride: plane, rows: outChannels, columns: plane, into: image, destinationStride: outChannels)
         let map = transform.map
@@ -409,7 +415,7 @@ extension Kernels {
                     synapse_tile_to_points16(image + o, g.outputWidth * outChannels, outChannels, Int32(g.outputHeight),
                                              Int32(g.outputWidth), Int32(tile / plan.tilesX * plan.tileSize),
                                              Int32(tile % plan.tilesX * plan.tileSize), 1, map,
-                                             gradients + tile * points * outChannels + o, outChannels)
+                                             gradients + tile * tileStride + o, pointStride)
                 }
             }
         }
