@@ -221,7 +221,7 @@ final class ConvolutionTests: XCTestCase {
     /// the same bits at any thread count, and agree with im2col + GEMM when it is turned off.
     func testWinogradConvolutionIsBitwiseIdenticalAcrossThreadCountsAndMatchesIm2col() {
         for g in Self.winogradGeometries {
-            XCTAssertNotNil(WinogradPlan(g), "\(g)")
+            XCTAssertTrue(Kernels.runsAsWinogradConvolution(g), "\(g)")
             if g.batch == 7 { XCTAssertEqual(WinogradPlan(g)?.imagesPerChunk, 6) }
             let x = values(g.batch * g.inChannels * g.inputPlane, seed: 21)
             let w = values(g.outChannels * g.patchSize, seed: 22), bias = values(g.outChannels, seed: 23)
@@ -229,13 +229,23 @@ final class ConvolutionTests: XCTestCase {
             let (y, dx, dw) = assertSameBitsAtEveryThreadCount(g, x: x, w: w, bias: bias, dy: dy)
             Kernels.allowsWinogradConvolution = false
             defer { Kernels.allowsWinogradConvolution = true }
-            XCTAssertNil(WinogradPlan(g))
+            XCTAssertFalse(Kernels.runsAsWinogradConvolution(g))
             let (y0, dx0, dw0) = assertSameBitsAtEveryThreadCount(g, x: x, w: w, bias: bias, dy: dy)
             assertClose(y, y0.map(Double.init), "forward \(g)")
             assertClose(dx, dx0.map(Double.init), "backward data \(g)")
             assertClose(dw, dw0.map(Double.init), "backward weight \(g)")
             XCTAssertNotEqual(y, y0, "both paths ran, so some sums differ in their last bits")
         }
+        // What does not fit keeps im2col (or the direct kernels): 3×3 kernels, a kernel not
+        // twice the stride, dilation, groups, and channel counts not in whole 16-lane vectors.
+        let layer = Self.winogradGeometries[0]
+        var misfits = [ConvolutionGeometry](repeating: layer, count: 5)
+        (misfits[0].kernelHeight, misfits[0].kernelWidth) = (3, 3)
+        (misfits[1].strideY, misfits[1].strideX) = (1, 1)
+        (misfits[2].dilationY, misfits[2].dilationX) = (2, 2)
+        misfits[3].groups = 2
+        misfits[4].outChannels = 40
+        for g in misfits { XCTAssertFalse(Kernels.runsAsWinogradConvolution(g), "\(g)") }
     }
 
     func testWeightGradientIsBitwiseIdenticalAcrossThreadCounts() {
