@@ -42,36 +42,23 @@ for name, (n, cin, cout, size, input_grad) in {
         w.grad = None; b.grad = None; x.grad = None
     print(name, f"{best(forward, 5) * 1e3:.4f}", f"{best(train, 5) * 1e3:.4f}", flush=True)
 
-for name, (n, cin, cout, size) in {
-    "convT128x64_7": (128, 128, 64, 7),
-    "convT64x1_14": (128, 64, 1, 14),
+for name, (n, cin, cout, size, transposed) in {
+    "convT128x64_7": (128, 128, 64, 7, True),
+    "convT64x1_14": (128, 64, 1, 14, True),
+    "conv1x64_28s2": (128, 1, 64, 28, False),
+    "conv64x128_14s2": (128, 64, 128, 14, False),
 }.items():
+    layer = F.conv_transpose2d if transposed else F.conv2d
     x = torch.randn(n, cin, size, size, requires_grad=True)
-    w = torch.randn(cin, cout, 4, 4, requires_grad=True)
+    w = torch.randn(*((cin, cout) if transposed else (cout, cin)), 4, 4, requires_grad=True)
     b = torch.randn(cout, requires_grad=True)
-    dy = torch.randn(n, cout, 2 * size, 2 * size)
+    out = 2 * size if transposed else size // 2
+    dy = torch.randn(n, cout, out, out)
     def forward():
         with torch.no_grad():
-            F.conv_transpose2d(x, w, b, stride=2, padding=1)
+            layer(x, w, b, stride=2, padding=1)
     def train():
-        y = F.conv_transpose2d(x, w, b, stride=2, padding=1)
-        y.backward(dy)
-        w.grad = None; b.grad = None; x.grad = None
-    print(name, f"{best(forward, 5) * 1e3:.4f}", f"{best(train, 5) * 1e3:.4f}", flush=True)
-
-for name, (n, cin, cout, size) in {
-    "conv1x64_28s2": (128, 1, 64, 28),
-    "conv64x128_14s2": (128, 64, 128, 14),
-}.items():
-    x = torch.randn(n, cin, size, size, requires_grad=True)
-    w = torch.randn(cout, cin, 4, 4, requires_grad=True)
-    b = torch.randn(cout, requires_grad=True)
-    dy = torch.randn(n, cout, size // 2, size // 2)
-    def forward():
-        with torch.no_grad():
-            F.conv2d(x, w, b, stride=2, padding=1)
-    def train():
-        y = F.conv2d(x, w, b, stride=2, padding=1)
+        y = layer(x, w, b, stride=2, padding=1)
         y.backward(dy)
         w.grad = None; b.grad = None; x.grad = None
     print(name, f"{best(forward, 5) * 1e3:.4f}", f"{best(train, 5) * 1e3:.4f}", flush=True)

@@ -188,12 +188,9 @@ extension Kernels {
                 let tiles = images.count * tilesPerImage
                 let transformed = scratch(.winogradTiles, count: tiles * points * depth)
                 let products = scratch(.winogradProducts, count: tiles * points * outChannels)
-                let imageSize = g.inChannels * g.inputPlane
-                for (i, n) in images.enumerated() {
-                    transformInputImage(plan, input + n * imageSize, transforms.input,
-                                        into: transformed + i * tilesPerImage * points * depth,
-                                        tileStride: points * depth, pointStride: depth,
-                                        prefetching: n + 1 < images.upperBound ? input + (n + 1) * imageSize : nil)
+                forEachImage(images, of: input, size: g.inChannels * g.inputPlane) { i, image, next in
+                    transformInputImage(plan, image, transforms.input, into: transformed + i * tilesPerImage * points * depth,
+                                        tileStride: points * depth, pointStride: depth, prefetching: next)
                 }
                 for q in 0..<points {
                     gemm(transposeA: false, transposeB: false, m: tiles, n: outChannels, k: depth,
@@ -247,12 +244,10 @@ extension Kernels {
                 let tiles = images.count * tilesPerImage
                 let gradients = scratch(.winogradProducts, count: tiles * points * outChannels)
                 let tileGradients = scratch(.winogradTiles, count: tiles * points * depth)
-                let imageSize = outChannels * g.outputPlane
-                for (i, n) in images.enumerated() {
-                    transformGradientImage(plan, gradOutput + n * imageSize, transforms.outputAdjoint,
+                forEachImage(images, of: gradOutput, size: outChannels * g.outputPlane) { i, image, next in
+                    transformGradientImage(plan, image, transforms.outputAdjoint,
                                            into: gradients + i * tilesPerImage * points * outChannels,
-                                           tileStride: points * outChannels, pointStride: outChannels,
-                                           prefetching: n + 1 < images.upperBound ? gradOutput + (n + 1) * imageSize : nil)
+                                           tileStride: points * outChannels, pointStride: outChannels, prefetching: next)
                 }
                 for q in 0..<points {
                     gemm(transposeA: false, transposeB: false, m: tiles, n: depth, k: outChannels,
@@ -300,17 +295,16 @@ extension Kernels {
                                                                   plan.tilesPerImage)
         let transformed = scratch(.winogradTiles, count: points * tiles * depth)
         let gradients = scratch(.winogradProducts, count: points * tiles * outChannels)
-        let (inputSize, gradientSize) = (g.inChannels * g.inputPlane, outChannels * g.outputPlane)
         forEachChunk(plan) { images in
-            for n in images {
-                let last = n + 1 == images.upperBound
-                transformInputImage(plan, input + n * inputSize, transforms.input,
-                                    into: transformed + n * tilesPerImage * depth, tileStride: depth,
-                                    pointStride: tiles * depth, prefetching: last ? nil : input + (n + 1) * inputSize)
-                transformGradientImage(plan, gradOutput + n * gradientSize, transforms.outputAdjoint,
-                                       into: gradients + n * tilesPerImage * outChannels, tileStride: outChannels,
-                                       pointStride: tiles * outChannels,
-                                       prefetching: last ? nil : gradOutput + (n + 1) * gradientSize)
+            let first = images.lowerBound
+            forEachImage(images, of: input, size: g.inChannels * g.inputPlane) { i, image, next in
+                transformInputImage(plan, image, transforms.input, into: transformed + (first + i) * tilesPerImage * depth,
+                                    tileStride: depth, pointStride: tiles * depth, prefetching: next)
+            }
+            forEachImage(images, of: gradOutput, size: outChannels * g.outputPlane) { i, image, next in
+                transformGradientImage(plan, image, transforms.outputAdjoint,
+                                       into: gradients + (first + i) * tilesPerImage * outChannels,
+                                       tileStride: outChannels, pointStride: tiles * outChannels, prefetching: next)
             }
         }
         // Each point's gradient as [outChannels, depth]: the transformed tiles, the larger operand,
@@ -338,6 +332,16 @@ extension Kernels {
                 transpose(taps + o * k * k * channels, sourceStride: channels, rows: k * k, columns: channels,
                           into: gradWeight + o * channels * k * k, destinationStride: k * k)
             }
+        }
+    }
+
+    /// Runs `body(i, image, next)` for the i-th image of `images` in `buffer` (images `size`
+    /// floats apart), with `next` the image after it in the range (nil for the last), for the
+    /// transforms to prefetch.
+    private static func forEachImage(_ images: Range<Int>, of buffer: UnsafePointer<Float>, size: Int,
+                                     _ body: (Int, UnsafePointer<Float>, UnsafePointer<Float>?) -> Void) {
+        for (i, n) in images.enumerated() {
+            body(i, buffer + n * size, n + 1 < images.upperBound ? buffer + (n + 1) * size : nil)
         }
     }
 
