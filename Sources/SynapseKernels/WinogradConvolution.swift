@@ -53,6 +53,21 @@ struct WinogradPlan {
     /// GEMM micro-kernel's 12-row blocks), whose transformed tiles and products (under 1 MB
     /// for a DCGAN's 256-deep layer) stay in a core's L2 cache from one step to the next.
     var imagesPerChunk: Int { max(1, 24 / tilesPerImage) }
+    /// The matrices of F(m, r), built once per tile side.
+    var transforms: WinogradTransforms { WinogradTransforms.filterSizeTwo[tileSize - 2] }
+
+    /// Where output tile `tile` of an image starts (row, column).
+    func outputOrigin(_ tile: Int) -> (Int32, Int32) {
+        (Int32(tile / tilesX * tileSize), Int32(tile % tilesX * tileSize))
+    }
+
+    /// The input pixel (row, column) that `phase` of output tile `tile` starts from; the phase
+    /// reads every `stride`-th pixel from there.
+    func inputOrigin(_ tile: Int, phase: Int) -> (Int32, Int32) {
+        let y = stride * (tile / tilesX) * tileSize - geometry.paddingY + phase / stride
+        let x = stride * (tile % tilesX) * tileSize - geometry.paddingX + phase % stride
+        return (Int32(y), Int32(x))
+    }
 
     /// The plan for `g`, or nil where im2col + GEMM is the better (or the only) way: Winograd
     /// needs square kernels twice the stride (4×4 stride 2, 2×2 stride 1), no dilation or
@@ -69,11 +84,9 @@ struct WinogradPlan {
         geometry = g
         stride = s
         filterSize = 2
-        // The tile side with the fewest products over the whole output, with α at most 5:
-        // F(4, 2)'s results stray from the exact sums by about 1e-5 of their size here (im2col's
-        // by 1e-6), F(5, 2)'s by ten times that.
+        // The tile side with the fewest products over the whole output, α at most `largestPointSide`.
         var best: (m: Int, cost: Int)?
-        for m in 2...(6 - filterSize) {
+        for m in 2...(WinogradTransforms.largestPointSide + 1 - filterSize) {
             let tiles = ((g.outputHeight + m - 1) / m) * ((g.outputWidth + m - 1) / m)
             let cost = tiles * (m + filterSize - 1) * (m + filterSize - 1)
             if best == nil || cost < best!.cost { best = (m, cost) }
@@ -84,8 +97,8 @@ struct WinogradPlan {
     }
 }
 
-/// A small matrix (2 to 6 rows and columns) for the C tile transforms.
-final class TileMap {
+/// A small matrix (2 to 6 rows and columns) for the C tile transforms; immutable once built.
+final class TileMap: @unchecked Sendable {
     let rows: Int, columns: Int
     private let matrix: UnsafeMutablePointer<Float>
 
@@ -111,6 +124,12 @@ struct WinogradTransforms {
     let input: TileMap, inputAdjoint: TileMap
     let filter: TileMap, filterAdjoint: TileMap
     let output: TileMap, outputAdjoint: TileMap
+
+    /// The largest α plans use: F(4, 2)'s results stray from the exact sums by about 1e-5 of
+    /// their size (im2col's by 1e-6), F(5, 2)'s (α = 6) by ten times that.
+    static let largestPointSide = 5
+    /// F(m, 2) for every tile side m a plan may pick (2 …), built on first use.
+    static let filterSizeTwo = (2...(largestPointSide - 1)).map { WinogradTransforms(tileSize: $0, filterSize: 2) }
 
     /// Cook–Toom: interpolation at α − 1 finite points and at infinity. The points are the
     /// usual small ones (0, ±1, ±2, ±½), in the order that gave F(4, 2) its smallest errors.
@@ -178,46 +197,43 @@ extension Kernels {
     /// products stay in the cache between the steps.
     static func winogradForward(_ plan: WinogradPlan, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                 bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
-        let g = plan.geometry, transforms = WinogradTransforms(tileSize: plan.tileSize, filterSize: plan.filterSize)
+        let g = plan.geometry, transforms = plan.transforms
         let (depth, outChannels, points, tilesPerImage) = (plan.depth, g.outChannels, plan.points, plan.tilesPerImage)
         let filters = scratch(.winogradFilters, count: points * depth * outChannels)
         transformFilters(plan, weight, transforms.filter, into: filters)
         let plane = g.outputPlane
-        withExtendedLifetime(transforms) {
-            forEachChunk(plan) { images in
-                let tiles = images.count * tilesPerImage
-                let transformed = scratch(.winogradTiles, count: tiles * points * depth)
-                let products = scratch(.winogradProducts, count: tiles * points * outChannels)
-                forEachImage(images, of: input, size: g.inChannels * g.inputPlane) { i, image, next in
-                    transformInputImage(plan, image, transforms.input, into: transformed + i * tilesPerImage * points * depth,
-                                        tileStride: points * depth, pointStride: depth, prefetching: next)
-                }
-                for q in 0..<points {
-                    gemm(transposeA: false, transposeB: false, m: tiles, n: outChannels, k: depth,
-                         a: transformed + q * depth, lda: points * depth, b: filters + q * depth * outChannels,
-                         ldb: outChannels, c: products + q * outChannels, ldc: points * outChannels, accumulate: false)
-                }
-                let map = transforms.output.map
-                for (i, n) in images.enumerated() {
-                    let image = scratch(.convolution, count: plane * outChannels)
-                    var ahead = ImagePrefetch(n + 1 < images.upperBound ? output + (n + 1) * outChannels * plane : nil,
-                                              count: outChannels * plane, steps: tilesPerImage * outChannels / 16, write: true)
-                    for tile in 0..<tilesPerImage {
-                        for o in stride(from: 0, to: outChannels, by: 16) {
-                            ahead.step()
-                            synapse_points_to_tile16(products + ((i * tilesPerImage + tile) * points) * outChannels + o,
-                                                     outChannels, map, image + o, g.outputWidth * outChannels, outChannels,
-                                                     Int32(g.outputHeight), Int32(g.outputWidth),
-                                                     Int32(tile / plan.tilesX * plan.tileSize),
-                                                     Int32(tile % plan.tilesX * plan.tileSize), 1, 0)
-                        }
+        forEachChunk(plan) { images in
+            let tiles = images.count * tilesPerImage
+            let transformed = scratch(.winogradTiles, count: tiles * points * depth)
+            let products = scratch(.winogradProducts, count: tiles * points * outChannels)
+            forEachImage(images, of: input, size: g.inChannels * g.inputPlane) { i, image, next in
+                transformInputImage(plan, image, transforms.input, into: transformed + i * tilesPerImage * points * depth,
+                                    tileStride: points * depth, pointStride: depth, prefetching: next)
+            }
+            for q in 0..<points {
+                gemm(transposeA: false, transposeB: false, m: tiles, n: outChannels, k: depth,
+                     a: transformed + q * depth, lda: points * depth, b: filters + q * depth * outChannels,
+                     ldb: outChannels, c: products + q * outChannels, ldc: points * outChannels, accumulate: false)
+            }
+            let map = transforms.output.map
+            for (i, n) in images.enumerated() {
+                let image = scratch(.convolution, count: plane * outChannels)
+                var ahead = ImagePrefetch(n + 1 < images.upperBound ? output + (n + 1) * outChannels * plane : nil,
+                                          count: outChannels * plane, steps: tilesPerImage * outChannels / 16, write: true)
+                for tile in 0..<tilesPerImage {
+                    let (y0, x0) = plan.outputOrigin(tile)
+                    for o in stride(from: 0, to: outChannels, by: 16) {
+                        ahead.step()
+                        synapse_points_to_tile16(products + ((i * tilesPerImage + tile) * points) * outChannels + o,
+                                                 outChannels, map, image + o, g.outputWidth * outChannels, outChannels,
+                                                 Int32(g.outputHeight), Int32(g.outputWidth), y0, x0, 1, 0)
                     }
-                    let values = output + n * outChannels * plane
-                    transpose(image, sourceStride: outChannels, rows: plane, columns: outChannels, into: values,
-                              destinationStride: plane)
-                    if let bias {
-                        for o in 0..<outChannels { binaryRun(Add(), values + o * plane, 1, bias + o, 0, values + o * plane, plane) }
-                    }
+                }
+                let values = output + n * outChannels * plane
+                transpose(image, sourceStride: outChannels, rows: plane, columns: outChannels, into: values,
+                          destinationStride: plane)
+                if let bias {
+                    for o in 0..<outChannels { binaryRun(Add(), values + o * plane, 1, bias + o, 0, values + o * plane, plane) }
                 }
             }
         }
@@ -227,7 +243,7 @@ extension Kernels {
     /// of images as the forward pass.
     static func winogradBackwardData(_ plan: WinogradPlan, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                      gradInput: UnsafeMutablePointer<Float>) {
-        let g = plan.geometry, transforms = WinogradTransforms(tileSize: plan.tileSize, filterSize: plan.filterSize)
+        let g = plan.geometry, transforms = plan.transforms
         let (depth, outChannels, points, tilesPerImage) = (plan.depth, g.outChannels, plan.points, plan.tilesPerImage)
         // Transformed, then each point's depth × outChannels block transposed, so the GEMMs read
         // their right-hand side in place.
@@ -239,46 +255,43 @@ extension Kernels {
                       into: transposedFilters + q * outChannels * depth, destinationStride: depth)
         }
         let (s, channels, plane) = (plan.stride, g.inChannels, g.inputPlane)
-        withExtendedLifetime(transforms) {
-            forEachChunk(plan) { images in
-                let tiles = images.count * tilesPerImage
-                let gradients = scratch(.winogradProducts, count: tiles * points * outChannels)
-                let tileGradients = scratch(.winogradTiles, count: tiles * points * depth)
-                forEachImage(images, of: gradOutput, size: outChannels * g.outputPlane) { i, image, next in
-                    transformGradientImage(plan, image, transforms.outputAdjoint,
-                                           into: gradients + i * tilesPerImage * points * outChannels,
-                                           tileStride: points * outChannels, pointStride: outChannels, prefetching: next)
-                }
-                for q in 0..<points {
-                    gemm(transposeA: false, transposeB: false, m: tiles, n: depth, k: outChannels,
-                         a: gradients + q * outChannels, lda: points * outChannels,
-                         b: transposedFilters + q * outChannels * depth, ldb: depth,
-                         c: tileGradients + q * depth, ldc: points * depth, accumulate: false)
-                }
-                let map = transforms.inputAdjoint.map
-                for (i, n) in images.enumerated() {
-                    // Tiles overlap, so each image's gradient is summed in a channels-last copy, tile by tile in order.
-                    let image = scratch(.convolution, count: plane * channels)
-                    image.update(repeating: 0, count: plane * channels)
-                    var ahead = ImagePrefetch(n + 1 < images.upperBound ? gradInput + (n + 1) * channels * plane : nil,
-                                              count: channels * plane, steps: tilesPerImage * s * s * channels / 16,
-                                              write: true)
-                    for tile in 0..<tilesPerImage {
-                        let y0 = s * (tile / plan.tilesX) * plan.tileSize - g.paddingY
-                        let x0 = s * (tile % plan.tilesX) * plan.tileSize - g.paddingX
-                        let points = tileGradients + (i * tilesPerImage + tile) * points * depth
-                        for phase in 0..<(s * s) {
-                            for c in stride(from: 0, to: channels, by: 16) {
-                                ahead.step()
-                                synapse_points_to_tile16(points + phase * channels + c, depth, map, image + c,
-                                                         g.width * channels, channels, Int32(g.height), Int32(g.width),
-                                                         Int32(y0 + phase / s), Int32(x0 + phase % s), Int32(s), 1)
-                            }
+        forEachChunk(plan) { images in
+            let tiles = images.count * tilesPerImage
+            let gradients = scratch(.winogradProducts, count: tiles * points * outChannels)
+            let tileGradients = scratch(.winogradTiles, count: tiles * points * depth)
+            forEachImage(images, of: gradOutput, size: outChannels * g.outputPlane) { i, image, next in
+                transformGradientImage(plan, image, transforms.outputAdjoint,
+                                       into: gradients + i * tilesPerImage * points * outChannels,
+                                       tileStride: points * outChannels, pointStride: outChannels, prefetching: next)
+            }
+            for q in 0..<points {
+                gemm(transposeA: false, transposeB: false, m: tiles, n: depth, k: outChannels,
+                     a: gradients + q * outChannels, lda: points * outChannels,
+                     b: transposedFilters + q * outChannels * depth, ldb: depth,
+                     c: tileGradients + q * depth, ldc: points * depth, accumulate: false)
+            }
+            let map = transforms.inputAdjoint.map
+            for (i, n) in images.enumerated() {
+                // Tiles overlap, so each image's gradient is summed in a channels-last copy, tile by tile in order.
+                let image = scratch(.convolution, count: plane * channels)
+                image.update(repeating: 0, count: plane * channels)
+                var ahead = ImagePrefetch(n + 1 < images.upperBound ? gradInput + (n + 1) * channels * plane : nil,
+                                          count: channels * plane, steps: tilesPerImage * s * s * channels / 16,
+                                          write: true)
+                for tile in 0..<tilesPerImage {
+                    let tilePoints = tileGradients + (i * tilesPerImage + tile) * points * depth
+                    for phase in 0..<(s * s) {
+                        let (y0, x0) = plan.inputOrigin(tile, phase: phase)
+                        for c in stride(from: 0, to: channels, by: 16) {
+                            ahead.step()
+                            synapse_points_to_tile16(tilePoints + phase * channels + c, depth, map, image + c,
+                                                     g.width * channels, channels, Int32(g.height), Int32(g.width),
+                                                     y0, x0, Int32(s), 1)
                         }
                     }
-                    transpose(image, sourceStride: channels, rows: plane, columns: channels,
-                              into: gradInput + n * channels * plane, destinationStride: plane)
                 }
+                transpose(image, sourceStride: channels, rows: plane, columns: channels,
+                          into: gradInput + n * channels * plane, destinationStride: plane)
             }
         }
     }
@@ -290,7 +303,7 @@ extension Kernels {
     /// from every tile's block.
     static func winogradBackwardWeight(_ plan: WinogradPlan, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
                                        gradWeight: UnsafeMutablePointer<Float>) {
-        let g = plan.geometry, transforms = WinogradTransforms(tileSize: plan.tileSize, filterSize: plan.filterSize)
+        let g = plan.geometry, transforms = plan.transforms
         let (tiles, depth, outChannels, points, tilesPerImage) = (plan.tiles, plan.depth, g.outChannels, plan.points,
                                                                   plan.tilesPerImage)
         let transformed = scratch(.winogradTiles, count: points * tiles * depth)
@@ -320,18 +333,16 @@ extension Kernels {
         let (s, k, channels, r) = (plan.stride, g.kernelHeight, g.inChannels, Int32(plan.filterSize))
         let taps = scratch(.convolutionOutput, count: outChannels * k * k * channels)
         let map = transforms.filterAdjoint.map
-        withExtendedLifetime(transforms) {
-            parallelFor(outChannels) { o in
-                for phase in 0..<(s * s) {
-                    for c in stride(from: 0, to: channels, by: 16) {
-                        synapse_points_to_tile16(filterGradients + o * depth + phase * channels + c, outChannels * depth, map,
-                                                 taps + ((o * k + phase / s) * k + phase % s) * channels + c,
-                                                 s * k * channels, s * channels, r, r, 0, 0, 1, 0)
-                    }
+        parallelFor(outChannels) { o in
+            for phase in 0..<(s * s) {
+                for c in stride(from: 0, to: channels, by: 16) {
+                    synapse_points_to_tile16(filterGradients + o * depth + phase * channels + c, outChannels * depth, map,
+                                             taps + ((o * k + phase / s) * k + phase % s) * channels + c,
+                                             s * k * channels, s * channels, r, r, 0, 0, 1, 0)
                 }
-                transpose(taps + o * k * k * channels, sourceStride: channels, rows: k * k, columns: channels,
-                          into: gradWeight + o * channels * k * k, destinationStride: k * k)
             }
+            transpose(taps + o * k * k * channels, sourceStride: channels, rows: k * k, columns: channels,
+                      into: gradWeight + o * channels * k * k, destinationStride: k * k)
         }
     }
 
@@ -363,14 +374,12 @@ extension Kernels {
         let taps = scratch(.convolutionOutput, count: patch * outChannels)
         transpose(weight, sourceStride: patch, rows: outChannels, columns: patch, into: taps, destinationStride: outChannels)
         let map = filter.map, r = Int32(plan.filterSize)
-        withExtendedLifetime(filter) {
-            parallelFor(channels) { c in
-                for phase in 0..<(s * s) {
-                    for o in stride(from: 0, to: outChannels, by: 16) {
-                        synapse_tile_to_points16(taps + ((c * k + phase / s) * k + phase % s) * outChannels + o,
-                                                 s * k * outChannels, s * outChannels, r, r, 0, 0, 1, map,
-                                                 filters + (phase * channels + c) * outChannels + o, depth * outChannels)
-                    }
+        parallelFor(channels) { c in
+            for phase in 0..<(s * s) {
+                for o in stride(from: 0, to: outChannels, by: 16) {
+                    synapse_tile_to_points16(taps + ((c * k + phase / s) * k + phase % s) * outChannels + o,
+                                             s * k * outChannels, s * outChannels, r, r, 0, 0, 1, map,
+                                             filters + (phase * channels + c) * outChannels + o, depth * outChannels)
                 }
             }
         }
@@ -386,17 +395,14 @@ extension Kernels {
         transpose(input, sourceStride: plane, rows: channels, columns: plane, into: image, destinationStride: channels)
         let map = transform.map
         var ahead = ImagePrefetch(next, count: plane * channels, steps: plan.tilesPerImage * s * s * (channels / 16))
-        withExtendedLifetime(transform) {
-            for tile in 0..<plan.tilesPerImage {
-                let y0 = s * (tile / plan.tilesX) * plan.tileSize - g.paddingY
-                let x0 = s * (tile % plan.tilesX) * plan.tileSize - g.paddingX
-                for phase in 0..<(s * s) {
-                    for c in stride(from: 0, to: channels, by: 16) {
-                        ahead.step()
-                        synapse_tile_to_points16(image + c, g.width * channels, channels, Int32(g.height), Int32(g.width),
-                                                 Int32(y0 + phase / s), Int32(x0 + phase % s), Int32(s), map,
-                                                 transformed + tile * tileStride + phase * channels + c, pointStride)
-                    }
+        for tile in 0..<plan.tilesPerImage {
+            for phase in 0..<(s * s) {
+                let (y0, x0) = plan.inputOrigin(tile, phase: phase)
+                for c in stride(from: 0, to: channels, by: 16) {
+                    ahead.step()
+                    synapse_tile_to_points16(image + c, g.width * channels, channels, Int32(g.height), Int32(g.width),
+                                             y0, x0, Int32(s), map,
+                                             transformed + tile * tileStride + phase * channels + c, pointStride)
                 }
             }
         }
@@ -412,15 +418,12 @@ extension Kernels {
         transpose(gradOutput, sourceStride: plane, rows: outChannels, columns: plane, into: image, destinationStride: outChannels)
         let map = transform.map
         var ahead = ImagePrefetch(next, count: plane * outChannels, steps: plan.tilesPerImage * (outChannels / 16))
-        withExtendedLifetime(transform) {
-            for tile in 0..<plan.tilesPerImage {
-                for o in stride(from: 0, to: outChannels, by: 16) {
-                    ahead.step()
-                    synapse_tile_to_points16(image + o, g.outputWidth * outChannels, outChannels, Int32(g.outputHeight),
-                                             Int32(g.outputWidth), Int32(tile / plan.tilesX * plan.tileSize),
-                                             Int32(tile % plan.tilesX * plan.tileSize), 1, map,
-                                             gradients + tile * tileStride + o, pointStride)
-                }
+        for tile in 0..<plan.tilesPerImage {
+            let (y0, x0) = plan.outputOrigin(tile)
+            for o in stride(from: 0, to: outChannels, by: 16) {
+                ahead.step()
+                synapse_tile_to_points16(image + o, g.outputWidth * outChannels, outChannels, Int32(g.outputHeight),
+                                         Int32(g.outputWidth), y0, x0, 1, map, gradients + tile * tileStride + o, pointStride)
             }
         }
     }
