@@ -79,8 +79,7 @@ extension Kernels {
                                           bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                                           epilogue: ConvolutionEpilogue = ConvolutionEpilogue()) {
         if epilogue.maxPool == nil, let plan = WinogradPlan(g) {
-            winogradForward(plan, input: input, weight: weight, bias: bias, output: output)
-            if epilogue.rectify { mapContiguous(Relu(), output, output, g.batch * g.outChannels * g.outputPlane) }
+            winogradForward(plan, input: input, weight: weight, bias: bias, output: output, rectify: epilogue.rectify)
             return
         }
         if g.allowsSingleChannelDirect {

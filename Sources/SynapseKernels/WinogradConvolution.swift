@@ -192,11 +192,12 @@ struct ImagePrefetch {
 }
 
 extension Kernels {
-    /// The forward pass (see `convolutionForward`) as a Winograd convolution. Chunks of images
-    /// run on their own threads from transform to output, so a chunk's transformed tiles and
-    /// products stay in the cache between the steps.
+    /// The forward pass (see `convolutionForward`) as a Winograd convolution, with max(0, ·)
+    /// applied to each image while it is in the cache if `rectify`. Chunks of images run on
+    /// their own threads from transform to output, so a chunk's transformed tiles and products
+    /// stay in the cache between the steps.
     static func winogradForward(_ plan: WinogradPlan, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+                                bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, rectify: Bool) {
         let g = plan.geometry, transforms = plan.transforms
         let (depth, outChannels, points, tilesPerImage) = (plan.depth, g.outChannels, plan.points, plan.tilesPerImage)
         let filters = scratch(.winogradFilters, count: points * depth * outChannels)
@@ -235,6 +236,7 @@ extension Kernels {
                 if let bias {
                     for o in 0..<outChannels { binaryRun(Add(), values + o * plane, 1, bias + o, 0, values + o * plane, plane) }
                 }
+                if rectify { mapContiguous(Relu(), values, values, outChannels * plane) }
             }
         }
     }

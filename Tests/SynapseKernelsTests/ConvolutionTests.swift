@@ -227,6 +227,11 @@ final class ConvolutionTests: XCTestCase {
             let w = values(g.outChannels * g.patchSize, seed: 22), bias = values(g.outChannels, seed: 23)
             let dy = values(g.batch * g.outChannels * g.outputPlane, seed: 24)
             let (y, dx, dw) = assertSameBitsAtEveryThreadCount(g, x: x, w: w, bias: bias, dy: dy)
+            // A fused ReLU gives the bits of the output rectified afterwards.
+            var rectified = [Float](repeating: .nan, count: y.count)
+            Kernels.convolutionForward(g, input: x, weight: w, bias: bias, output: &rectified,
+                                       epilogue: ConvolutionEpilogue(rectify: true))
+            XCTAssertEqual(rectified, y.map { max(0, $0) }, "rectified \(g)")
             Kernels.allowsWinogradConvolution = false
             defer { Kernels.allowsWinogradConvolution = true }
             XCTAssertFalse(Kernels.runsAsWinogradConvolution(g))
