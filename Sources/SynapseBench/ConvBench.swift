@@ -79,12 +79,12 @@ func convolutionBenchmark(options: Options) {
                 layer(xl, wl, bl).backward(dy)
                 xl.zeroGrad(); wl.zeroGrad(); bl.zeroGrad()
             }
-            // A layer that runs as a Winograd convolution is also timed as im2col + GEMM.
-            let geometry = ConvolutionGeometry(batch: row.batch, inChannels: row.transposed ? row.outChannels : row.inChannels,
-                                               outChannels: row.transposed ? row.inChannels : row.outChannels,
-                                               height: row.transposed ? outputSize : row.size,
-                                               width: row.transposed ? outputSize : row.size, kernelHeight: 4, kernelWidth: 4,
-                                               strideY: 2, strideX: 2, paddingY: 1, paddingX: 1)
+            // A layer that runs as a Winograd convolution is also timed as im2col + GEMM. Both
+            // kinds run the convolution from the large image to the small one.
+            let (large, small) = row.transposed ? (row.outChannels, row.inChannels) : (row.inChannels, row.outChannels)
+            let side = max(row.size, outputSize)
+            let geometry = ConvolutionGeometry(batch: row.batch, inChannels: large, outChannels: small, height: side, width: side,
+                                               kernelHeight: 4, kernelWidth: 4, strideY: 2, strideX: 2, paddingY: 1, paddingX: 1)
             let algorithms = Kernels.runsAsWinogradConvolution(geometry) ? [true, false] : [true]
             for (pass, body) in [("forward", forward), ("fwd+bwd", train)] {
                 let id = row.key + "/" + pass
